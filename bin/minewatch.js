@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// Runs the compiled CLI (dist/, built by `npm ci` through the prepare script). In a source checkout
+// without dist/ it falls back to the TypeScript sources through tsx, so `npx minewatch` always works.
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+
+const dist = new URL('../dist/cli/main.js', import.meta.url);
+let mod;
+if (existsSync(dist)) {
+  mod = await import(dist.href);
+} else {
+  register('tsx/esm', import.meta.url);
+  mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+}
+process.exitCode = await mod.main(process.argv.slice(2));

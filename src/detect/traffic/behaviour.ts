@@ -1,0 +1,200 @@
+/**
+ * Flow-behaviour detector for mining whose content we cannot read (TLS, proxies, obfuscated stratum).
+ *
+ * A mining session has a shape that ordinary HTTPS and WebSockets lack, and each part of it is a reason we
+ * can print: it lives for minutes to hours; the pool pushes new jobs unprompted, every few seconds to minutes,
+ * in messages of almost constant size (a job is a fixed-size blob plus target and id); the miner sends
+ * shares, also of near-constant size, each answered at once by a small acknowledgement; and the whole
+ * exchange moves little data. Pool ports and known pool addresses add weight but are never enough alone.
+ *
+ * Thresholds were set on the mining and look-alike captures in ../shared/corpus and on synthetic HTTPS,
+ * chat-WebSocket, ticker and heartbeat flows (see behaviour.test.ts); every one is named in the reasons.
+ */
+
+/** A message: consecutive payload in one direction, ended by the other side speaking or a pause. */
+const MESSAGE_PAUSE_SEC = 0.5;
+/** The TLS handshake and the login exchange are not part of the steady rhythm. */
+const SKIP_FIRST_MESSAGES = 4;
+/** A server message within this time after a client message is its reply, not a push. */
+const REPLY_WINDOW_SEC = 1.0;
+
+interface Welford {
+  n: number;
+  mean: number;
+  m2: number;
+}
+const wAdd = (w: Welford, x: number): void => {
+  w.n++;
+  const d = x - w.mean;
+  w.mean += d / w.n;
+  w.m2 += d * (x - w.mean);
+};
+const wCv = (w: Welford): number =>
+  w.n < 2 || w.mean === 0 ? Number.POSITIVE_INFINITY : Math.sqrt(w.m2 / (w.n - 1)) / w.mean;
+
+export interface BehaviourFeatures {
+  durationSec: number;
+  messages: number;
+  clientMessages: number;
+  serverPushes: number;
+  serverReplies: number;
+  pushSizeCv: number;
+  clientSizeCv: number;
+  medianPushGapSec: number;
+  ackedClientShare: number;
+  bytesPerSec: number;
+  totalBytes: number;
+}
+
+/** Per-flow message tracker, fed with every payload-bearing segment. O(1) per segment, bounded state. */
+export class MessageTracker {
+  private curDir: 0 | 1 | -1 = -1; // 0 client→server, 1 server→client
+  private curBytes = 0;
+  private curStart = 0;
+  private curLast = 0;
+  private closed = 0;
+  private lastClientEnd = Number.NEGATIVE_INFINITY;
+  private lastClientAwaitingAck = false;
+  private lastPushStart = Number.NaN;
+  private readonly pushSizes: Welford = { n: 0, mean: 0, m2: 0 };
+  private readonly clientSizes: Welford = { n: 0, mean: 0, m2: 0 };
+  private readonly pushGaps: number[] = []; // ring, for a median
+  private pushGapPos = 0;
+  private clientMsgs = 0;
+  private acked = 0;
+  private replies = 0;
+  private firstTs = Number.NaN;
+  private lastTs = 0;
+  private totalBytes = 0;
+
+  segment(dir: 0 | 1, bytes: number, ts: number): void {
+    if (Number.isNaN(this.firstTs)) this.firstTs = ts;
+    this.lastTs = ts;
+    this.totalBytes += bytes;
+    if (dir === this.curDir && ts - this.curLast < MESSAGE_PAUSE_SEC) {
+      this.curBytes += bytes;
+      this.curLast = ts;
+      return;
+    }
+    this.closeMessage();
+    this.curDir = dir;
+    this.curBytes = bytes;
+    this.curStart = ts;
+    this.curLast = ts;
+  }
+
+  private closeMessage(): void {
+    if (this.curDir === -1) return;
+    this.closed++;
+    if (this.closed <= SKIP_FIRST_MESSAGES) {
+      if (this.curDir === 0) this.lastClientEnd = this.curLast;
+      return;
+    }
+    if (this.curDir === 0) {
+      this.clientMsgs++;
+      wAdd(this.clientSizes, this.curBytes);
+      this.lastClientEnd = this.curLast;
+      this.lastClientAwaitingAck = true;
+    } else if (this.curStart - this.lastClientEnd <= REPLY_WINDOW_SEC) {
+      this.replies++;
+      if (this.lastClientAwaitingAck) this.acked++;
+      this.lastClientAwaitingAck = false;
+    } else {
+      wAdd(this.pushSizes, this.curBytes);
+      if (!Number.isNaN(this.lastPushStart)) {
+        const gap = this.curStart - this.lastPushStart;
+        if (this.pushGaps.length < 64) this.pushGaps.push(gap);
+        else this.pushGaps[this.pushGapPos++ % 64] = gap;
+      }
+      this.lastPushStart = this.curStart;
+    }
+  }
+
+  features(): BehaviourFeatures {
+    this.closeMessage();
+    this.curDir = -1;
+    const durationSec = Number.isNaN(this.firstTs) ? 0 : this.lastTs - this.firstTs;
+    const gaps = [...this.pushGaps].sort((a, b) => a - b);
+    return {
+      durationSec,
+      messages: this.closed,
+      clientMessages: this.clientMsgs,
+      serverPushes: this.pushSizes.n,
+      serverReplies: this.replies,
+      pushSizeCv: wCv(this.pushSizes),
+      clientSizeCv: wCv(this.clientSizes),
+      medianPushGapSec: gaps.length ? gaps[gaps.length >> 1]! : 0,
+      ackedClientShare: this.clientMsgs ? this.acked / this.clientMsgs : 0,
+      bytesPerSec: durationSec > 0 ? this.totalBytes / durationSec : this.totalBytes,
+      totalBytes: this.totalBytes,
+    };
+  }
+}
+
+export interface BehaviourContext {
+  /** Port weight from intel: strong for 3333/5555/7777/14444..., weak for 80/443/8080. */
+  portWeight?: 'strong' | 'medium' | 'weak';
+  knownPoolIp?: boolean;
+  tls?: boolean;
+}
+
+export interface BehaviourVerdict {
+  mining: boolean;
+  score: number;
+  confidence: number;
+  reasons: string[];
+  features: BehaviourFeatures;
+}
+
+export const BEHAVIOUR_THRESHOLD = 4;
+
+/** Pure: features and context in, verdict with its reasons out. */
+export function judgeBehaviour(f: BehaviourFeatures, ctx: BehaviourContext = {}): BehaviourVerdict {
+  const reasons: string[] = [];
+  let score = 0;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  // Necessary conditions: without a steady push rhythm and acknowledged client messages it is not a
+  // mining session, whatever the port or address says.
+  const rhythm =
+    f.durationSec >= 120 &&
+    f.serverPushes >= 4 &&
+    f.clientMessages >= 2 &&
+    f.ackedClientShare >= 0.5 &&
+    f.medianPushGapSec >= 5 &&
+    f.totalBytes < 5_000_000;
+  if (!rhythm) return { mining: false, score: 0, confidence: 0, reasons: ['no mining rhythm'], features: f };
+
+  score += 1;
+  reasons.push(`long-lived flow (${Math.round(f.durationSec)} s)`);
+  if (f.durationSec >= 600) score += 0.5;
+  score += 1;
+  reasons.push(
+    `${f.serverPushes} unprompted server pushes, median gap ${r2(f.medianPushGapSec)} s; ${f.clientMessages} client messages, ${Math.round(f.ackedClientShare * 100)}% acknowledged at once`,
+  );
+  if (f.pushSizeCv < 0.2) {
+    score += 1;
+    reasons.push(`server pushes of near-constant size (CV ${r2(f.pushSizeCv)})`);
+  }
+  if (f.clientSizeCv < 0.25) {
+    score += 0.5;
+    reasons.push(`client messages of near-constant size (CV ${r2(f.clientSizeCv)})`);
+  }
+  if (f.bytesPerSec < 1000) {
+    score += 0.5;
+    reasons.push(`low volume (${Math.round(f.bytesPerSec)} B/s)`);
+  }
+  if (ctx.portWeight === 'strong') {
+    score += 1;
+    reasons.push('server port is a typical pool port');
+  } else if (ctx.portWeight === 'medium') {
+    score += 0.5;
+    reasons.push('server port is sometimes used by pools');
+  }
+  if (ctx.knownPoolIp) {
+    score += 2;
+    reasons.push('server address is a known pool endpoint');
+  }
+  const mining = score >= BEHAVIOUR_THRESHOLD;
+  const confidence = mining ? Math.min(0.95, 0.35 + 0.1 * score) : Math.min(0.3, 0.05 * score);
+  return { mining, score, confidence: r2(confidence), reasons, features: f };
+}

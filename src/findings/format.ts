@@ -1,0 +1,44 @@
+import type { Column } from '../cli/table.ts';
+import { renderTable } from '../cli/table.ts';
+import type { Finding } from './finding.ts';
+
+export type OutputFormat = 'table' | 'json' | 'ndjson';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'ndjson'];
+
+export const findingColumns: Column<Finding>[] = [
+  { header: 'SEVERITY', value: (f) => f.severity },
+  { header: 'RULE', value: (f) => f.rule },
+  { header: 'HOST', value: (f) => f.host, max: 24 },
+  { header: 'POOL', value: (f) => poolLabel(f), max: 40 },
+  { header: 'COIN', value: (f) => f.coin },
+  { header: 'WALLET/USER', value: (f) => f.wallet ?? (f.user as string | undefined), max: 24 },
+  { header: 'AGENT', value: (f) => f.agent, max: 24 },
+  { header: 'EVIDENCE', value: (f) => evidenceLabel(f), max: 60 },
+];
+
+export function poolLabel(f: Finding): string | undefined {
+  const p = f.pool;
+  if (!p) return undefined;
+  const host = p.host ?? p.ip;
+  if (!host) return undefined;
+  return p.port ? `${host}:${p.port}` : host;
+}
+
+export function evidenceLabel(f: Finding): string | undefined {
+  const e = f.evidence[0];
+  if (!e) return undefined;
+  if (e.packets?.length) return `pkt ${e.packets.slice(0, 4).join(',')}${e.packets.length > 4 ? ',…' : ''}`;
+  if (e.path)
+    return e.line ? `${e.path}:${e.line}` : e.offset !== undefined ? `${e.path}@${e.offset}` : e.path;
+  if (e.pid !== undefined) return `pid ${e.pid}`;
+  return e.excerpt;
+}
+
+/** One NDJSON line for a finding: streaming consumers (jq, Vector, Filebeat) read these as they come. */
+export function findingLine(f: Finding): string {
+  return `${JSON.stringify({ type: 'finding', ...f })}\n`;
+}
+
+export function renderFindingsTable(findings: readonly Finding[]): string {
+  return findings.length ? renderTable(findings, findingColumns) : '(no findings)';
+}

@@ -1,0 +1,2 @@
+export * from './finding.ts';
+export { findingId } from './id.ts';
