@@ -5,6 +5,11 @@ import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 
 const dist = new URL('../dist/cli/main.js', import.meta.url);
+// `minewatch pcap x | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
 let mod;
 if (existsSync(dist)) {
   mod = await import(dist.href);

@@ -4,9 +4,10 @@ import { VERSION } from '../version.ts';
 import type { CommandContext } from './common.ts';
 import { registerIntel } from './intel.ts';
 import { CliError, type CliIO, EXIT, type ExitCode, processIO } from './io.ts';
+import { registerPcap } from './pcap.ts';
 
 /** Each command lives in its own file and registers itself here; order is the order in --help. */
-const COMMANDS: Array<(program: Command, ctx: CommandContext) => void> = [registerIntel];
+const COMMANDS: Array<(program: Command, ctx: CommandContext) => void> = [registerPcap, registerIntel];
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('minewatch')
@@ -60,6 +61,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<Exi
 
 const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isEntry) {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

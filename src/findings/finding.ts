@@ -74,6 +74,8 @@ export interface PoolRef {
   port?: number;
   /** Name of the pool operator from intel, e.g. 'nanopool'. */
   name?: string;
+  /** The intel entry's host that matched (e.g. 'xmr.nanopool.org'): the key pools are ranked and counted by. */
+  domain?: string;
 }
 
 export interface Finding {

@@ -1,2 +1,3 @@
+export * from './event.ts';
 export * from './finding.ts';
 export { findingId } from './id.ts';

@@ -1,0 +1,650 @@
+/**
+ * Traffic detection: reassembled flows and datagrams in, mining findings out.
+ *
+ * One pass, streaming. Every flow is sniffed from its first bytes (TLS, HTTP, stratum, DNS) and only flows that
+ * could be mining keep being parsed; every TCP flow also feeds a small message tracker for the behaviour detector.
+ * Findings are per client host and pool endpoint (client ip, server ip, server port): several flows and signals
+ * for the same endpoint merge into one finding, whose rule is the strongest signal seen.
+ */
+import {
+  ATTACK,
+  type AttackRef,
+  type Evidence,
+  type Finding,
+  findingId,
+  type Severity,
+} from '../../findings/index.ts';
+import type { IntelBase, PoolEntry } from '../../intel/index.ts';
+import type { Direction, Flow, FlowHandlers } from '../../sensors/pcap/flows.ts';
+import { type DnsMessage, DnsTcpStream, parseDnsMessage } from '../../sensors/protocols/dns.ts';
+import { HttpMiningSession, looksLikeHttpRequestStart } from '../../sensors/protocols/http.ts';
+import { looksLikeStratumStart, StratumFlow, type StratumResult } from '../../sensors/protocols/stratum.ts';
+import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
+import { parseLogin } from '../../wallets/index.ts';
+import { judgeBehaviour, MessageTracker } from './behaviour.ts';
+import { inferCoin } from './coin.ts';
+import { addressesByName, DnsNameMap } from './dns-map.ts';
+
+/** Signals, strongest first; a connection finding takes the rule of its strongest signal. */
+const SIGNALS = {
+  stratum: { rule: 'net.stratum.session', rank: 6, severity: 'high', title: 'Stratum mining session' },
+  http: { rule: 'net.http.mining', rank: 5, severity: 'high', title: 'HTTP getwork/getblocktemplate mining' },
+  sni: {
+    rule: 'net.tls.pool-sni',
+    rank: 4,
+    severity: 'high',
+    title: 'TLS connection to a mining pool (SNI)',
+  },
+  name: {
+    rule: 'net.pool.connection',
+    rank: 3,
+    severity: 'high',
+    title: 'Connection to a mining pool (DNS name)',
+  },
+  behaviour: {
+    rule: 'net.flow.mining-behaviour',
+    rank: 2,
+    severity: 'medium',
+    title: 'Flow behaves like mining',
+  },
+  endpoint: {
+    rule: 'net.pool.known-endpoint',
+    rank: 1,
+    severity: 'medium',
+    title: 'Connection to a known pool address',
+  },
+} as const satisfies Record<string, { rule: string; rank: number; severity: Severity; title: string }>;
+type SignalKind = keyof typeof SIGNALS;
+
+const MAX_EVIDENCE_PACKETS = 32;
+/** Bytes of an unrecognised stream we look at before giving up on its content (the tracker goes on). */
+const SNIFF_LIMIT = 4096;
+/** Packets of an HTTP flow we parse: getwork and getblocktemplate show in the first exchanges. */
+const HTTP_PACKET_LIMIT = 200;
+
+type Kind = 'unknown' | 'stratum' | 'tls' | 'http' | 'dns' | 'opaque';
+
+interface FlowState {
+  kind: Kind;
+  sniffed: number;
+  stratum?: StratumFlow;
+  hello?: ClientHelloParser;
+  clientHello?: ClientHello;
+  http?: HttpMiningSession;
+  httpPackets: number;
+  dnsTcp?: { c2s: DnsTcpStream; s2c: DnsTcpStream };
+  tracker?: MessageTracker;
+  conn?: ConnAgg;
+  lastPacket: number;
+  stratumCheckedAt: number;
+}
+
+interface ConnAgg {
+  finding: Finding;
+  rank: number;
+  signals: Set<SignalKind>;
+  flows: number;
+  emitted: boolean;
+  packets: Set<number>;
+  fieldRank: Map<string, number>;
+  /** Totals of flows already closed; a live flow's counts are added on top at its close. */
+  shares: number;
+  jobs: number;
+}
+
+export interface TrafficOptions {
+  intel: IntelBase;
+  /** The capture's name, for evidence. */
+  source: string;
+  /** Called once per finding as soon as it is decided (streaming output). */
+  onFinding?: (f: Finding) => void;
+  /** Called when a finding already emitted gains counts or a stronger rule. */
+  onUpdate?: (f: Finding) => void;
+}
+
+export interface TrafficSummary {
+  hosts_mining: number;
+  hosts: Array<{ host: string; pools: string[]; coins: string[] }>;
+  coins: Array<{ coin: string; hosts: number; share: number }>;
+  pools: Array<{ pool: string; hosts: number; share: number }>;
+  ports: Array<{ port: number; flows: number }>;
+  findings_by_rule: Record<string, number>;
+}
+
+export class TrafficAnalyzer {
+  readonly handlers: FlowHandlers;
+  private readonly intel: IntelBase;
+  private readonly source: string;
+  private readonly dnsNames = new DnsNameMap();
+  private readonly conns = new Map<string, ConnAgg>();
+  private readonly dnsFindings = new Map<string, Finding>();
+  private readonly opts: TrafficOptions;
+
+  constructor(opts: TrafficOptions) {
+    this.opts = opts;
+    this.intel = opts.intel;
+    this.source = opts.source;
+    this.handlers = {
+      onData: (flow, dir, data, pkt, ts) => this.onData(flow, dir, data, pkt, ts),
+      onDatagram: (flow, dir, data, pkt, ts) => this.onDatagram(flow, dir, data, pkt, ts),
+      onClose: (flow) => this.onClose(flow),
+      onOpen: (flow, pkt, ts) => this.onOpen(flow, pkt, ts),
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Flow events
+
+  private state(flow: Flow): FlowState {
+    let s = flow.state as FlowState | undefined;
+    if (!s) {
+      s = { kind: 'unknown', sniffed: 0, lastPacket: 0, stratumCheckedAt: 0, httpPackets: 0 };
+      flow.state = s;
+    }
+    return s;
+  }
+
+  private onOpen(flow: Flow, pkt: number, ts: number): void {
+    if (flow.proto !== 'tcp') return;
+    const s = this.state(flow);
+    s.tracker = new MessageTracker();
+    if (flow.serverPort === 53) {
+      s.kind = 'dns';
+      s.dnsTcp = { c2s: new DnsTcpStream(), s2c: new DnsTcpStream() };
+    }
+    // A connection to an address a pool name resolved to in this capture: mining intent, even if the
+    // content is encrypted or never flows.
+    const name = this.dnsNames.get(flow.server);
+    const pool = name ? this.intel.matchDomain(name) : undefined;
+    if (pool && name) {
+      this.signal(flow, 'name', pkt, ts, {
+        host: name,
+        pool: pool.pool,
+        reason: `server address ${flow.server} was resolved from pool name ${name} earlier in the capture`,
+      });
+    } else {
+      const ep = this.intel.matchEndpoint(flow.server, flow.serverPort);
+      if (ep?.portMatched) {
+        this.signal(flow, 'endpoint', pkt, ts, {
+          reason: `server ${flow.server}:${flow.serverPort} is a pool endpoint in intel (${ep.endpoint.sources.map((x) => x.id).join(', ')})`,
+          ...(ep.endpoint.coins ? { coins: ep.endpoint.coins } : {}),
+        });
+      }
+    }
+  }
+
+  private onData(flow: Flow, dir: Direction, data: Uint8Array, pkt: number, ts: number): void {
+    const s = this.state(flow);
+    s.lastPacket = pkt;
+    s.tracker?.segment(dir === 'c2s' ? 0 : 1, data.length, ts);
+    if (s.kind === 'unknown') this.sniff(flow, s, dir, data);
+    switch (s.kind) {
+      case 'stratum':
+        this.onStratum(flow, s, dir, data, pkt, ts);
+        break;
+      case 'tls':
+        if (dir === 'c2s' && s.hello && !s.clientHello) this.onTls(flow, s, data, pkt, ts);
+        break;
+      case 'http':
+        this.onHttp(flow, s, dir, data, pkt, ts);
+        break;
+      case 'dns':
+        if (s.dnsTcp) for (const m of s.dnsTcp[dir].push(data)) this.onDns(flow, m, pkt, ts);
+        break;
+    }
+  }
+
+  private sniff(flow: Flow, s: FlowState, dir: Direction, data: Uint8Array): void {
+    if (dir === 'c2s' && looksLikeTlsStart(data)) {
+      s.kind = 'tls';
+      s.hello = new ClientHelloParser();
+    } else if (dir === 'c2s' && looksLikeHttpRequestStart(data)) {
+      s.kind = 'http';
+      s.http = new HttpMiningSession();
+    } else if (looksLikeStratumStart(data) || (flow.midstream && looksLikeJsonLines(data))) {
+      s.kind = 'stratum';
+      s.stratum = new StratumFlow();
+    } else {
+      s.sniffed += data.length;
+      if (s.sniffed >= SNIFF_LIMIT || dir === 'c2s') s.kind = 'opaque';
+    }
+  }
+
+  private onStratum(
+    flow: Flow,
+    s: FlowState,
+    dir: Direction,
+    data: Uint8Array,
+    pkt: number,
+    ts: number,
+  ): void {
+    s.stratum!.push(dir, data, pkt);
+    // Deciding costs a result(); once decided the session just counts on until the flow closes.
+    if (s.conn?.signals.has('stratum')) return;
+    if (pkt === s.stratumCheckedAt) return;
+    s.stratumCheckedAt = pkt;
+    const r = s.stratum!.result();
+    if (r.isMining) this.stratumSignal(flow, s, r, pkt, ts);
+  }
+
+  private stratumSignal(flow: Flow, s: FlowState, r: StratumResult, pkt: number, ts: number): void {
+    // Only Monero-style miners put the worker name in the password; elsewhere it is a password.
+    const login = r.login ? parseLogin(r.login, r.dialect === 'monero' ? r.pass : undefined) : undefined;
+    const hostHint = r.host ?? s.clientHello?.sni ?? this.dnsNames.get(flow.server);
+    const pool = hostHint ? this.intel.matchDomain(hostHint)?.pool : undefined;
+    this.signal(flow, 'stratum', pkt, ts, {
+      ...(hostHint ? { host: hostHint } : {}),
+      ...(pool ? { pool } : {}),
+      confidence: r.confidence,
+      reason: r.reasons.join('; '),
+      packets: r.packets,
+      fields: {
+        dialect: r.dialect,
+        ...(login?.wallet ? { wallet: login.wallet.address, wallet_valid: login.wallet.valid } : {}),
+        ...(login?.user ? { user: login.user } : {}),
+        ...(login?.worker || r.worker || r.rigid ? { worker: login?.worker ?? r.worker ?? r.rigid } : {}),
+        ...(r.agent ? { agent: r.agent } : {}),
+        ...(r.algo ? { algo: r.algo } : {}),
+      },
+      walletCoin: login?.wallet?.coin,
+    });
+  }
+
+  private onTls(flow: Flow, s: FlowState, data: Uint8Array, pkt: number, ts: number): void {
+    const r = s.hello!.feed(data);
+    if (r.status === 'need-more') return;
+    if (r.status === 'not-tls') {
+      s.kind = 'opaque';
+      return;
+    }
+    s.clientHello = r.hello;
+    const sni = r.hello.sni;
+    const m = sni ? this.intel.matchDomain(sni) : undefined;
+    if (m && sni) {
+      this.signal(flow, 'sni', pkt, ts, {
+        host: sni,
+        pool: m.pool,
+        reason: `TLS ClientHello names pool host ${sni} (${m.pool.name})`,
+        fields: { tls: true, sni, ja3: r.hello.ja3Hash, ja4: r.hello.ja4, alpn: r.hello.alpn },
+      });
+    }
+  }
+
+  private onHttp(flow: Flow, s: FlowState, dir: Direction, data: Uint8Array, pkt: number, ts: number): void {
+    const http = s.http!;
+    http.push(dir, data, pkt);
+    if (http.notHttp || ++s.httpPackets > HTTP_PACKET_LIMIT) {
+      // Not HTTP after all, or a long ordinary exchange: stop parsing; the tracker goes on.
+      s.kind = 'opaque';
+      return;
+    }
+    if (s.conn?.signals.has('http')) return;
+    const r = http.analyzer.result();
+    if (!r.isMining) return;
+    const login = r.user ? parseLogin(r.user) : undefined;
+    const pool = r.host ? this.intel.matchDomain(r.host)?.pool : undefined;
+    this.signal(flow, 'http', pkt, ts, {
+      ...(r.host ? { host: r.host } : {}),
+      ...(pool ? { pool } : {}),
+      confidence: r.confidence,
+      reason: r.reasons.join('; '),
+      packets: r.packets,
+      fields: {
+        ...(login?.wallet ? { wallet: login.wallet.address, wallet_valid: login.wallet.valid } : {}),
+        ...(login?.user ? { user: login.user } : {}),
+        ...(login?.worker ? { worker: login.worker } : {}),
+        ...(r.agent ? { agent: r.agent } : {}),
+        ...(r.stratumUrl ? { stratum_url: r.stratumUrl } : {}),
+      },
+      walletCoin: login?.wallet?.coin,
+    });
+  }
+
+  private onDatagram(flow: Flow, _dir: Direction, data: Uint8Array, pkt: number, ts: number): void {
+    if (flow.serverPort !== 53 && flow.clientPort !== 53) return;
+    const m = parseDnsMessage(data);
+    if (m) this.onDns(flow, m, pkt, ts);
+  }
+
+  private onDns(flow: Flow, m: DnsMessage, pkt: number, ts: number): void {
+    const q = m.questions[0];
+    if (!q) return;
+    if (m.qr) {
+      for (const [ip, names] of addressesByName(q.name, m.answers)) {
+        // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
+        const poolName = names.find((n) => this.intel.matchDomain(n));
+        this.dnsNames.set(ip, poolName ?? names[0]!);
+      }
+    }
+    const match = this.intel.matchDomain(q.name);
+    if (!match) return;
+    // The side that is not port 53 asked, whichever packet of the exchange we saw first.
+    const client = flow.serverPort === 53 ? flow.client : flow.server;
+    const key = `${client}|${match.pool.host}`;
+    let f = this.dnsFindings.get(key);
+    if (!f) {
+      f = {
+        id: findingId('net.dns.pool-query', client, match.pool.host),
+        rule: 'net.dns.pool-query',
+        title: 'DNS lookup of a mining pool',
+        severity: 'medium',
+        confidence: match.pool.status === 'closed' ? 0.6 : 0.75,
+        attack: [ATTACK.resourceHijacking, ATTACK.dnsResolution],
+        host: client,
+        time: iso(ts),
+        first_seen: iso(ts),
+        last_seen: iso(ts),
+        pool: { host: q.name, name: match.pool.name, domain: match.pool.host },
+        ...coinField(match.pool.coins),
+        queries: 0,
+        reasons: [
+          `query for ${q.name}, a ${match.pool.status === 'closed' ? 'closed ' : ''}pool host (${match.pool.name}) in intel`,
+        ],
+        evidence: [{ kind: 'dns', source: this.source, packets: [] }],
+      };
+      this.dnsFindings.set(key, f);
+      this.opts.onFinding?.(f);
+    }
+    f.last_seen = iso(ts);
+    if (!m.qr) f.queries = (f.queries as number) + 1;
+    const pk = f.evidence[0]!.packets!;
+    if (pk.length < MAX_EVIDENCE_PACKETS && !pk.includes(pkt)) pk.push(pkt);
+  }
+
+  private onClose(flow: Flow): void {
+    const s = flow.state as FlowState | undefined;
+    if (!s) return;
+    if (s.stratum) {
+      s.stratum.end(s.lastPacket);
+      const r = s.stratum.result();
+      // Again at the end even if decided earlier: fields that came after the decision (an authorize after
+      // the first notify) fill in what the finding still lacks.
+      if (r.isMining) this.stratumSignal(flow, s, r, s.lastPacket, flow.lastTs);
+      if (s.conn && r.isMining) {
+        s.conn.shares += r.shares;
+        s.conn.jobs += r.jobs;
+      }
+    }
+    if (s.tracker && flow.proto === 'tcp' && !(s.conn && s.conn.rank >= SIGNALS.stratum.rank)) {
+      const features = s.tracker.features();
+      const port = this.intel.portInfo(flow.serverPort);
+      const verdict = judgeBehaviour(features, {
+        ...(port ? { portWeight: port.weight } : {}),
+        knownPoolIp: !!this.intel.matchEndpoint(flow.server),
+        tls: s.kind === 'tls',
+      });
+      if (verdict.mining) {
+        this.signal(flow, 'behaviour', s.lastPacket, flow.lastTs, {
+          confidence: verdict.confidence,
+          reason: verdict.reasons.join('; '),
+          fields: { behaviour: { score: verdict.score, ...roundFeatures(features) } },
+          ...(s.clientHello?.sni ? { host: s.clientHello.sni } : {}),
+        });
+      }
+    }
+    if (s.conn) {
+      const f = s.conn.finding;
+      if (s.conn.shares) f.shares = s.conn.shares;
+      if (s.conn.jobs) f.jobs = s.conn.jobs;
+      f.last_seen = iso(flow.lastTs);
+      if (s.conn.emitted) this.opts.onUpdate?.(f);
+    }
+    // Let go of parser state: a closed flow may linger in the table until evicted.
+    s.stratum = undefined;
+    s.hello = undefined;
+    s.http = undefined;
+    s.dnsTcp = undefined;
+    s.tracker = undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Findings
+
+  private signal(
+    flow: Flow,
+    kind: SignalKind,
+    pkt: number,
+    ts: number,
+    d: {
+      host?: string;
+      pool?: PoolEntry;
+      coins?: readonly string[];
+      confidence?: number;
+      reason: string;
+      packets?: number[];
+      fields?: Record<string, unknown>;
+      walletCoin?: string | undefined;
+    },
+  ): void {
+    const s = this.state(flow);
+    const key = `${flow.client}|${flow.server}|${flow.serverPort}|${flow.proto}`;
+    let agg = this.conns.get(key);
+    const sig = SIGNALS[kind];
+    if (!agg) {
+      const f: Finding = {
+        id: findingId('net.mining-connection', flow.client, flow.server, flow.serverPort, flow.proto),
+        rule: sig.rule,
+        title: sig.title,
+        severity: sig.severity,
+        confidence: 0,
+        attack: attackFor(kind, flow.serverPort),
+        host: flow.client,
+        time: iso(flow.firstTs),
+        first_seen: iso(flow.firstTs),
+        last_seen: iso(ts),
+        pool: { ip: flow.server, port: flow.serverPort },
+        tls: s.kind === 'tls',
+        signals: [],
+        reasons: [],
+        evidence: [{ kind: 'flow', source: this.source, packets: [] }],
+      };
+      agg = {
+        finding: f,
+        rank: 0,
+        signals: new Set(),
+        flows: 0,
+        emitted: false,
+        packets: new Set(),
+        fieldRank: new Map(),
+        shares: 0,
+        jobs: 0,
+      };
+      this.conns.set(key, agg);
+    }
+    if (s.conn !== agg) {
+      s.conn = agg;
+      agg.flows++;
+      agg.finding.flows = agg.flows;
+    }
+    const f = agg.finding;
+    const fresh = !agg.signals.has(kind);
+    agg.signals.add(kind);
+    f.signals = [...agg.signals]
+      .sort((a, b) => SIGNALS[b].rank - SIGNALS[a].rank)
+      .map((k) => SIGNALS[k].rule);
+    // Independent signals make a connection surer: combine as a noisy-OR.
+    const c = d.confidence ?? defaultConfidence(kind);
+    f.confidence = round2(1 - (1 - f.confidence) * (1 - c));
+    if (fresh && f.reasons && (f.reasons as string[]).length < 16) (f.reasons as string[]).push(d.reason);
+    if (d.host && (!f.pool!.host || sig.rank >= agg.rank)) f.pool!.host = d.host;
+    const pool = d.pool ?? (f.pool!.host ? this.intel.matchDomain(f.pool!.host)?.pool : undefined);
+    if (pool) {
+      f.pool!.name = pool.name;
+      f.pool!.domain = pool.host;
+    }
+    // A field set by a stronger signal stays (stratum's user beats HTTP basic auth); a weaker one fills gaps.
+    if (d.fields)
+      for (const [k, v] of Object.entries(d.fields)) {
+        if (v === undefined || (agg.fieldRank.get(k) ?? -1) > sig.rank) continue;
+        f[k] = v;
+        agg.fieldRank.set(k, sig.rank);
+      }
+    const account = (d.fields?.wallet ?? d.fields?.user) as string | undefined;
+    if (account) {
+      const accounts = (f.accounts as string[] | undefined) ?? [];
+      if (!accounts.includes(account) && accounts.length < 8) accounts.push(account);
+      f.accounts = accounts;
+    }
+    if (d.fields?.tls) f.tls = true;
+    if (!f.coin) {
+      const c2 = inferCoin(this.intel, {
+        walletCoin: d.walletCoin,
+        poolCoins: pool?.coins ?? d.coins,
+        algo: f.algo,
+        dialect: f.dialect as string | undefined,
+        agent: f.agent,
+      });
+      if (c2.coin) {
+        f.coin = c2.coin;
+        f.coin_basis = c2.basis;
+      }
+    }
+    if (sig.rank > agg.rank) {
+      agg.rank = sig.rank;
+      f.rule = sig.rule;
+      f.title = sig.title;
+      f.severity = sig.severity;
+      f.attack = attackFor(kind, flow.serverPort);
+    }
+    const packets = f.evidence[0]!.packets!;
+    for (const p of d.packets?.length ? d.packets : [pkt]) {
+      if (packets.length >= MAX_EVIDENCE_PACKETS) break;
+      if (!agg.packets.has(p)) {
+        agg.packets.add(p);
+        packets.push(p);
+      }
+    }
+    packets.sort((a, b) => a - b);
+    f.last_seen = iso(ts);
+    if (!agg.emitted) {
+      agg.emitted = true;
+      this.opts.onFinding?.(f);
+    } else if (fresh) this.opts.onUpdate?.(f);
+  }
+
+  /** All findings, strongest first, and the capture-level statistics a cloud team reports. */
+  finish(): { findings: Finding[]; summary: TrafficSummary } {
+    const findings = [...this.conns.values()].map((a) => a.finding);
+    // A connection without a name: one resolved after it began still names it; failing that, when the same
+    // host looked up exactly one pool in this capture, that pool is the likely one (and said to be a guess).
+    for (const f of findings) {
+      if (f.pool?.host || !f.pool?.ip) continue;
+      const name = this.dnsNames.get(f.pool.ip);
+      let m = name ? this.intel.matchDomain(name) : undefined;
+      let host = name;
+      let reason = `server address ${f.pool.ip} resolves from pool name ${name} in this capture`;
+      if (!m) {
+        const asked = [...this.dnsFindings.values()].filter((d) => d.host === f.host);
+        const domains = new Set(asked.map((d) => d.pool?.domain));
+        if (domains.size !== 1) continue;
+        host = asked[0]!.pool!.host;
+        m = host ? this.intel.matchDomain(host) : undefined;
+        reason = `likely pool ${host}: the only pool this host looked up in the capture (address not confirmed)`;
+        f.pool_host_basis = 'dns-query-same-host';
+      }
+      if (!m || !host) continue;
+      Object.assign(f.pool, { host, name: m.pool.name, domain: m.pool.host });
+      (f.reasons as string[]).push(reason);
+      if (!f.coin && m.pool.coins.length === 1) f.coin = m.pool.coins[0];
+    }
+    // A pool lookup is worth its own finding only when no connection to that pool was seen from that host.
+    const connected = new Set(findings.map((f) => `${f.host}|${f.pool?.name ?? ''}`));
+    for (const f of this.dnsFindings.values()) {
+      if (!connected.has(`${f.host}|${f.pool?.name ?? ''}`)) findings.push(f);
+    }
+    findings.sort((a, b) => rankOf(b) - rankOf(a) || (a.time ?? '').localeCompare(b.time ?? ''));
+    return { findings, summary: summarise(findings) };
+  }
+}
+
+// --------------------------------------------------------------------------------------------------
+
+function rankOf(f: Finding): number {
+  for (const s of Object.values(SIGNALS)) if (s.rule === f.rule) return s.rank;
+  return 0;
+}
+
+function defaultConfidence(kind: SignalKind): number {
+  return { stratum: 0.9, http: 0.85, sni: 0.85, name: 0.8, behaviour: 0.6, endpoint: 0.55 }[kind];
+}
+
+function attackFor(kind: SignalKind, port: number): AttackRef[] {
+  const a: AttackRef[] = [ATTACK.resourceHijacking];
+  if (kind === 'stratum' || kind === 'http') a.push(ATTACK.appLayerProtocol);
+  if (kind === 'sni' || kind === 'behaviour') a.push(ATTACK.encryptedChannel);
+  if (port !== 80 && port !== 443 && port !== 8080) a.push(ATTACK.nonStandardPort);
+  return a;
+}
+
+function coinField(coins: readonly string[]): { coin?: string } {
+  return coins.length === 1 ? { coin: coins[0]! } : {};
+}
+
+function iso(ts: number): string {
+  return new Date(Math.round(ts * 1000)).toISOString();
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function roundFeatures(f: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(f)) out[k] = Number.isFinite(v) ? round2(v as number) : -1;
+  return out;
+}
+
+/** Midstream captures begin inside a line: accept a stream whose first bytes are printable and hold JSON. */
+function looksLikeJsonLines(data: Uint8Array): boolean {
+  const n = Math.min(data.length, 512);
+  let brace = false;
+  for (let i = 0; i < n; i++) {
+    const b = data[i]!;
+    if (b === 0x7b) brace = true;
+    else if (b < 0x09 || (b > 0x0d && b < 0x20) || b === 0x7f) return false;
+  }
+  return brace;
+}
+
+export function summarise(findings: readonly Finding[]): TrafficSummary {
+  const mining = findings.filter((f) => f.severity !== 'info' && f.severity !== 'low');
+  const hosts = new Map<string, { pools: Set<string>; coins: Set<string> }>();
+  const coinHosts = new Map<string, Set<string>>();
+  const poolHosts = new Map<string, Set<string>>();
+  const portFlows = new Map<number, number>();
+  const byRule: Record<string, number> = {};
+  for (const f of mining) {
+    const host = f.host ?? '?';
+    const h = hosts.get(host) ?? { pools: new Set(), coins: new Set() };
+    hosts.set(host, h);
+    const pool = f.pool?.domain ?? f.pool?.host ?? f.pool?.ip;
+    if (pool) {
+      h.pools.add(pool);
+      (poolHosts.get(pool) ?? poolHosts.set(pool, new Set()).get(pool)!).add(host);
+    }
+    if (f.coin) {
+      h.coins.add(f.coin);
+      (coinHosts.get(f.coin) ?? coinHosts.set(f.coin, new Set()).get(f.coin)!).add(host);
+    }
+    if (f.pool?.port)
+      portFlows.set(f.pool.port, (portFlows.get(f.pool.port) ?? 0) + ((f.flows as number) || 1));
+    byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
+  }
+  const n = hosts.size || 1;
+  const ranked = (m: Map<string, Set<string>>) =>
+    [...m]
+      .map(([k, v]) => ({ k, hosts: v.size, share: round2(v.size / n) }))
+      .sort((a, b) => b.hosts - a.hosts || a.k.localeCompare(b.k));
+  return {
+    hosts_mining: hosts.size,
+    hosts: [...hosts].map(([host, h]) => ({ host, pools: [...h.pools].sort(), coins: [...h.coins].sort() })),
+    coins: ranked(coinHosts).map(({ k, hosts: h, share }) => ({ coin: k, hosts: h, share })),
+    pools: ranked(poolHosts).map(({ k, hosts: h, share }) => ({ pool: k, hosts: h, share })),
+    ports: [...portFlows]
+      .map(([port, flows]) => ({ port, flows }))
+      .sort((a, b) => b.flows - a.flows || a.port - b.port),
+    findings_by_rule: byRule,
+  };
+}
+
+export type { Evidence };

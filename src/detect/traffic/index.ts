@@ -1,0 +1,8 @@
+export { summarise, TrafficAnalyzer, type TrafficOptions, type TrafficSummary } from './analyzer.ts';
+export {
+  type BehaviourFeatures,
+  type BehaviourVerdict,
+  judgeBehaviour,
+  MessageTracker,
+} from './behaviour.ts';
+export { analyseCapture, type CaptureReport } from './capture.ts';

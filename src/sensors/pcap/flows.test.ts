@@ -1,0 +1,419 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodePacket } from './decode.ts';
+import { type CloseReason, type Direction, type Flow, FlowTable, type FlowTableOptions } from './flows.ts';
+import { readCaptureFlows } from './source.ts';
+import { conversation, tcp, udp } from './testkit.ts';
+
+const CORPUS = new URL('../../../../shared/corpus/pcap/', import.meta.url);
+
+interface Out {
+  table: FlowTable;
+  streams: Map<number, { c2s: number[]; s2c: number[] }>;
+  gaps: Map<number, { c2s: number; s2c: number }>;
+  closed: { flow: Flow; reason: CloseReason }[];
+  flows: Flow[];
+}
+
+function harness(opts: FlowTableOptions = {}): Out & { feed(ip: Uint8Array, ts: number): void } {
+  const streams = new Map<number, { c2s: number[]; s2c: number[] }>();
+  const gaps = new Map<number, { c2s: number; s2c: number }>();
+  const closed: { flow: Flow; reason: CloseReason }[] = [];
+  const flows: Flow[] = [];
+  const push = (f: Flow, dir: Direction, data: Uint8Array): void => {
+    let s = streams.get(f.id);
+    if (!s) streams.set(f.id, (s = { c2s: [], s2c: [] }));
+    for (const b of data) s[dir].push(b);
+  };
+  const table = new FlowTable(
+    {
+      onOpen: (f) => flows.push(f),
+      onData: (f, dir, data) => push(f, dir, data),
+      onDatagram: (f, dir, data) => push(f, dir, data),
+      onGap: (f, dir, n) => {
+        let g = gaps.get(f.id);
+        if (!g) gaps.set(f.id, (g = { c2s: 0, s2c: 0 }));
+        g[dir] += n;
+      },
+      onClose: (flow, reason) => closed.push({ flow, reason }),
+    },
+    opts,
+  );
+  let index = 0;
+  return {
+    table,
+    streams,
+    gaps,
+    closed,
+    flows,
+    feed(ip, ts) {
+      const d = decodePacket(101, ip);
+      assert.ok(d);
+      table.add(d, ++index, ts);
+    },
+  };
+}
+
+const text = (b: number[] | undefined): string => new TextDecoder().decode(Uint8Array.from(b ?? []));
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+/** Split a byte stream into TCP segments of pseudo-random sizes. */
+function segments(
+  data: Uint8Array,
+  isn: number,
+  r: () => number,
+  maxSeg = 50,
+): { seq: number; payload: Uint8Array }[] {
+  const out: { seq: number; payload: Uint8Array }[] = [];
+  for (let off = 0; off < data.length; ) {
+    const n = Math.min(data.length - off, 1 + Math.floor(r() * maxSeg));
+    out.push({ seq: (isn + off) >>> 0, payload: data.subarray(off, off + n) });
+    off += n;
+  }
+  return out;
+}
+
+const C = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 3333 };
+const S = { src: '10.0.0.2', dst: '10.0.0.1', sport: 3333, dport: 40000 };
+
+describe('FlowTable: reassembly', () => {
+  const msg = new TextEncoder().encode(
+    Array.from({ length: 40 }, (_, i) => `{"id":${i},"method":"submit","params":["job${i}"]}\n`).join(''),
+  );
+
+  it('a scripted conversation comes out byte for byte, both directions, closed by FIN', () => {
+    const h = harness();
+    const conv = conversation('10.0.0.1:40000', '10.0.0.2:3333', [
+      { from: 'c', data: 'hello ' },
+      { from: 'c', data: 'server' },
+      { from: 's', data: 'hi client' },
+    ]);
+    for (const p of conv) h.feed(p.ip, p.ts);
+    assert.equal(h.flows.length, 1);
+    const f = h.flows[0]!;
+    assert.deepEqual(
+      [f.client, f.clientPort, f.server, f.serverPort, f.proto],
+      ['10.0.0.1', 40000, '10.0.0.2', 3333, 'tcp'],
+    );
+    assert.equal(f.sawSyn, true);
+    assert.equal(f.midstream, false);
+    assert.equal(text(h.streams.get(f.id)?.c2s), 'hello server');
+    assert.equal(text(h.streams.get(f.id)?.s2c), 'hi client');
+    assert.deepEqual(
+      h.closed.map((c) => c.reason),
+      ['fin'],
+    );
+    assert.deepEqual(f.packets, { c2s: 6, s2c: 3 });
+  });
+
+  for (const seed of [1, 2, 3, 4, 5]) {
+    it(`out-of-order, retransmitted and overlapping segments, ISN near wraparound (seed ${seed})`, () => {
+      const r = rng(seed);
+      const h = harness();
+      const isn = 0xffffffff - 700; // the stream crosses 2^32
+      h.feed(tcp({ ...C, seq: isn - 1, flags: 0x02 }), 0);
+      h.feed(tcp({ ...S, seq: 9, ack: isn, flags: 0x12 }), 0.01);
+      const segs = segments(msg, isn, r);
+      // retransmissions and overlapping re-segmentations of the same bytes
+      const extra: { seq: number; payload: Uint8Array }[] = [];
+      for (let i = 0; i < 20; i++) {
+        const a = Math.floor(r() * msg.length);
+        const n = 1 + Math.floor(r() * 80);
+        extra.push({ seq: (isn + a) >>> 0, payload: msg.subarray(a, a + n) });
+      }
+      const all = [...segs, ...extra];
+      // shuffle within a window so the stream can still complete
+      for (let i = all.length - 1; i > 0; i--) {
+        const j = Math.max(0, i - Math.floor(r() * 8));
+        [all[i], all[j]] = [all[j]!, all[i]!];
+      }
+      let t = 0.02;
+      for (const s of all) h.feed(tcp({ ...C, seq: s.seq, ack: 10, payload: s.payload }), (t += 0.001));
+      h.table.end();
+      const f = h.flows[0]!;
+      assert.equal(text(h.streams.get(f.id)?.c2s), text(Array.from(msg)));
+      assert.equal(h.gaps.get(f.id), undefined);
+      assert.equal(h.table.stats.pendingBytes, 0);
+      assert.ok(h.table.stats.oooSegments > 0);
+    });
+  }
+
+  it('first-seen data wins where overlapping segments disagree', () => {
+    const h = harness();
+    h.feed(tcp({ ...C, seq: 100, flags: 0x02 }), 0);
+    h.feed(tcp({ ...C, seq: 101, payload: 'AAAA' }), 1);
+    h.feed(tcp({ ...C, seq: 103, payload: 'XXXXBB' }), 2); // overlaps 2 delivered bytes
+    h.feed(tcp({ ...C, seq: 113, payload: 'DD' }), 3); // ooo
+    h.feed(tcp({ ...C, seq: 111, payload: 'QQQQ' }), 4); // fills the hole and overlaps the pending DD
+    h.table.end();
+    assert.equal(text(h.streams.get(1)?.c2s), 'AAAAXXBBQQQQ');
+    assert.ok(h.table.stats.overlapBytes >= 4);
+  });
+
+  it('a capture that starts mid-session takes the first seen seq as start and picks the server by port', () => {
+    const h = harness();
+    h.feed(tcp({ ...S, seq: 123456, ack: 999, payload: '{"method":"mining.notify"}\n' }), 1);
+    h.feed(tcp({ ...C, seq: 999, ack: 123483, payload: '{"method":"mining.get_transactions"}\n' }), 2);
+    h.feed(tcp({ ...S, seq: 123456 + 27, ack: 999, payload: 'more\n' }), 3);
+    h.table.end();
+    const f = h.flows[0]!;
+    assert.equal(f.midstream, true);
+    assert.equal(f.sawSyn, false);
+    assert.equal(f.server, '10.0.0.2');
+    assert.equal(f.serverPort, 3333);
+    assert.equal(text(h.streams.get(f.id)?.s2c), '{"method":"mining.notify"}\nmore\n');
+    assert.equal(text(h.streams.get(f.id)?.c2s), '{"method":"mining.get_transactions"}\n');
+    assert.equal(h.closed[0]!.reason, 'end');
+  });
+
+  it('a lost segment, acknowledged by the peer, becomes a gap instead of stalling the stream', () => {
+    const h = harness();
+    h.feed(tcp({ ...C, seq: 0, flags: 0x02 }), 0);
+    h.feed(tcp({ ...C, seq: 1, payload: 'aaaa' }), 1);
+    h.feed(tcp({ ...C, seq: 9, payload: 'cccc' }), 2); // bbbb never captured
+    assert.equal(text(h.streams.get(1)?.c2s), 'aaaa');
+    h.feed(tcp({ ...S, seq: 50, ack: 13, flags: 0x10 }), 3);
+    assert.equal(text(h.streams.get(1)?.c2s), 'aaaacccc');
+    assert.deepEqual(h.gaps.get(1), { c2s: 4, s2c: 0 });
+  });
+
+  it('RST closes the flow; trailing packets are absorbed; a new SYN on the same ports is a new flow', () => {
+    const h = harness();
+    h.feed(tcp({ ...C, seq: 0, flags: 0x02 }), 0);
+    h.feed(tcp({ ...S, seq: 0, flags: 0x14 }), 1);
+    h.feed(tcp({ ...C, seq: 1, flags: 0x10, payload: 'late' }), 2);
+    assert.equal(h.table.stats.afterClose, 1);
+    h.feed(tcp({ ...C, seq: 777, flags: 0x02 }), 3);
+    h.table.end();
+    assert.deepEqual(
+      h.closed.map((c) => [c.flow.id, c.reason]),
+      [
+        [1, 'rst'],
+        [2, 'end'],
+      ],
+    );
+    assert.equal(h.streams.size, 0);
+  });
+});
+
+describe('FlowTable: bounded memory', () => {
+  it('10 MB sent out of order never holds more than the per-direction cap', () => {
+    const cap = 256 * 1024;
+    const h = harness({ maxPendingPerDir: cap });
+    let delivered = 0;
+    let gapped = 0;
+    const table = new FlowTable(
+      {
+        onData: (_f, _d, data) => {
+          delivered += data.length;
+        },
+        onGap: (_f, _d, n) => {
+          gapped += n;
+        },
+      },
+      { maxPendingPerDir: cap },
+    );
+    const seg = new Uint8Array(1400).fill(0x61);
+    const total = 10 * 1024 * 1024;
+    const n = Math.ceil(total / seg.length);
+    let idx = 0;
+    const add = (seq: number, ts: number) => {
+      const d = decodePacket(101, tcp({ ...C, seq, payload: seg }));
+      assert.ok(d);
+      table.add(d, ++idx, ts);
+      assert.ok(table.stats.peakPendingPerDir <= cap);
+    };
+    add(0, 0); // start
+    // every pair swapped, and every 100th segment lost: ooo all the way through
+    for (let i = 2; i + 1 < n; i += 2) {
+      if (i % 100 !== 0) add((i + 1) * seg.length, i);
+      add(i * seg.length, i);
+    }
+    table.end();
+    assert.ok(table.stats.peakPendingPerDir <= cap, `peak ${table.stats.peakPendingPerDir}`);
+    assert.equal(table.stats.pendingBytes, 0);
+    assert.ok(delivered > total * 0.95);
+    assert.equal(delivered + gapped, Math.floor((n - (n % 2 === 0 ? 0 : 1)) * seg.length));
+    assert.ok(h.table.stats.peakPendingBytes === 0);
+  });
+
+  it('one hole that never fills: held bytes stay under the cap and the rest is still delivered', () => {
+    const cap = 64 * 1024;
+    let delivered = 0;
+    const table = new FlowTable(
+      { onData: (_f, _d, b) => (delivered += b.length) },
+      { maxPendingPerDir: cap },
+    );
+    const seg = new Uint8Array(1000);
+    let i = 0;
+    for (let k = 1; k <= 1000; k++) {
+      const d = decodePacket(101, tcp({ ...C, seq: k === 1 ? 0 : k * 1000, payload: seg }));
+      table.add(d!, ++i, k);
+    }
+    assert.ok(table.stats.peakPendingPerDir <= cap);
+    assert.ok(delivered >= 1000 * 1000 - cap - 1000);
+    assert.ok(table.stats.capFlushes >= 1);
+  });
+
+  it('the global pending cap holds across many flows', () => {
+    const max = 100_000;
+    const table = new FlowTable({}, { maxTotalPending: max });
+    const seg = new Uint8Array(1000);
+    let i = 0;
+    for (let f = 0; f < 50; f++) {
+      const src = `10.1.0.${f + 1}`;
+      for (let k = 0; k < 10; k++) {
+        const seq = k === 0 ? 0 : (k + 1) * 1000; // hole after the first segment
+        table.add(
+          decodePacket(101, tcp({ src, dst: '10.0.0.2', sport: 40000, dport: 3333, seq, payload: seg }))!,
+          ++i,
+          f,
+        );
+        assert.ok(table.stats.pendingBytes <= max);
+      }
+    }
+    assert.ok(table.stats.peakPendingBytes <= max);
+  });
+
+  it('maxFlows evicts the least recently used flow; idle flows time out', () => {
+    const h = harness({ maxFlows: 3, idleTimeoutSec: 60 });
+    for (let k = 0; k < 4; k++)
+      h.feed(udp({ src: `10.9.0.${k + 1}`, dst: '8.8.8.8', sport: 5000, dport: 53, payload: 'q' }), k);
+    assert.deepEqual(
+      h.closed.map((c) => [c.flow.client, c.reason]),
+      [['10.9.0.1', 'evicted']],
+    );
+    assert.equal(h.table.size, 3);
+    h.feed(udp({ src: '10.9.0.9', dst: '8.8.8.8', sport: 5000, dport: 53, payload: 'q' }), 1000);
+    assert.deepEqual(
+      h.closed.slice(1).map((c) => c.reason),
+      ['idle', 'idle', 'idle'],
+    );
+    assert.equal(h.table.size, 1);
+  });
+});
+
+describe('FlowTable: direction and messages', () => {
+  it('SYN+ACK seen first: its sender is the server even on a high port', () => {
+    const h = harness();
+    h.feed(tcp({ src: '10.0.0.5', dst: '10.0.0.6', sport: 50000, dport: 80, seq: 1, flags: 0x12 }), 0);
+    assert.deepEqual([h.flows[0]!.server, h.flows[0]!.serverPort], ['10.0.0.5', 50000]);
+  });
+  it('port heuristics: well-known or pool port is the server; else the lower; tie: first sender is the client', () => {
+    const h = harness();
+    h.feed(udp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 53, dport: 999, payload: 'a' }), 0);
+    h.feed(tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 14444, dport: 50000, seq: 1, payload: 'a' }), 0);
+    h.feed(tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 50000, seq: 1, payload: 'a' }), 0);
+    h.feed(tcp({ src: '10.0.0.3', dst: '10.0.0.4', sport: 30303, dport: 30303, seq: 1, payload: 'a' }), 0);
+    assert.deepEqual(
+      h.flows.map((f) => `${f.client}:${f.clientPort}>${f.server}:${f.serverPort}`),
+      [
+        '10.0.0.2:999>10.0.0.1:53',
+        '10.0.0.2:50000>10.0.0.1:14444',
+        '10.0.0.2:50000>10.0.0.1:40000',
+        '10.0.0.3:30303>10.0.0.4:30303',
+      ],
+    );
+  });
+  it('both directions of an IPv6 flow map to one flow', () => {
+    const h = harness();
+    h.feed(
+      tcp({ src: '2001:db8::1', dst: '2001:db8::2', sport: 40000, dport: 443, seq: 1, payload: 'x' }),
+      0,
+    );
+    h.feed(
+      tcp({ src: '2001:db8::2', dst: '2001:db8::1', sport: 443, dport: 40000, seq: 1, payload: 'y' }),
+      0,
+    );
+    assert.equal(h.flows.length, 1);
+    assert.deepEqual(h.flows[0]!.packets, { c2s: 1, s2c: 1 });
+  });
+  it('messages: steady small client submits and larger server pushes', () => {
+    const h = harness();
+    h.feed(tcp({ ...C, seq: 0, flags: 0x02 }), 0);
+    let cs = 1;
+    let ss = 1;
+    let t = 1;
+    for (let k = 0; k < 10; k++) {
+      // server job push in two segments close together: one message
+      for (const part of [new Uint8Array(600), new Uint8Array(400)]) {
+        h.feed(tcp({ ...S, seq: ss, payload: part }), t);
+        ss += part.length;
+        t += 0.01;
+      }
+      t += 15;
+      h.feed(tcp({ ...C, seq: cs, payload: new Uint8Array(120) }), t);
+      cs += 120;
+      t += 15;
+    }
+    h.table.end();
+    const m = h.flows[0]!.msgs;
+    assert.equal(m.s2c.count, 10);
+    assert.equal(m.c2s.count, 10);
+    assert.deepEqual(m.s2c.sizes, Array(10).fill(1000));
+    assert.deepEqual(m.c2s.sizes, Array(10).fill(120));
+    assert.equal(m.c2s.gaps.length, 9);
+    for (const g of m.c2s.gaps) assert.ok(Math.abs(g - 30.02) < 1e-6);
+    assert.equal(m.s2c.totalBytes, 10_000);
+  });
+  it('a pause over 1 s inside one direction starts a new message; rings stay bounded', () => {
+    const h = harness();
+    let seq = 1;
+    for (let k = 0; k < 100; k++) {
+      h.feed(tcp({ ...C, seq, payload: 'ping' }), k * 2);
+      seq += 4;
+    }
+    h.table.end();
+    const m = h.flows[0]!.msgs.c2s;
+    assert.equal(m.count, 100);
+    assert.equal(m.sizes.length, 64);
+    assert.equal(m.gaps.length, 64);
+  });
+});
+
+describe('FlowTable: corpus', () => {
+  it('mining.pcapng: the four mining flows with the right client and server', async () => {
+    const flows: string[] = [];
+    const starts = new Map<string, string>();
+    await readCaptureFlows(new URL('ndpi/mining.pcapng', CORPUS).pathname, {
+      onData: (f, dir, data) => {
+        const k = `${f.client}:${f.clientPort}>${f.server}:${f.serverPort}`;
+        if (dir === 'c2s' && !starts.has(k)) starts.set(k, new TextDecoder().decode(data.subarray(0, 300)));
+      },
+      onClose: (f) => flows.push(`${f.client}:${f.clientPort}>${f.server}:${f.serverPort}`),
+    });
+    assert.deepEqual(flows.sort(), [
+      '147.229.13.222:49307>185.71.66.39:9999',
+      '192.168.2.148:46838>94.23.199.191:3333',
+      '192.168.2.148:53846>116.211.167.195:3333',
+      '192.168.2.92:55190>178.32.196.217:9050',
+    ]);
+    assert.match(starts.get('147.229.13.222:49307>185.71.66.39:9999')!, /eth_submitLogin/);
+    assert.match(starts.get('192.168.2.92:55190>178.32.196.217:9050')!, /login/);
+    assert.match(starts.get('192.168.2.148:46838>94.23.199.191:3333')!, /mining.subscribe/);
+  });
+
+  it('bitcoin-mining-in-progress.pcap: mid-session stratum flow, server on 3333', async () => {
+    let s2c = '';
+    let flow: Flow | undefined;
+    await readCaptureFlows(new URL('zeek-cryptomining/bitcoin-mining-in-progress.pcap', CORPUS).pathname, {
+      onData: (f, dir, data) => {
+        if (f.serverPort === 3333 && dir === 's2c') {
+          flow = f;
+          s2c += new TextDecoder().decode(data);
+        }
+      },
+    });
+    assert.ok(flow);
+    assert.equal(flow.server, '74.84.128.158');
+    assert.equal(flow.midstream, true);
+    assert.match(s2c, /mining\.notify/);
+  });
+});

@@ -1,0 +1,672 @@
+/**
+ * Flow table: bidirectional TCP/UDP flows, in-order TCP reassembly, and per-flow "message" statistics
+ * for the flow-behaviour detector. Pure state machine: fed decoded packets, answers through handlers.
+ *
+ * Memory is bounded three ways: out-of-order bytes held per direction (maxPendingPerDir), out-of-order
+ * bytes held across all flows (maxTotalPending), and the number of flows (maxFlows, LRU eviction). When a
+ * pending cap is hit we stop waiting for the missing bytes: the hole is reported through onGap and the
+ * buffered bytes after it are delivered. That is what a capture with dropped packets needs anyway.
+ *
+ * Data handed to onData/onDatagram is a view into the caller's packet buffer (or a pending copy) and is
+ * only valid during the callback.
+ */
+import type { DecodedPacket } from './decode.ts';
+import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+
+export type Direction = 'c2s' | 's2c';
+
+export interface FlowKey {
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  proto: 'tcp' | 'udp';
+}
+
+export interface MsgStats {
+  /** Completed messages (the open one is added when the direction changes, after a 1 s pause, or at close). */
+  count: number;
+  /** Sizes of the last MSG_RING completed messages, oldest first. */
+  sizes: number[];
+  /** Seconds between the starts of consecutive messages in this direction, last MSG_RING, oldest first. */
+  gaps: number[];
+  /** All payload bytes seen in this direction (retransmissions not counted twice). */
+  totalBytes: number;
+}
+
+export interface Flow extends FlowKey {
+  id: number;
+  firstTs: number;
+  lastTs: number;
+  firstPacket: number;
+  sawSyn: boolean;
+  /** No SYN seen: the capture started after the connection did (or it is UDP). */
+  midstream: boolean;
+  packets: { c2s: number; s2c: number };
+  /** L4 payload bytes per direction (as sent, including retransmissions). */
+  bytes: { c2s: number; s2c: number };
+  msgs: { c2s: MsgStats; s2c: MsgStats };
+  /** Slot for the detector's per-flow state. */
+  state: unknown;
+  /** Set once onClose has been called. */
+  closed: boolean;
+}
+
+export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end';
+
+export interface FlowHandlers {
+  /** New in-order TCP stream bytes. packetIndex/ts are of the packet that made them deliverable. */
+  onData?(flow: Flow, dir: Direction, data: Uint8Array, packetIndex: number, ts: number): void;
+  onDatagram?(flow: Flow, dir: Direction, data: Uint8Array, packetIndex: number, ts: number): void;
+  /** Bytes of the stream that will never be delivered (lost, snapped, or given up on under memory caps). */
+  onGap?(flow: Flow, dir: Direction, bytes: number, packetIndex: number, ts: number): void;
+  onOpen?(flow: Flow, packetIndex: number, ts: number): void;
+  onClose?(flow: Flow, reason: CloseReason): void;
+}
+
+export interface FlowTableOptions {
+  maxFlows?: number;
+  maxPendingPerDir?: number;
+  maxTotalPending?: number;
+  idleTimeoutSec?: number;
+  /** Ports treated as server ports when no SYN shows who connected (default: < 1024 and common pool/app ports). */
+  serverPorts?: ReadonlySet<number>;
+}
+
+export interface FlowTableStats {
+  packets: number;
+  flows: number;
+  tcpFlows: number;
+  udpFlows: number;
+  active: number;
+  closed: Record<CloseReason, number>;
+  /** Packets that arrived for a flow already closed by FIN/RST (trailing ACKs, late retransmissions). */
+  afterClose: number;
+  retransSegments: number;
+  oooSegments: number;
+  /** Bytes dropped because they overlapped bytes already delivered or already pending. */
+  overlapBytes: number;
+  gapBytes: number;
+  pendingBytes: number;
+  peakPendingBytes: number;
+  peakPendingPerDir: number;
+  /** Times a pending cap forced a hole to be skipped. */
+  capFlushes: number;
+}
+
+export const MSG_RING = 64;
+/** A pause longer than this inside one direction starts a new message. */
+export const MSG_PAUSE_SEC = 1;
+
+export const DEFAULT_SERVER_PORTS: ReadonlySet<number> = new Set([
+  1080, 1433, 1521, 2049, 2375, 2376, 3128, 3306, 3333, 3334, 3335, 3336, 3357, 3389, 4028, 4444, 4445, 5222,
+  5432, 5555, 5556, 5588, 5671, 5672, 5900, 6379, 6666, 6667, 7777, 8000, 8008, 8080, 8081, 8088, 8333, 8443,
+  8545, 8888, 9000, 9050, 9092, 9200, 9300, 9418, 9999, 10001, 10128, 10300, 11211, 12222, 13333, 14433,
+  14444, 15555, 17777, 18080, 18081, 18089, 20535, 20580, 25565, 27017, 30303, 45560, 45700,
+]);
+
+const C2S = 0;
+const S2C = 1;
+const DIRS: readonly Direction[] = ['c2s', 's2c'];
+
+interface Seg {
+  rel: number;
+  len: number;
+  data: Uint8Array;
+}
+
+/** One direction of a TCP stream. Sequence numbers are kept relative to `base` as plain numbers, so
+ * wraparound is handled once, by the signed 32-bit difference to the next expected byte. */
+class Half {
+  started = false;
+  base = 0;
+  next = 0;
+  segs: Seg[] = [];
+  pend = 0;
+  finRel = -1;
+}
+
+class FlowImpl implements Flow {
+  client = '';
+  clientPort = 0;
+  server = '';
+  serverPort = 0;
+  proto: 'tcp' | 'udp' = 'tcp';
+  id = 0;
+  firstTs = 0;
+  lastTs = 0;
+  firstPacket = 0;
+  sawSyn = false;
+  midstream = false;
+  packets = { c2s: 0, s2c: 0 };
+  bytes = { c2s: 0, s2c: 0 };
+  msgs = { c2s: newMsg(), s2c: newMsg() };
+  state: unknown = undefined;
+  closed = false;
+}
+
+function newMsg(): MsgStats {
+  return { count: 0, sizes: [], gaps: [], totalBytes: 0 };
+}
+
+/** Internal record: the public Flow plus reassembly, message and LRU bookkeeping. */
+class Rec {
+  readonly flow = new FlowImpl();
+  key = '';
+  /** True when the endpoint that sorts low in the key is the client. */
+  lowIsClient = true;
+  halves: [Half, Half] | null = null;
+  // message tracking: direction of the open message (-1 none), its size, last payload time
+  curDir = -1;
+  curSize = 0;
+  lastDataTs = 0;
+  lastStart: [number, number] = [-1, -1];
+  prev: Rec | null = null;
+  nextRec: Rec | null = null;
+}
+
+export class FlowTable {
+  readonly stats: FlowTableStats = {
+    packets: 0,
+    flows: 0,
+    tcpFlows: 0,
+    udpFlows: 0,
+    active: 0,
+    closed: { fin: 0, rst: 0, idle: 0, evicted: 0, end: 0 },
+    afterClose: 0,
+    retransSegments: 0,
+    oooSegments: 0,
+    overlapBytes: 0,
+    gapBytes: 0,
+    pendingBytes: 0,
+    peakPendingBytes: 0,
+    peakPendingPerDir: 0,
+    capFlushes: 0,
+  };
+  private readonly h: FlowHandlers;
+  private readonly maxFlows: number;
+  private readonly maxPendingPerDir: number;
+  private readonly maxTotalPending: number;
+  private readonly idle: number;
+  private readonly serverPorts: ReadonlySet<number>;
+  private readonly map = new Map<string, Rec>();
+  private head: Rec | null = null; // least recently used
+  private tail: Rec | null = null;
+  private lastSweep = -Infinity;
+  private nextId = 1;
+  // current packet context for callbacks fired from deep inside reassembly
+  private curIndex = 0;
+  private curTs = 0;
+
+  constructor(handlers: FlowHandlers, opts: FlowTableOptions = {}) {
+    this.h = handlers;
+    this.maxFlows = Math.max(1, opts.maxFlows ?? 50_000);
+    this.maxPendingPerDir = Math.max(0, opts.maxPendingPerDir ?? 256 * 1024);
+    this.maxTotalPending = Math.max(0, opts.maxTotalPending ?? 64 * 1024 * 1024);
+    this.idle = opts.idleTimeoutSec ?? 600;
+    this.serverPorts = opts.serverPorts ?? DEFAULT_SERVER_PORTS;
+  }
+
+  /** Number of flows currently held (open or closed-but-lingering). */
+  get size(): number {
+    return this.map.size;
+  }
+
+  add(p: DecodedPacket, packetIndex: number, ts: number): void {
+    const proto = p.proto;
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return;
+    const st = this.stats;
+    st.packets++;
+    this.curIndex = packetIndex;
+    this.curTs = ts;
+    if (ts - this.lastSweep >= Math.min(this.idle / 4, 10)) this.sweep(ts);
+
+    const srcLow = this.makeKey(p);
+    const key = this.keyOut;
+    let rec = this.map.get(key);
+    const tcp = proto === IPPROTO_TCP ? p.tcp : undefined;
+    const flags = tcp ? tcp.flags : 0;
+    if (rec?.flow.closed && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      // Port reuse: a fresh SYN on a 4-tuple whose connection already ended starts a new flow.
+      this.remove(rec);
+      rec = undefined;
+    }
+    if (!rec) rec = this.create(p, key, srcLow, flags, packetIndex, ts);
+    else this.touch(rec);
+
+    const f = rec.flow;
+    const d = srcLow === rec.lowIsClient ? C2S : S2C;
+    const dir = DIRS[d]!;
+    f.lastTs = ts;
+    if (f.closed) {
+      st.afterClose++;
+      f.packets[dir]++;
+      return;
+    }
+    f.packets[dir]++;
+    const plen = p.payloadLen ?? p.payload.length;
+    f.bytes[dir] += plen;
+
+    if (!tcp) {
+      if (plen > 0) this.message(rec, d, plen, ts);
+      this.h.onDatagram?.(f, dir, p.payload, packetIndex, ts);
+      return;
+    }
+    this.tcpSegment(rec, d, tcp.seq, tcp.ack, flags, p.payload, plen, ts);
+  }
+
+  /** Flush everything: pending bytes are delivered after their holes, every open flow gets onClose('end'). */
+  end(): void {
+    for (let r = this.head; r; ) {
+      const next = r.nextRec;
+      if (!r.flow.closed) this.close(r, 'end');
+      r = next;
+    }
+    this.map.clear();
+    this.head = this.tail = null;
+    this.stats.active = 0;
+  }
+
+  // ---- keys -------------------------------------------------------------------------------------
+
+  private keyOut = '';
+
+  /**
+   * Build a direction-independent key from raw address bytes and ports (endpoints sorted), into keyOut.
+   * Returns whether the packet's source is the endpoint that sorts low.
+   */
+  private makeKey(p: DecodedPacket): boolean {
+    const sp = p.srcPort;
+    const dp = p.dstPort;
+    const raw = p.raw;
+    if (raw === undefined || p.srcOff === undefined || p.dstOff === undefined) {
+      const a = p.src;
+      const b = p.dst;
+      const low = a < b || (a === b && sp <= dp);
+      this.keyOut = low ? `s${p.proto}|${a}|${sp}|${b}|${dp}` : `s${p.proto}|${b}|${dp}|${a}|${sp}`;
+      return low;
+    }
+    const so = p.srcOff;
+    const dO = p.dstOff;
+    if (p.ipVersion === 4) {
+      const a = ((raw[so]! << 24) | (raw[so + 1]! << 16) | (raw[so + 2]! << 8) | raw[so + 3]!) >>> 0;
+      const b = ((raw[dO]! << 24) | (raw[dO + 1]! << 16) | (raw[dO + 2]! << 8) | raw[dO + 3]!) >>> 0;
+      const low = a < b || (a === b && sp <= dp);
+      const x = low ? a : b;
+      const y = low ? b : a;
+      this.keyOut = String.fromCharCode(
+        p.proto,
+        x >>> 16,
+        x & 0xffff,
+        low ? sp : dp,
+        y >>> 16,
+        y & 0xffff,
+        low ? dp : sp,
+      );
+      return low;
+    }
+    let cmp = 0;
+    for (let i = 0; i < 16 && cmp === 0; i++) cmp = raw[so + i]! - raw[dO + i]!;
+    const low = cmp < 0 || (cmp === 0 && sp <= dp);
+    const x = low ? so : dO;
+    const y = low ? dO : so;
+    const w = (o: number): number => (raw[o]! << 8) | raw[o + 1]!;
+    this.keyOut = String.fromCharCode(
+      p.proto + 256,
+      w(x),
+      w(x + 2),
+      w(x + 4),
+      w(x + 6),
+      w(x + 8),
+      w(x + 10),
+      w(x + 12),
+      w(x + 14),
+      low ? sp : dp,
+      w(y),
+      w(y + 2),
+      w(y + 4),
+      w(y + 6),
+      w(y + 8),
+      w(y + 10),
+      w(y + 12),
+      w(y + 14),
+      low ? dp : sp,
+    );
+    return low;
+  }
+
+  // ---- flow lifecycle ---------------------------------------------------------------------------
+
+  private create(
+    p: DecodedPacket,
+    key: string,
+    srcLow: boolean,
+    flags: number,
+    packetIndex: number,
+    ts: number,
+  ): Rec {
+    const st = this.stats;
+    if (this.map.size >= this.maxFlows && this.head) {
+      const victim = this.head;
+      if (!victim.flow.closed) this.close(victim, 'evicted');
+      this.remove(victim);
+    }
+    const rec = new Rec();
+    rec.key = key;
+    const f = rec.flow;
+    const isTcp = p.proto === IPPROTO_TCP;
+    // Who is the client? A SYN says so; otherwise the well-known/pool/lower port is the server's, and
+    // on a tie the first sender is the client.
+    let srcIsClient: boolean;
+    if (isTcp && flags & TCP_SYN) srcIsClient = (flags & TCP_ACK) === 0;
+    else {
+      const sk = p.srcPort < 1024 || this.serverPorts.has(p.srcPort);
+      const dk = p.dstPort < 1024 || this.serverPorts.has(p.dstPort);
+      if (sk !== dk) srcIsClient = dk;
+      else if (p.srcPort !== p.dstPort) srcIsClient = p.srcPort > p.dstPort;
+      else srcIsClient = true;
+    }
+    rec.lowIsClient = srcIsClient === srcLow;
+    const src = p.src;
+    const dst = p.dst;
+    if (srcIsClient) {
+      f.client = src;
+      f.clientPort = p.srcPort;
+      f.server = dst;
+      f.serverPort = p.dstPort;
+    } else {
+      f.client = dst;
+      f.clientPort = p.dstPort;
+      f.server = src;
+      f.serverPort = p.srcPort;
+    }
+    f.proto = isTcp ? 'tcp' : 'udp';
+    f.id = this.nextId++;
+    f.firstTs = f.lastTs = ts;
+    f.firstPacket = packetIndex;
+    f.sawSyn = isTcp && (flags & TCP_SYN) !== 0;
+    f.midstream = !f.sawSyn;
+    if (isTcp) {
+      rec.halves = [new Half(), new Half()];
+      st.tcpFlows++;
+    } else st.udpFlows++;
+    st.flows++;
+    this.map.set(key, rec);
+    st.active = this.map.size;
+    // append to LRU tail
+    rec.prev = this.tail;
+    if (this.tail) this.tail.nextRec = rec;
+    else this.head = rec;
+    this.tail = rec;
+    this.h.onOpen?.(f, packetIndex, ts);
+    return rec;
+  }
+
+  private touch(rec: Rec): void {
+    if (rec === this.tail) return;
+    // unlink
+    const prev = rec.prev;
+    const next = rec.nextRec;
+    if (prev) prev.nextRec = next;
+    else this.head = next;
+    if (next) next.prev = prev;
+    // append
+    rec.prev = this.tail;
+    rec.nextRec = null;
+    if (this.tail) this.tail.nextRec = rec;
+    this.tail = rec;
+  }
+
+  private remove(rec: Rec): void {
+    const prev = rec.prev;
+    const next = rec.nextRec;
+    if (prev) prev.nextRec = next;
+    else if (this.head === rec) this.head = next;
+    if (next) next.prev = prev;
+    else if (this.tail === rec) this.tail = prev;
+    rec.prev = rec.nextRec = null;
+    if (rec.halves) {
+      for (const h of rec.halves) this.dropPending(h);
+    }
+    this.map.delete(rec.key);
+    this.stats.active = this.map.size;
+  }
+
+  private close(rec: Rec, reason: CloseReason): void {
+    const f = rec.flow;
+    if (f.closed) return;
+    if (rec.halves) {
+      // Deliver whatever is still waiting behind holes: the detector should see it.
+      this.flushHalf(rec, C2S);
+      this.flushHalf(rec, S2C);
+    }
+    this.endMessage(rec);
+    f.closed = true;
+    this.stats.closed[reason]++;
+    this.h.onClose?.(f, reason);
+  }
+
+  /** Close and drop flows idle longer than the timeout; the LRU list is in last-activity order. */
+  private sweep(now: number): void {
+    this.lastSweep = now;
+    const limit = now - this.idle;
+    for (let r = this.head; r && r.flow.lastTs < limit; ) {
+      const next = r.nextRec;
+      if (!r.flow.closed) this.close(r, 'idle');
+      this.remove(r);
+      r = next;
+    }
+  }
+
+  // ---- messages ---------------------------------------------------------------------------------
+
+  private message(rec: Rec, d: number, len: number, ts: number): void {
+    const m = d === C2S ? rec.flow.msgs.c2s : rec.flow.msgs.s2c;
+    m.totalBytes += len;
+    if (rec.curDir === d && ts - rec.lastDataTs <= MSG_PAUSE_SEC) {
+      rec.curSize += len;
+    } else {
+      this.endMessage(rec);
+      const last = rec.lastStart[d]!;
+      if (last >= 0) ring(m.gaps, ts - last);
+      rec.lastStart[d] = ts;
+      rec.curDir = d;
+      rec.curSize = len;
+    }
+    rec.lastDataTs = ts;
+  }
+
+  private endMessage(rec: Rec): void {
+    if (rec.curDir < 0) return;
+    const m = rec.curDir === C2S ? rec.flow.msgs.c2s : rec.flow.msgs.s2c;
+    m.count++;
+    ring(m.sizes, rec.curSize);
+    rec.curDir = -1;
+    rec.curSize = 0;
+  }
+
+  // ---- TCP reassembly ---------------------------------------------------------------------------
+
+  private tcpSegment(
+    rec: Rec,
+    d: number,
+    seq: number,
+    ack: number,
+    flags: number,
+    data: Uint8Array,
+    len: number,
+    ts: number,
+  ): void {
+    const halves = rec.halves!;
+    const h = halves[d]!;
+    const other = halves[d ^ 1]!;
+    if (flags & TCP_ACK && other.segs.length > 0) {
+      // The peer acknowledged bytes we never saw: the capture lost them. Stop waiting for the hole.
+      const ackRel = other.next + ((ack - other.base - other.next) | 0);
+      while (other.segs.length > 0 && other.segs[0]!.rel < ackRel) this.skipHole(rec, d ^ 1, other);
+    }
+    if (flags & TCP_SYN) {
+      rec.flow.sawSyn = true;
+      if (!h.started) {
+        h.started = true;
+        h.base = (seq + 1) >>> 0;
+        h.next = 0;
+      }
+      seq = (seq + 1) >>> 0; // SYN occupies one sequence number; any data (TFO) follows it
+    } else if (!h.started) {
+      // Mid-session start: the first byte we see is byte 0 of this direction.
+      h.started = true;
+      h.base = seq;
+      h.next = 0;
+    }
+    const rel = h.next + ((seq - h.base - h.next) | 0);
+    if (len > 0) {
+      const end = rel + len;
+      if (end <= h.next) {
+        this.stats.retransSegments++;
+      } else {
+        this.message(rec, d, end - Math.max(rel, h.next), ts);
+        if (rel <= h.next) {
+          this.deliver(rec, d, h, rel, data, len);
+          this.drain(rec, d, h);
+        } else {
+          this.pending(rec, d, h, rel, data, len);
+        }
+      }
+    }
+    if (flags & TCP_RST) {
+      this.close(rec, 'rst');
+      return;
+    }
+    if (flags & TCP_FIN) {
+      const finRel = rel + len;
+      if (h.finRel < 0 || finRel < h.finRel) h.finRel = finRel;
+    }
+    if (h.finRel >= 0 && other.finRel >= 0 && h.next >= h.finRel && other.next >= other.finRel) {
+      this.close(rec, 'fin');
+    }
+  }
+
+  /** Deliver a segment starting at or before h.next; trims what was already delivered. */
+  private deliver(rec: Rec, d: number, h: Half, rel: number, data: Uint8Array, len: number): void {
+    const skip = h.next - rel;
+    if (skip > 0) this.stats.overlapBytes += Math.min(skip, len);
+    const have = data.length;
+    if (skip < have) {
+      this.h.onData?.(rec.flow, DIRS[d]!, skip > 0 ? data.subarray(skip) : data, this.curIndex, this.curTs);
+    }
+    // Bytes the headers promise but the capture cut off (snaplen) are a hole in the stream.
+    const missing = len - Math.max(skip, have);
+    if (missing > 0) this.gap(rec, d, missing);
+    h.next = rel + len;
+  }
+
+  private drain(rec: Rec, d: number, h: Half): void {
+    const segs = h.segs;
+    while (segs.length > 0 && segs[0]!.rel <= h.next) {
+      const s = segs.shift()!;
+      this.unpend(h, s.data.length);
+      if (s.rel + s.len > h.next) this.deliver(rec, d, h, s.rel, s.data, s.len);
+      else this.stats.overlapBytes += s.len;
+    }
+  }
+
+  private pending(rec: Rec, d: number, h: Half, rel: number, data: Uint8Array, len: number): void {
+    const st = this.stats;
+    st.oooSegments++;
+    const segs = h.segs;
+    // Sorted insert (stable: equal starts keep arrival order, so the first copy of a byte wins).
+    let i = segs.length;
+    while (i > 0 && segs[i - 1]!.rel > rel) i--;
+    const prev = segs[i - 1];
+    if (prev && prev.rel + prev.len >= rel + len) {
+      st.overlapBytes += len; // already fully held
+      return;
+    }
+    const size = data.length;
+    // Caps: give up on the oldest hole(s) rather than hold more than allowed.
+    while (
+      (h.pend + size > this.maxPendingPerDir || st.pendingBytes + size > this.maxTotalPending) &&
+      h.segs.length > 0
+    ) {
+      st.capFlushes++;
+      this.skipHole(rec, d, h);
+      if (rel <= h.next) break;
+    }
+    if (rel <= h.next) {
+      if (rel + len > h.next) this.deliver(rec, d, h, rel, data, len);
+      this.drain(rec, d, h);
+      return;
+    }
+    if (h.pend + size > this.maxPendingPerDir || st.pendingBytes + size > this.maxTotalPending) {
+      // Other flows hold the global budget: release the least recently used ones' pending bytes first.
+      if (h.pend + size <= this.maxPendingPerDir) this.freeGlobal(size, rec);
+      if (h.pend + size > this.maxPendingPerDir || st.pendingBytes + size > this.maxTotalPending) {
+        st.capFlushes++;
+        this.gap(rec, d, rel - h.next);
+        h.next = rel;
+        this.deliver(rec, d, h, rel, data, len);
+        this.drain(rec, d, h);
+        return;
+      }
+    }
+    i = segs.length;
+    while (i > 0 && segs[i - 1]!.rel > rel) i--;
+    segs.splice(i, 0, { rel, len, data: data.slice() });
+    h.pend += size;
+    st.pendingBytes += size;
+    if (st.pendingBytes > st.peakPendingBytes) st.peakPendingBytes = st.pendingBytes;
+    if (h.pend > st.peakPendingPerDir) st.peakPendingPerDir = h.pend;
+  }
+
+  private freeGlobal(size: number, except: Rec): void {
+    const st = this.stats;
+    for (let r = this.head; r && st.pendingBytes + size > this.maxTotalPending; r = r.nextRec) {
+      if (r === except || !r.halves) continue;
+      for (let d = 0; d < 2; d++) {
+        const h = r.halves[d]!;
+        while (h.segs.length > 0 && st.pendingBytes + size > this.maxTotalPending) {
+          st.capFlushes++;
+          this.skipHole(r, d, h);
+        }
+      }
+    }
+  }
+
+  /** Declare the bytes before the first pending segment lost, then deliver what is now in order. */
+  private skipHole(rec: Rec, d: number, h: Half): void {
+    const first = h.segs[0];
+    if (!first) return;
+    if (first.rel > h.next) {
+      this.gap(rec, d, first.rel - h.next);
+      h.next = first.rel;
+    }
+    this.drain(rec, d, h);
+  }
+
+  private flushHalf(rec: Rec, d: number): void {
+    const h = rec.halves![d]!;
+    while (h.segs.length > 0) this.skipHole(rec, d, h);
+  }
+
+  private dropPending(h: Half): void {
+    if (h.pend > 0) this.stats.pendingBytes -= h.pend;
+    h.pend = 0;
+    h.segs.length = 0;
+  }
+
+  private unpend(h: Half, n: number): void {
+    h.pend -= n;
+    this.stats.pendingBytes -= n;
+  }
+
+  private gap(rec: Rec, d: number, bytes: number): void {
+    this.stats.gapBytes += bytes;
+    this.h.onGap?.(rec.flow, DIRS[d]!, bytes, this.curIndex, this.curTs);
+  }
+}
+
+function ring(a: number[], v: number): void {
+  if (a.length >= MSG_RING) a.shift();
+  a.push(v);
+}

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  decodeBasicAuth,
+  HttpMiningAnalyzer,
+  HttpMiningSession,
+  looksLikeHttpRequestStart,
+  parseHttpRequestHead,
+  parseHttpResponseHead,
+} from './http.ts';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+// zeek-cryptomining/bitcoin-mining.pcap, TCP stream 0: bfgminer asks a stratum port for getblocktemplate.
+const BFG_GBT_BODY =
+  '{"id": 0, "method": "getblocktemplate", "params": [{"capabilities": ["coinbasetxn", "workid", "longpoll", "coinbase/append", "time/increment", "version/force", "version/reduce", "submit/coinbase", "submit/truncate"], "maxversion": 4}]}';
+const BFG_GBT =
+  'POST / HTTP/1.1\r\nHost: us1.bitminter.com:3333\r\nAuthorization: Basic Qmlnc2t5OjEyMw==\r\nAccept: */*\r\n' +
+  'Accept-Encoding: deflate, gzip\r\nContent-type: application/json\r\n' +
+  'X-Mining-Extensions: longpoll midstate rollntime submitold\r\nContent-Length: 235\r\n' +
+  'User-Agent: bfgminer/5.2.0\r\n\r\n' +
+  BFG_GBT_BODY;
+// Stream 1 of the same capture: getwork with the same headers.
+const BFG_GETWORK_BODY = '{"method": "getwork", "params": [], "id":0}\n';
+const BFG_ANSWER = '{"id":0,"result":null,"error":[20,"Parse error",null]}\n';
+
+// ndpi/jsonrpc-negative.pcap: Zabbix frontend JSON-RPC (a browser, not a miner).
+const ZABBIX =
+  'POST /zabbix/jsrpc.php?output=json-rpc HTTP/1.1\r\nHost: mdotti.dyndns.org\r\nConnection: keep-alive\r\n' +
+  'Content-Length: 117\r\nAccept: text/javascript, text/html, application/xml, text/xml, */*\r\n' +
+  'X-Requested-With: XMLHttpRequest\r\nUser-Agent: Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_2) AppleWebKit/537.36 ' +
+  '(KHTML, like Gecko) Chrome/39.0.2171.95 Safari/537.36\r\nContent-type: application/json-rpc\r\n\r\n' +
+  '{"jsonrpc": "2.0", "method": "zabbix.status", "params": {}, "auth": "608917ce3dd5c681debca02b7757aba4", "id": 103796}';
+const ZABBIX_RESPONSE =
+  'HTTP/1.0 200 OK\r\nDate: Tue, 30 Dec 2014 17:43:51 GMT\r\nServer: Apache/2.2.16 (Debian)\r\nContent-Length: 67\r\n' +
+  'Content-Type: application/json-rpc\r\nConnection: keep-alive\r\n\r\n' +
+  '{"jsonrpc":"2.0","result":{"result":true,"message":""},"id":103796}';
+
+describe('parseHttpRequestHead', () => {
+  it('parses the bfgminer request', () => {
+    const r = parseHttpRequestHead(enc(BFG_GBT));
+    assert.equal(r.status, 'done');
+    if (r.status !== 'done') return;
+    assert.equal(r.head.method, 'POST');
+    assert.equal(r.head.path, '/');
+    assert.equal(r.head.version, 'HTTP/1.1');
+    assert.equal(r.head.headers['x-mining-extensions'], 'longpoll midstate rollntime submitold');
+    assert.equal(r.head.headers['content-length'], '235');
+    assert.equal(enc(BFG_GBT).length - r.bodyOffset, 235);
+  });
+
+  it('incremental: need-more until the blank line, early not-http', () => {
+    assert.equal(parseHttpRequestHead(enc('POST / HTTP/1.1\r\nHost: x')).status, 'need-more');
+    assert.equal(parseHttpRequestHead(enc('PO')).status, 'need-more');
+    assert.equal(parseHttpRequestHead(enc('{"id":1')).status, 'not-http');
+    assert.equal(parseHttpRequestHead(Uint8Array.from([0x16, 3, 1])).status, 'not-http');
+    assert.equal(parseHttpRequestHead(enc('GET / HTTP/2.0\r\n\r\n')).status, 'not-http');
+    assert.equal(parseHttpRequestHead(enc('GET / HTTP/1.1\r\nbad header\r\n\r\n')).status, 'not-http');
+  });
+
+  it('folds repeated headers and continuation lines, tolerates bare LF', () => {
+    const r = parseHttpRequestHead(enc('GET /x HTTP/1.0\nA: 1\nA: 2\nB: x\n  y\n\n'));
+    assert.equal(r.status, 'done');
+    if (r.status === 'done') assert.deepEqual(r.head.headers, { a: '1, 2', b: 'x y' });
+  });
+
+  it('refuses a head over 16 KiB without a blank line', () => {
+    const big = enc('GET / HTTP/1.1\r\nX: ' + 'a'.repeat(20000));
+    assert.equal(parseHttpRequestHead(big).status, 'not-http');
+    assert.equal(parseHttpRequestHead(big.subarray(0, 10000)).status, 'need-more');
+  });
+
+  it('looksLikeHttpRequestStart', () => {
+    assert.ok(looksLikeHttpRequestStart(enc('POST / HTTP/1.1\r\n')));
+    assert.ok(!looksLikeHttpRequestStart(enc('{"method":"login"}')));
+    assert.ok(!looksLikeHttpRequestStart(enc('SSH-2.0-OpenSSH_9.2')));
+  });
+});
+
+describe('parseHttpResponseHead', () => {
+  it('parses a status line and headers', () => {
+    const r = parseHttpResponseHead(enc(ZABBIX_RESPONSE));
+    assert.equal(r.status, 'done');
+    if (r.status === 'done') {
+      assert.equal(r.head.status, 200);
+      assert.equal(r.head.reason, 'OK');
+      assert.equal(r.head.headers['content-type'], 'application/json-rpc');
+    }
+    assert.equal(parseHttpResponseHead(enc('{"id":0}')).status, 'not-http');
+  });
+});
+
+describe('decodeBasicAuth', () => {
+  it('decodes user:pass', () => {
+    assert.deepEqual(decodeBasicAuth('Basic Qmlnc2t5OjEyMw=='), { user: 'Bigsky', pass: '123' });
+    assert.deepEqual(decodeBasicAuth('Basic YnJvYXRjYXN0OjEyMw=='), { user: 'broatcast', pass: '123' });
+    assert.deepEqual(decodeBasicAuth('basic dXNlcg=='), { user: 'user' });
+    assert.equal(decodeBasicAuth('Bearer abc'), undefined);
+  });
+});
+
+describe('HttpMiningSession on corpus flows', () => {
+  it('bfgminer getblocktemplate to a stratum port is mining', () => {
+    const s = new HttpMiningSession();
+    const b = enc(BFG_GBT);
+    // Head and body in separate segments, as in the capture.
+    s.push('c2s', b.subarray(0, b.length - 235), 4);
+    s.push('c2s', b.subarray(b.length - 235), 6);
+    s.push('s2c', enc(BFG_ANSWER), 8);
+    const r = s.result();
+    assert.equal(r.isMining, true);
+    assert.equal(r.user, 'Bigsky');
+    assert.equal(r.pass, '123');
+    assert.equal(r.host, 'us1.bitminter.com');
+    assert.equal(r.port, 3333);
+    assert.equal(r.agent, 'bfgminer/5.2.0');
+    assert.deepEqual(r.methods, { getblocktemplate: 1 });
+    assert.ok(r.reasons.some((x) => /X-Mining-Extensions/.test(x)));
+    assert.ok(r.reasons.some((x) => /bare JSON-RPC/.test(x)));
+    assert.deepEqual(r.packets, [6, 8]);
+  });
+
+  it('bfgminer getwork', () => {
+    const s = new HttpMiningSession();
+    s.push(
+      'c2s',
+      enc(BFG_GBT.replace('Content-Length: 235', 'Content-Length: 44').split('\r\n\r\n')[0] + '\r\n\r\n'),
+    );
+    s.push('c2s', enc(BFG_GETWORK_BODY));
+    const r = s.result();
+    assert.equal(r.isMining, true);
+    assert.deepEqual(r.methods, { getwork: 1 });
+  });
+
+  it('Zabbix JSON-RPC over HTTP is not mining', () => {
+    const s = new HttpMiningSession();
+    s.push('c2s', enc(ZABBIX));
+    s.push('s2c', enc(ZABBIX_RESPONSE));
+    const r = s.result();
+    assert.equal(r.isMining, false);
+    assert.equal(r.confidence, 0);
+    assert.deepEqual(r.methods, { 'zabbix.status': 1 });
+    assert.equal(r.host, 'mdotti.dyndns.org');
+  });
+
+  it('pipelined keep-alive requests are each analysed', () => {
+    const s = new HttpMiningSession();
+    s.push('c2s', enc(ZABBIX + ZABBIX));
+    assert.deepEqual(s.result().methods, { 'zabbix.status': 2 });
+  });
+});
+
+describe('HttpMiningAnalyzer: look-alikes and pool responses', () => {
+  const req = (raw: string) => {
+    const r = parseHttpRequestHead(enc(raw));
+    assert.equal(r.status, 'done');
+    if (r.status !== 'done') throw new Error();
+    return { head: r.head, body: enc(raw).subarray(r.bodyOffset) };
+  };
+
+  it("a pool's own full-node getblocktemplate is not mining", () => {
+    const body =
+      '{"jsonrpc":"1.0","id":"gbt","method":"getblocktemplate","params":[{"capabilities":["coinbasetxn","workid","coinbase/append"],"rules":["segwit"]}]}';
+    const { head, body: b } = req(
+      `POST / HTTP/1.1\r\nHost: 127.0.0.1:8332\r\nAuthorization: Basic cnBjdXNlcjpycGNwYXNz\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const a = new HttpMiningAnalyzer();
+    a.request(head, b);
+    const r = a.result();
+    assert.equal(r.isMining, false);
+    assert.equal(r.user, 'rpcuser');
+    assert.deepEqual(r.methods, { getblocktemplate: 1 });
+  });
+
+  it('bitcoind RPC from a wallet is not mining', () => {
+    const body = '{"jsonrpc":"1.0","id":"1","method":"getblockchaininfo","params":[]}';
+    const { head, body: b } = req(
+      `POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const a = new HttpMiningAnalyzer();
+    a.request(head, b);
+    assert.equal(a.result().isMining, false);
+  });
+
+  it('pool answer with X-Stratum and X-Long-Polling', () => {
+    const a = new HttpMiningAnalyzer();
+    const r = parseHttpResponseHead(
+      enc(
+        'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Long-Polling: /LP\r\n' +
+          'X-Stratum: stratum+tcp://stratum.bitcoin.cz:3333\r\nX-Roll-NTime: expire=120\r\nContent-Length: 0\r\n\r\n',
+      ),
+    );
+    assert.equal(r.status, 'done');
+    if (r.status !== 'done') return;
+    a.response(r.head, undefined, 3);
+    const out = a.result();
+    assert.equal(out.isMining, true);
+    assert.equal(out.stratumUrl, 'stratum+tcp://stratum.bitcoin.cz:3333');
+    assert.equal(out.longPolling, '/LP');
+  });
+
+  it('cpuminer getwork with hashrate header; and a miner UA on plain GET', () => {
+    const body = '{"method":"getwork","params":[],"id":0}';
+    const { head, body: b } = req(
+      `POST / HTTP/1.1\r\nHost: pool.example:8332\r\nUser-Agent: cpuminer/2.5.1\r\nX-Mining-Hashrate: 1200\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const a = new HttpMiningAnalyzer();
+    a.request(head, b);
+    assert.equal(a.result().isMining, true);
+    const ua = new HttpMiningAnalyzer();
+    ua.request(
+      req('GET /config.json HTTP/1.1\r\nHost: x\r\nUser-Agent: XMRig/6.21.0 (Linux x86_64)\r\n\r\n').head,
+    );
+    assert.equal(ua.result().isMining, true);
+  });
+
+  it('WebSocket upgrade is reported, not called mining by itself', () => {
+    const a = new HttpMiningAnalyzer();
+    a.request(
+      req(
+        'GET /proxy HTTP/1.1\r\nHost: ws027.authedmine.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nUser-Agent: Mozilla/5.0\r\n\r\n',
+      ).head,
+    );
+    const r = a.result();
+    assert.equal(r.websocket, true);
+    assert.equal(r.isMining, false);
+  });
+});
+
+describe('hostile input', () => {
+  it('a 10 MB body is skipped, not buffered; the next request still parses', () => {
+    const s = new HttpMiningSession();
+    s.push('c2s', enc('POST / HTTP/1.1\r\nContent-Length: 10000000\r\n\r\n'));
+    const chunk = new Uint8Array(65536).fill(0x7b);
+    for (let i = 0; i < 152; i++) s.push('c2s', chunk);
+    s.push('c2s', new Uint8Array(10000000 - 152 * 65536).fill(0x20));
+    s.push('c2s', enc(ZABBIX));
+    assert.deepEqual(s.result().methods, { 'zabbix.status': 1 });
+  });
+
+  it('non-HTTP client bytes switch the session off', () => {
+    const s = new HttpMiningSession();
+    s.push('c2s', Uint8Array.from([0x16, 3, 1, 0, 5]));
+    assert.equal(s.notHttp, true);
+    assert.equal(s.result().confidence, 0);
+  });
+
+  it('garbage heads, bad base64, nested JSON bodies do not throw', () => {
+    const s = new HttpMiningSession();
+    const nested = '['.repeat(20000) + ']'.repeat(20000);
+    s.push(
+      'c2s',
+      enc(
+        `POST / HTTP/1.1\r\nAuthorization: Basic !!!\r\nHost: [::1]:80\r\nContent-Length: ${nested.length}\r\n\r\n${nested}`,
+      ),
+    );
+    s.push('c2s', enc('GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'));
+    s.push('s2c', enc('HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n'));
+    const r = s.result();
+    assert.equal(r.isMining, false);
+    assert.equal(r.host, '::1');
+  });
+});
+
+describe('raw JSON answers', () => {
+  it('count only after an HTTP request, not on a stratum flow', () => {
+    const s = new HttpMiningSession();
+    s.push('c2s', enc('{"id":1,"method":"mining.subscribe","params":[]}\n'));
+    s.push('s2c', enc(BFG_ANSWER));
+    assert.equal(s.result().confidence, 0);
+  });
+});

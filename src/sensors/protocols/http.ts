@@ -1,0 +1,515 @@
+/**
+ * HTTP/1.x dissector for miner traffic (RFC 9112 message syntax).
+ *
+ * Before stratum, miners fetched work over HTTP JSON-RPC: `getwork` (obsolete, miners only),
+ * `getblocktemplate` with BIP 22/23 client capabilities, `submitblock`; pools answered with `X-Long-Polling`
+ * and `X-Stratum` headers pointing the miner to a stratum URL. bfgminer and cgminer still try it first
+ * (bitcoin-mining.pcap: `POST /` to us1.bitminter.com:3333 with `X-Mining-Extensions` and basic auth), and
+ * browser miners reach their pool over a WebSocket upgrade.
+ *
+ * `getblocktemplate` alone is also what pool software sends to its own full node, so it is not enough:
+ * the verdict combines the method with miner-only headers (`X-Mining-Extensions`, `X-Mining-Hashrate`),
+ * a miner User-Agent, pool response headers, or a stratum server answering the HTTP request in raw JSON.
+ *
+ * Bounds: a head is at most 16 KiB, a body is looked at up to 64 KiB (longer bodies are skipped, not
+ * buffered), at most 64 messages per direction are analysed, every kept string is capped.
+ */
+
+export interface HttpRequestHead {
+  method: string;
+  /** Request target as sent (path and query, or absolute URI for proxies). */
+  path: string;
+  version: string;
+  /** Names lowercased; repeated headers joined with ', '. */
+  headers: Record<string, string>;
+}
+
+export interface HttpResponseHead {
+  version: string;
+  status: number;
+  reason: string;
+  headers: Record<string, string>;
+}
+
+export type HttpHeadResult<T> =
+  | { status: 'need-more' }
+  | { status: 'done'; head: T /** offset of the first body byte */; bodyOffset: number }
+  | { status: 'not-http'; reason: string };
+
+export interface HttpMiningResult {
+  isMining: boolean;
+  confidence: number;
+  agent?: string;
+  user?: string;
+  pass?: string;
+  /** Host header without port, lowercased. */
+  host?: string;
+  port?: number;
+  /** Stratum URL a pool advertised in `X-Stratum`. */
+  stratumUrl?: string;
+  longPolling?: string;
+  /** A WebSocket upgrade was requested (browser miners talk to their pool this way). */
+  websocket?: boolean;
+  /** JSON-RPC methods seen in request bodies. */
+  methods: Record<string, number>;
+  reasons: string[];
+  packets: number[];
+}
+
+const MAX_HEAD = 16 * 1024;
+const MAX_BODY = 64 * 1024;
+const MAX_MESSAGES = 64;
+const MAX_STR = 512;
+const MAX_HEADERS = 100;
+export const HTTP_MINING_THRESHOLD = 0.6;
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const cap = (s: string) => (s.length > MAX_STR ? s.slice(0, MAX_STR) : s);
+
+function latin1(b: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
+  return s;
+}
+
+/** Index just after the blank line ending the head (CRLFCRLF, or bare LFLF from sloppy clients), or -1. */
+function headEnd(b: Uint8Array, limit: number): number {
+  const n = Math.min(b.length, limit);
+  for (let i = 0; i < n; i++) {
+    if (b[i] !== 0x0a) continue;
+    if (b[i + 1] === 0x0a) return i + 2;
+    if (b[i + 1] === 0x0d && b[i + 2] === 0x0a) return i + 3;
+  }
+  return -1;
+}
+
+function parseHeaderLines(lines: string[]): Record<string, string> | null {
+  const headers: Record<string, string> = Object.create(null);
+  let count = 0;
+  let last: string | undefined;
+  for (const line of lines) {
+    if (line === '') continue;
+    if ((line[0] === ' ' || line[0] === '\t') && last !== undefined) {
+      // obs-fold continuation (RFC 9112 §5.2): append to the previous header.
+      headers[last] = cap(headers[last] + ' ' + line.trim());
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) return null;
+    const name = line.slice(0, colon).toLowerCase();
+    if (!TOKEN.test(name)) return null;
+    if (++count > MAX_HEADERS) break;
+    const value = line.slice(colon + 1).trim();
+    headers[name] = cap(headers[name] !== undefined ? headers[name] + ', ' + value : value);
+    last = name;
+  }
+  // A plain object for callers (no null prototype surprises), built from own entries only.
+  return Object.fromEntries(Object.entries(headers));
+}
+
+function splitHead(
+  b: Uint8Array,
+  maxBytes: number,
+): { lines: string[]; end: number } | 'need-more' | 'too-large' {
+  const end = headEnd(b, maxBytes);
+  if (end < 0) return b.length >= maxBytes ? 'too-large' : 'need-more';
+  return { lines: latin1(b, 0, end).split(/\r?\n/), end };
+}
+
+const METHOD_RE = /^[A-Z][A-Z-]{2,19}$/;
+
+/**
+ * Parses an HTTP/1.x request head from the start of a stream. Rejects early (`not-http`) as soon as the
+ * first bytes cannot start a request line, so it is cheap to try on every flow.
+ */
+export function parseHttpRequestHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHeadResult<HttpRequestHead> {
+  // Early reject: the method is uppercase letters followed by a space.
+  for (let i = 0; i < Math.min(b.length, 21); i++) {
+    const c = b[i]!;
+    if (c === 0x20) {
+      if (i < 3) return { status: 'not-http', reason: 'bad method' };
+      break;
+    }
+    if (!((c >= 0x41 && c <= 0x5a) || c === 0x2d) || i === 20)
+      return { status: 'not-http', reason: 'bad method' };
+  }
+  const s = splitHead(b, maxBytes);
+  if (s === 'need-more') return { status: 'need-more' };
+  if (s === 'too-large') return { status: 'not-http', reason: 'head larger than the limit' };
+  const m = /^([A-Z-]+) (\S+) (HTTP\/1\.[01])$/.exec(s.lines[0] ?? '');
+  if (!m || !METHOD_RE.test(m[1]!)) return { status: 'not-http', reason: 'bad request line' };
+  const headers = parseHeaderLines(s.lines.slice(1));
+  if (!headers) return { status: 'not-http', reason: 'bad header line' };
+  return {
+    status: 'done',
+    head: { method: m[1]!, path: cap(m[2]!), version: m[3]!, headers },
+    bodyOffset: s.end,
+  };
+}
+
+/** Parses an HTTP/1.x response head (status line and headers). */
+export function parseHttpResponseHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHeadResult<HttpResponseHead> {
+  const prefix = 'HTTP/1.';
+  for (let i = 0; i < Math.min(b.length, prefix.length); i++) {
+    if (b[i] !== prefix.charCodeAt(i)) return { status: 'not-http', reason: 'no HTTP status line' };
+  }
+  const s = splitHead(b, maxBytes);
+  if (s === 'need-more') return { status: 'need-more' };
+  if (s === 'too-large') return { status: 'not-http', reason: 'head larger than the limit' };
+  const m = /^(HTTP\/1\.[01]) (\d{3})(?: (.*))?$/.exec(s.lines[0] ?? '');
+  if (!m) return { status: 'not-http', reason: 'bad status line' };
+  const headers = parseHeaderLines(s.lines.slice(1));
+  if (!headers) return { status: 'not-http', reason: 'bad header line' };
+  return {
+    status: 'done',
+    head: { version: m[1]!, status: Number(m[2]), reason: cap(m[3] ?? ''), headers },
+    bodyOffset: s.end,
+  };
+}
+
+/** Cheap check: does the stream start like an HTTP/1.x request? */
+export function looksLikeHttpRequestStart(b: Uint8Array): boolean {
+  const r = parseHttpRequestHead(b.subarray(0, 24));
+  return r.status !== 'not-http' && b.length >= 4;
+}
+
+/** `Authorization: Basic base64(user:pass)` → user and pass (capped). */
+export function decodeBasicAuth(value: string): { user: string; pass?: string } | undefined {
+  const m = /^basic\s+([A-Za-z0-9+/=_-]{1,2048})\s*$/i.exec(value);
+  if (!m) return undefined;
+  const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon < 0) return { user: cap(text) };
+  return { user: cap(text.slice(0, colon)), pass: cap(text.slice(colon + 1)) };
+}
+
+/** User agents of mining software. */
+export const MINER_USER_AGENT =
+  /\b(bfgminer|cgminer|sgminer|cpuminer|minerd|ccminer|xmrig|xmr-stak|ethminer|claymore|phoenixminer|nanominer|lolminer|gminer|t-rex|nbminer|teamredminer|srbminer|wildrig|bminer|poclbm|diablominer|guiminer|50miner|bitminter)[\s/_-]?/i;
+
+const WORK_METHODS = new Set([
+  'getwork',
+  'getblocktemplate',
+  'submitblock',
+  'getauxblock',
+  'eth_getWork',
+  'eth_submitWork',
+  'eth_submitHashrate',
+]);
+
+/** BIP 23 capabilities only a mining client advertises. */
+const MINER_CAPABILITIES = [
+  'coinbasetxn',
+  'workid',
+  'coinbase/append',
+  'longpoll',
+  'time/increment',
+  'submit/coinbase',
+];
+
+function jsonBody(body: Uint8Array | string | undefined): unknown {
+  if (body === undefined) return undefined;
+  const text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: false }).decode(body);
+  if (text.length === 0 || text.length > MAX_BODY) return undefined;
+  const t = text.trim();
+  if (t[0] !== '{' && t[0] !== '[') return undefined;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const own = (o: Record<string, unknown>, k: string): unknown => (Object.hasOwn(o, k) ? o[k] : undefined);
+
+type Extracted = Omit<HttpMiningResult, 'isMining' | 'confidence' | 'methods' | 'reasons' | 'packets'>;
+
+/**
+ * Accumulates evidence over the requests and responses of one flow (or a single exchange). Feed heads and
+ * bodies with `request()` / `response()`, or bytes with `HttpMiningSession`.
+ */
+export class HttpMiningAnalyzer {
+  private readonly signals = new Map<string, number>();
+  private readonly methodCounts = new Map<string, number>();
+  private readonly reasonList: string[] = [];
+  private readonly packetSet = new Set<number>();
+  private readonly out: Extracted = {};
+  private decisive = false;
+  private packet = 0;
+
+  request(head: HttpRequestHead, body?: Uint8Array | string, packet = 0): void {
+    this.packet = packet;
+    const h = head.headers;
+    const ua = h['user-agent'];
+    if (ua) {
+      this.setOnce('agent', cap(ua));
+      if (MINER_USER_AGENT.test(ua))
+        this.signal('miner-agent', 0.6, `mining software User-Agent ${JSON.stringify(cap(ua))}`, true);
+    }
+    if (h['x-mining-extensions'] !== undefined)
+      this.signal(
+        'x-mining-extensions',
+        0.6,
+        `X-Mining-Extensions header (${cap(h['x-mining-extensions'])})`,
+        true,
+      );
+    if (h['x-mining-hashrate'] !== undefined)
+      this.signal('x-mining-hashrate', 0.6, 'X-Mining-Hashrate header', true);
+    if (h.authorization) {
+      const auth = decodeBasicAuth(h.authorization);
+      if (auth) {
+        this.setOnce('user', auth.user);
+        if (auth.pass !== undefined) this.setOnce('pass', auth.pass);
+      }
+    }
+    if (h.host) {
+      const m = /^\[?([^\]]*?)\]?(?::(\d{1,5}))?$/.exec(h.host.trim());
+      if (m?.[1]) {
+        this.setOnce('host', m[1].toLowerCase());
+        if (m[2]) this.setOnce('port', Number(m[2]));
+      }
+    }
+    if ((h.upgrade ?? '').toLowerCase().includes('websocket')) {
+      this.out.websocket = true;
+      this.note('WebSocket upgrade requested');
+    }
+    const json = jsonBody(body);
+    const calls = Array.isArray(json) ? json.slice(0, 16) : [json];
+    for (const call of calls) {
+      if (!isObj(call)) continue;
+      const method = own(call, 'method');
+      if (typeof method !== 'string') continue;
+      const name = method.slice(0, 64);
+      const n = this.methodCounts.get(name);
+      if (n !== undefined) this.methodCounts.set(name, n + 1);
+      else if (this.methodCounts.size < 64) this.methodCounts.set(name, 1);
+      if (!WORK_METHODS.has(name)) continue;
+      // getwork left bitcoind in 0.10 (2015): today only miners and pools speak it.
+      const getwork = name === 'getwork';
+      this.signal(`method:${name}`, getwork ? 0.45 : 0.35, `JSON-RPC ${name} request`, getwork);
+      const params = own(call, 'params');
+      const p0 = Array.isArray(params) ? params[0] : undefined;
+      const caps = isObj(p0) ? own(p0, 'capabilities') : undefined;
+      if (name === 'getblocktemplate' && Array.isArray(caps)) {
+        const miner = caps.filter((c) => typeof c === 'string' && MINER_CAPABILITIES.includes(c));
+        if (miner.length > 0)
+          this.signal(
+            'gbt-capabilities',
+            0.3,
+            `getblocktemplate with mining client capabilities (${miner.slice(0, 4).join(', ')})`,
+          );
+      }
+    }
+  }
+
+  response(head: HttpResponseHead, body?: Uint8Array | string, packet = 0): void {
+    this.packet = packet;
+    const h = head.headers;
+    if (h['x-stratum']) {
+      this.setOnce('stratumUrl', cap(h['x-stratum']));
+      this.signal(
+        'x-stratum',
+        0.6,
+        `pool advertises stratum at ${JSON.stringify(cap(h['x-stratum']))}`,
+        true,
+      );
+    }
+    if (h['x-long-polling']) {
+      this.setOnce('longPolling', cap(h['x-long-polling']));
+      this.signal('x-long-polling', 0.4, 'X-Long-Polling header (getwork/GBT pool)');
+    }
+    if (h['x-roll-ntime'] !== undefined)
+      this.signal('x-roll-ntime', 0.3, 'X-Roll-NTime header (getwork pool)');
+    if (head.status === 101 && (h.upgrade ?? '').toLowerCase().includes('websocket')) {
+      this.out.websocket = true;
+      this.note('WebSocket upgrade accepted');
+    }
+    const json = jsonBody(body);
+    const result = isObj(json) ? own(json, 'result') : undefined;
+    if (
+      isObj(result) &&
+      typeof own(result, 'midstate') === 'string' &&
+      typeof own(result, 'data') === 'string'
+    )
+      this.signal('getwork-result', 0.5, 'getwork answer with midstate/data', true);
+  }
+
+  /** The server answered an HTTP request with raw JSON lines: a stratum port, as pools on 3333 do. */
+  rawJsonAnswer(line: string, packet = 0): void {
+    this.packet = packet;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (isObj(msg) && (Object.hasOwn(msg, 'result') || Object.hasOwn(msg, 'error')))
+      this.signal('raw-json-answer', 0.3, 'HTTP request answered with bare JSON-RPC (a stratum port)');
+  }
+
+  result(): HttpMiningResult {
+    let p = 1;
+    for (const w of this.signals.values()) p *= 1 - w;
+    const confidence = Math.round((1 - p) * 1000) / 1000;
+    return {
+      // Decisive signals are the miner-only ones; supporting ones (capabilities, long polling) cannot
+      // make a verdict alone, so a pool's own full-node GBT traffic stays below the line.
+      isMining: confidence >= HTTP_MINING_THRESHOLD && this.decisive,
+      confidence,
+      ...this.out,
+      methods: Object.fromEntries(this.methodCounts),
+      reasons: [...this.reasonList],
+      packets: [...this.packetSet],
+    };
+  }
+
+  private setOnce<K extends keyof Extracted>(k: K, v: Extracted[K]): void {
+    if (this.out[k] === undefined && v !== undefined && v !== '') this.out[k] = v;
+  }
+
+  private note(reason: string): void {
+    if (this.reasonList.length < 32 && !this.reasonList.includes(reason)) this.reasonList.push(reason);
+  }
+
+  private signal(kind: string, weight: number, reason: string, decisive = false): void {
+    if (!this.signals.has(kind)) {
+      this.signals.set(kind, weight);
+      this.note(reason);
+    }
+    if (decisive) this.decisive = true;
+    if (this.packetSet.size < 64) this.packetSet.add(this.packet);
+  }
+}
+
+type DirState = {
+  buf: Uint8Array;
+  mode: 'head' | 'body' | 'raw' | 'off';
+  head?: HttpRequestHead | HttpResponseHead;
+  bodyLeft: number;
+  body: Uint8Array[];
+  bodySize: number;
+  /** Declared Content-Length of the current body. */
+  bodyTotal: number;
+  messages: number;
+};
+
+/**
+ * Byte-level driver for one flow: splits requests and responses (Content-Length bodies; chunked or
+ * unframed bodies end the analysis of that direction) and feeds an HttpMiningAnalyzer.
+ */
+export class HttpMiningSession {
+  readonly analyzer = new HttpMiningAnalyzer();
+  private readonly st: Record<'c2s' | 's2c', DirState> = {
+    c2s: {
+      buf: new Uint8Array(0),
+      mode: 'head',
+      bodyLeft: 0,
+      body: [],
+      bodySize: 0,
+      bodyTotal: 0,
+      messages: 0,
+    },
+    s2c: {
+      buf: new Uint8Array(0),
+      mode: 'head',
+      bodyLeft: 0,
+      body: [],
+      bodySize: 0,
+      bodyTotal: 0,
+      messages: 0,
+    },
+  };
+  /** Set when the client side is not HTTP at all. */
+  notHttp = false;
+
+  push(dir: 'c2s' | 's2c', bytes: Uint8Array, packet = 0): void {
+    const s = this.st[dir];
+    if (s.mode === 'off') return;
+    let data = bytes;
+    if (s.buf.length > 0) {
+      data = new Uint8Array(s.buf.length + bytes.length);
+      data.set(s.buf, 0);
+      data.set(bytes, s.buf.length);
+      s.buf = new Uint8Array(0);
+    }
+    let off = 0;
+    while (off < data.length && (s.mode as DirState['mode']) !== 'off') {
+      if (s.mode === 'body') {
+        const take = Math.min(s.bodyLeft, data.length - off);
+        if (s.bodyTotal <= MAX_BODY) {
+          s.body.push(data.slice(off, off + take));
+          s.bodySize += take;
+        }
+        s.bodyLeft -= take;
+        off += take;
+        if (s.bodyLeft === 0) this.finish(dir, packet);
+        continue;
+      }
+      if (s.mode === 'raw') {
+        // Server answered in raw JSON lines; look at the first complete line only.
+        const nl = data.indexOf(0x0a, off);
+        const end = nl < 0 ? data.length : nl;
+        if (nl < 0 && end - off < MAX_HEAD) {
+          s.buf = data.slice(off);
+          return;
+        }
+        // Only meaningful as an answer to an HTTP request: on a stratum flow it says nothing.
+        if (this.st.c2s.messages > 0 || this.st.c2s.head)
+          this.analyzer.rawJsonAnswer(latin1(data, off, Math.min(end, off + MAX_HEAD)).trim(), packet);
+        s.mode = 'off';
+        return;
+      }
+      const rest = data.subarray(off);
+      if (dir === 's2c' && s.messages === 0 && rest[0] === 0x7b) {
+        s.mode = 'raw';
+        continue;
+      }
+      const r = dir === 'c2s' ? parseHttpRequestHead(rest) : parseHttpResponseHead(rest);
+      if (r.status === 'need-more') {
+        s.buf = rest.slice();
+        return;
+      }
+      if (r.status === 'not-http') {
+        if (dir === 'c2s' && s.messages === 0) this.notHttp = true;
+        s.mode = 'off';
+        return;
+      }
+      s.head = r.head;
+      off += r.bodyOffset;
+      const te = (r.head.headers['transfer-encoding'] ?? '').toLowerCase();
+      const cl = Number(r.head.headers['content-length'] ?? '0');
+      if (te.includes('chunked') || !Number.isSafeInteger(cl) || cl < 0) {
+        // Chunked bodies are not decoded: analyse the head and stop following this direction.
+        this.finish(dir, packet);
+        s.mode = 'off';
+        return;
+      }
+      s.bodyLeft = cl;
+      s.bodyTotal = cl;
+      s.mode = 'body';
+      if (cl === 0) this.finish(dir, packet);
+    }
+  }
+
+  result(): HttpMiningResult {
+    return this.analyzer.result();
+  }
+
+  private finish(dir: 'c2s' | 's2c', packet: number): void {
+    const s = this.st[dir];
+    let body: Uint8Array | undefined;
+    // Bodies over the limit were skipped, not buffered: analyse the head only.
+    if (s.bodySize > 0 && s.bodyTotal <= MAX_BODY) body = Buffer.concat(s.body);
+    if (s.head) {
+      if (dir === 'c2s') this.analyzer.request(s.head as HttpRequestHead, body, packet);
+      else this.analyzer.response(s.head as HttpResponseHead, body, packet);
+    }
+    s.head = undefined;
+    s.body = [];
+    s.bodySize = 0;
+    s.bodyTotal = 0;
+    s.mode = ++s.messages >= MAX_MESSAGES ? 'off' : 'head';
+  }
+}

@@ -1,0 +1,511 @@
+/**
+ * TLS handshake dissector: ClientHello (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2) and, minimally, ServerHello.
+ *
+ * Miners and browser miners increasingly wrap stratum in TLS, so the ClientHello is often all we see in
+ * clear: the SNI names the pool (`us1.bitminter.com` on port 3333 in bitcoin-mining.pcap) and the
+ * JA3/JA4 fingerprints name the client library (xmrig's OpenSSL build differs from a browser).
+ *
+ * The hello arrives as the first bytes of a client→server TCP stream and may span several TLS records and
+ * several TCP segments, so `ClientHelloParser` is fed bytes and answers need-more / done / not-tls. Work is
+ * bounded: the handshake message may be at most `maxBytes` (16 KiB by default; post-quantum key shares
+ * make real hellos ~2 KiB), at most 32 records are read, and every inner length is checked against its
+ * container before use, so lying lengths end in `not-tls`, never in an over-read.
+ *
+ * Fingerprints:
+ * - JA3 (salesforce/ja3): `version,ciphers,extensions,groups,point_formats`, decimal, dash-joined, GREASE
+ *   (RFC 8701) removed, MD5 of that string.
+ * - JA4 (FoxIO, technical_details/JA4.md): `t13d1516h2_<sha256-12 of sorted ciphers>_<sha256-12 of sorted
+ *   extensions minus SNI/ALPN, '_', signature algorithms in wire order>`.
+ * - JA3S: `version,cipher,extensions` of the ServerHello, MD5.
+ */
+
+import { createHash } from 'node:crypto';
+
+export const TLS_EXT = {
+  SERVER_NAME: 0x0000,
+  SUPPORTED_GROUPS: 0x000a,
+  EC_POINT_FORMATS: 0x000b,
+  SIGNATURE_ALGORITHMS: 0x000d,
+  ALPN: 0x0010,
+  SUPPORTED_VERSIONS: 0x002b,
+} as const;
+
+/** RFC 8701 GREASE: 0x0a0a, 0x1a1a, ... 0xfafa (both bytes equal, low nibble 0xa). */
+export function isGrease(v: number): boolean {
+  return (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
+}
+
+export interface ClientHello {
+  /** Version in the first record header (often 0x0301 for compatibility). */
+  recordVersion: number;
+  /** legacy_version in the hello body (0x0303 for TLS 1.2 and 1.3). */
+  version: number;
+  /** Highest non-GREASE entry of supported_versions, else `version`: the version the client really wants. */
+  maxVersion: number;
+  sessionIdLength: number;
+  /** In wire order, GREASE included (fingerprints strip it). */
+  cipherSuites: number[];
+  compressionMethods: number[];
+  /** Extension types in wire order, GREASE included. */
+  extensions: number[];
+  /** host_name from server_name, lowercased; absent when the client connects by IP. */
+  sni?: string;
+  alpn: string[];
+  supportedGroups: number[];
+  ecPointFormats: number[];
+  signatureAlgorithms: number[];
+  supportedVersions: number[];
+  ja3: string;
+  ja3Hash: string;
+  ja4: string;
+  /** JA4 raw form (sorted lists before hashing): lets an analyst see why two hashes differ. */
+  ja4r: string;
+}
+
+export interface ServerHello {
+  version: number;
+  /** supported_versions' selected version when present (TLS 1.3), else `version`. */
+  selectedVersion: number;
+  cipherSuite: number;
+  extensions: number[];
+  alpn?: string;
+  ja3s: string;
+  ja3sHash: string;
+}
+
+export type TlsParseResult<T> =
+  | { status: 'need-more' }
+  | {
+      status: 'done';
+      hello: T /** bytes of the stream consumed up to the end of the hello's record */;
+      consumed: number;
+    }
+  | { status: 'not-tls'; reason: string };
+
+export interface TlsParserOptions {
+  /** Largest handshake message accepted (default 16 KiB). */
+  maxBytes?: number;
+  /** First character of JA4: 't' TLS over TCP (default). The record-layer parser reads TLS records only;
+   *  QUIC hellos go through parseClientHelloMessage, DTLS is not parsed (ja4() accepts 'd' for callers
+   *  that build a ClientHello themselves). */
+  transport?: 't' | 'q';
+}
+
+const MAX_RECORDS = 32;
+/** TLSPlaintext.length is at most 2^14; allow a little slack for odd stacks. */
+const MAX_RECORD_LEN = 16384 + 256;
+
+/** Collects the first handshake message of one type from a TLS record stream. */
+class HandshakeReader {
+  private pending: Uint8Array = new Uint8Array(0);
+  private hs: Uint8Array = new Uint8Array(0);
+  private records = 0;
+  private consumed = 0;
+  private final:
+    | { status: 'done'; body: Uint8Array; consumed: number }
+    | { status: 'not-tls'; reason: string }
+    | null = null;
+  recordVersion = 0;
+
+  constructor(
+    private readonly wantType: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  feed(chunk: Uint8Array): { status: 'need-more' } | NonNullable<HandshakeReader['final']> {
+    if (this.final) return this.final;
+    let data = chunk;
+    if (this.pending.length > 0) {
+      data = new Uint8Array(this.pending.length + chunk.length);
+      data.set(this.pending, 0);
+      data.set(chunk, this.pending.length);
+    }
+    let off = 0;
+    for (;;) {
+      const avail = data.length - off;
+      // Reject as early as the bytes allow, so the caller can drop a non-TLS flow after one byte.
+      if (avail >= 1 && data[off] !== 0x16)
+        return this.fail(this.records === 0 ? 'not a handshake record' : 'record interleaved');
+      if (avail >= 2 && data[off + 1] !== 0x03) return this.fail('bad record version');
+      if (avail < 5) break;
+      const minor = data[off + 2]!;
+      const len = (data[off + 3]! << 8) | data[off + 4]!;
+      if (minor > 4) return this.fail('bad record version');
+      if (len === 0 || len > MAX_RECORD_LEN) return this.fail('bad record length');
+      if (avail < 5 + len) break;
+      if (this.records === 0) this.recordVersion = 0x0300 | minor;
+      if (++this.records > MAX_RECORDS) return this.fail('too many records');
+      const frag = data.subarray(off + 5, off + 5 + len);
+      off += 5 + len;
+      this.consumed += 5 + len;
+      const next = new Uint8Array(this.hs.length + frag.length);
+      next.set(this.hs, 0);
+      next.set(frag, this.hs.length);
+      this.hs = next;
+      if (this.hs.length >= 4) {
+        if (this.hs[0] !== this.wantType)
+          return this.fail(`handshake type ${this.hs[0]} is not ${this.wantType}`);
+        const mlen = (this.hs[1]! << 16) | (this.hs[2]! << 8) | this.hs[3]!;
+        if (mlen > this.maxBytes) return this.fail('handshake message too large');
+        if (this.hs.length >= 4 + mlen) {
+          this.final = { status: 'done', body: this.hs.subarray(4, 4 + mlen), consumed: this.consumed };
+          this.pending = new Uint8Array(0);
+          return this.final;
+        }
+      }
+      if (this.hs.length > this.maxBytes + 4) return this.fail('handshake message too large');
+    }
+    // Only the incomplete record stays: at most 5 + MAX_RECORD_LEN bytes.
+    this.pending = data.slice(off);
+    return { status: 'need-more' };
+  }
+
+  private fail(reason: string): { status: 'not-tls'; reason: string } {
+    this.pending = new Uint8Array(0);
+    this.hs = new Uint8Array(0);
+    this.final = { status: 'not-tls', reason };
+    return this.final;
+  }
+}
+
+/** Bounds-checked big-endian reader; any over-read throws Malformed, caught by the hello parsers. */
+class Malformed extends Error {}
+
+class Reader {
+  constructor(
+    private readonly b: Uint8Array,
+    public pos = 0,
+    private readonly end = b.length,
+  ) {}
+  get left(): number {
+    return this.end - this.pos;
+  }
+  u8(): number {
+    if (this.pos + 1 > this.end) throw new Malformed('u8');
+    return this.b[this.pos++]!;
+  }
+  u16(): number {
+    if (this.pos + 2 > this.end) throw new Malformed('u16');
+    const v = (this.b[this.pos]! << 8) | this.b[this.pos + 1]!;
+    this.pos += 2;
+    return v;
+  }
+  bytes(n: number): Uint8Array {
+    if (n < 0 || this.pos + n > this.end) throw new Malformed('length beyond its container');
+    const s = this.b.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+  /** A sub-reader over the next n bytes (a length-prefixed vector). */
+  sub(n: number): Reader {
+    if (n < 0 || this.pos + n > this.end) throw new Malformed('length beyond its container');
+    const r = new Reader(this.b, this.pos, this.pos + n);
+    this.pos += n;
+    return r;
+  }
+}
+
+function u16List(r: Reader): number[] {
+  if (r.left % 2 !== 0) throw new Malformed('odd u16 vector');
+  const out: number[] = [];
+  while (r.left > 0) out.push(r.u16());
+  return out;
+}
+
+function latin1(b: Uint8Array): string {
+  let s = '';
+  for (const c of b) s += String.fromCharCode(c);
+  return s;
+}
+
+/** Parses a ClientHello body (after the 4-byte handshake header). Throws Malformed. */
+function parseClientHelloBody(
+  body: Uint8Array,
+  recordVersion: number,
+  transport: 't' | 'q' | 'd',
+): ClientHello {
+  const r = new Reader(body);
+  const version = r.u16();
+  r.bytes(32); // random
+  const sidLen = r.u8();
+  if (sidLen > 32) throw new Malformed('session id too long');
+  r.bytes(sidLen);
+  const cipherSuites = u16List(r.sub(r.u16()));
+  const compressionMethods = Array.from(r.bytes(r.u8()));
+  const h: ClientHello = {
+    recordVersion,
+    version,
+    maxVersion: version,
+    sessionIdLength: sidLen,
+    cipherSuites,
+    compressionMethods,
+    extensions: [],
+    alpn: [],
+    supportedGroups: [],
+    ecPointFormats: [],
+    signatureAlgorithms: [],
+    supportedVersions: [],
+    ja3: '',
+    ja3Hash: '',
+    ja4: '',
+    ja4r: '',
+  };
+  // Extensions are optional in pre-TLS-1.0-style hellos.
+  if (r.left > 0) {
+    const exts = r.sub(r.u16());
+    while (exts.left > 0) {
+      const type = exts.u16();
+      const data = exts.sub(exts.u16());
+      h.extensions.push(type);
+      switch (type) {
+        case TLS_EXT.SERVER_NAME: {
+          const list = data.sub(data.u16());
+          while (list.left > 0) {
+            const nameType = list.u8();
+            const name = list.bytes(list.u16());
+            if (nameType === 0 && h.sni === undefined) h.sni = sniText(name);
+          }
+          break;
+        }
+        case TLS_EXT.SUPPORTED_GROUPS:
+          h.supportedGroups = u16List(data.sub(data.u16()));
+          break;
+        case TLS_EXT.EC_POINT_FORMATS:
+          h.ecPointFormats = Array.from(data.bytes(data.u8()));
+          break;
+        case TLS_EXT.SIGNATURE_ALGORITHMS:
+          h.signatureAlgorithms = u16List(data.sub(data.u16()));
+          break;
+        case TLS_EXT.ALPN: {
+          const list = data.sub(data.u16());
+          while (list.left > 0) h.alpn.push(latin1(list.bytes(list.u8())));
+          break;
+        }
+        case TLS_EXT.SUPPORTED_VERSIONS:
+          h.supportedVersions = u16List(data.sub(data.u8()));
+          break;
+      }
+    }
+  }
+  if (r.left > 0) throw new Malformed('bytes after the extensions');
+  const real = h.supportedVersions.filter((v) => !isGrease(v));
+  if (real.length > 0) h.maxVersion = Math.max(...real);
+  h.ja3 = ja3String(h);
+  h.ja3Hash = md5(h.ja3);
+  const j4 = ja4(h, transport);
+  h.ja4 = j4.ja4;
+  h.ja4r = j4.raw;
+  return h;
+}
+
+/** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. */
+function sniText(b: Uint8Array): string {
+  let s = '';
+  for (const c of b.subarray(0, 255)) {
+    if (c > 0x20 && c < 0x7f) s += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
+    else s += '\\x' + c.toString(16).padStart(2, '0');
+  }
+  return s;
+}
+
+function md5(s: string): string {
+  return createHash('md5').update(s).digest('hex');
+}
+
+function sha12(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 12);
+}
+
+const hex4 = (v: number) => v.toString(16).padStart(4, '0');
+const noGrease = (xs: number[]) => xs.filter((x) => !isGrease(x));
+
+export function ja3String(
+  h: Pick<ClientHello, 'version' | 'cipherSuites' | 'extensions' | 'supportedGroups' | 'ecPointFormats'>,
+): string {
+  return [
+    h.version,
+    noGrease(h.cipherSuites).join('-'),
+    noGrease(h.extensions).join('-'),
+    noGrease(h.supportedGroups).join('-'),
+    h.ecPointFormats.join('-'),
+  ].join(',');
+}
+
+const JA4_VERSIONS: Record<number, string> = {
+  772: '13',
+  771: '12',
+  770: '11',
+  769: '10',
+  768: 's3',
+  2: 's2',
+  65279: 'd1',
+  65277: 'd2',
+  65276: 'd3',
+};
+
+function isAlnum(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
+/** First and last character of the first ALPN value; its hex form's first and last when either is not
+ *  alphanumeric (JA4 spec), '00' when there is none. */
+function ja4Alpn(alpn: string[]): string {
+  const first = alpn[0];
+  if (first === undefined || first.length === 0) return '00';
+  const a = first.charCodeAt(0);
+  const z = first.charCodeAt(first.length - 1);
+  if (isAlnum(a) && isAlnum(z)) return first[0]! + first[first.length - 1]!;
+  const hx = Array.from(first, (c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join('');
+  return hx[0]! + hx[hx.length - 1]!;
+}
+
+export function ja4(
+  h: Pick<ClientHello, 'maxVersion' | 'sni' | 'cipherSuites' | 'extensions' | 'alpn' | 'signatureAlgorithms'>,
+  transport: 't' | 'q' | 'd' = 't',
+): { ja4: string; raw: string } {
+  const ciphers = noGrease(h.cipherSuites);
+  const exts = noGrease(h.extensions);
+  const count = (n: number) => String(Math.min(n, 99)).padStart(2, '0');
+  const a =
+    transport +
+    (JA4_VERSIONS[h.maxVersion] ?? '00') +
+    (h.sni !== undefined || exts.includes(TLS_EXT.SERVER_NAME) ? 'd' : 'i') +
+    count(ciphers.length) +
+    count(exts.length) +
+    ja4Alpn(h.alpn);
+  const cipherList = ciphers.map(hex4).sort().join(',');
+  const extList = exts
+    .filter((e) => e !== TLS_EXT.SERVER_NAME && e !== TLS_EXT.ALPN)
+    .map(hex4)
+    .sort()
+    .join(',');
+  const sigs = noGrease(h.signatureAlgorithms).map(hex4).join(',');
+  const cPart = sigs ? `${extList}_${sigs}` : extList;
+  const b = cipherList ? sha12(cipherList) : '000000000000';
+  const c = extList || sigs ? sha12(cPart) : '000000000000';
+  return { ja4: `${a}_${b}_${c}`, raw: `${a}_${cipherList}_${cPart}` };
+}
+
+function parseServerHelloBody(body: Uint8Array): ServerHello {
+  const r = new Reader(body);
+  const version = r.u16();
+  r.bytes(32);
+  const sidLen = r.u8();
+  if (sidLen > 32) throw new Malformed('session id too long');
+  r.bytes(sidLen);
+  const cipherSuite = r.u16();
+  r.u8(); // compression
+  const sh: ServerHello = {
+    version,
+    selectedVersion: version,
+    cipherSuite,
+    extensions: [],
+    ja3s: '',
+    ja3sHash: '',
+  };
+  if (r.left > 0) {
+    const exts = r.sub(r.u16());
+    while (exts.left > 0) {
+      const type = exts.u16();
+      const data = exts.sub(exts.u16());
+      sh.extensions.push(type);
+      if (type === TLS_EXT.SUPPORTED_VERSIONS && data.left === 2) sh.selectedVersion = data.u16();
+      if (type === TLS_EXT.ALPN && data.left >= 3) {
+        const list = data.sub(data.u16());
+        sh.alpn = latin1(list.bytes(list.u8()));
+      }
+    }
+  }
+  if (r.left > 0) throw new Malformed('bytes after the extensions');
+  sh.ja3s = [version, cipherSuite, noGrease(sh.extensions).join('-')].join(',');
+  sh.ja3sHash = md5(sh.ja3s);
+  return sh;
+}
+
+/**
+ * Incremental ClientHello parser for the first bytes of a client→server stream. Feed segments in order
+ * until the status is not 'need-more'; after that every call returns the same final answer.
+ */
+export class ClientHelloParser {
+  private readonly reader: HandshakeReader;
+  private readonly transport: 't' | 'q';
+  private result: TlsParseResult<ClientHello> | null = null;
+
+  constructor(opts: TlsParserOptions = {}) {
+    this.reader = new HandshakeReader(1, opts.maxBytes ?? 16384);
+    this.transport = opts.transport ?? 't';
+  }
+
+  feed(chunk: Uint8Array): TlsParseResult<ClientHello> {
+    if (this.result) return this.result;
+    const r = this.reader.feed(chunk);
+    if (r.status === 'need-more') return r;
+    if (r.status === 'not-tls') return (this.result = r);
+    try {
+      const hello = parseClientHelloBody(r.body, this.reader.recordVersion, this.transport);
+      return (this.result = { status: 'done', hello, consumed: r.consumed });
+    } catch (e) {
+      if (e instanceof Malformed)
+        return (this.result = { status: 'not-tls', reason: `malformed ClientHello: ${e.message}` });
+      throw e;
+    }
+  }
+}
+
+/** Same as ClientHelloParser for the server→client stream's first message. */
+export class ServerHelloParser {
+  private readonly reader: HandshakeReader;
+  private result: TlsParseResult<ServerHello> | null = null;
+
+  constructor(opts: Pick<TlsParserOptions, 'maxBytes'> = {}) {
+    this.reader = new HandshakeReader(2, opts.maxBytes ?? 16384);
+  }
+
+  feed(chunk: Uint8Array): TlsParseResult<ServerHello> {
+    if (this.result) return this.result;
+    const r = this.reader.feed(chunk);
+    if (r.status === 'need-more') return r;
+    if (r.status === 'not-tls') return (this.result = r);
+    try {
+      return (this.result = { status: 'done', hello: parseServerHelloBody(r.body), consumed: r.consumed });
+    } catch (e) {
+      if (e instanceof Malformed)
+        return (this.result = { status: 'not-tls', reason: `malformed ServerHello: ${e.message}` });
+      throw e;
+    }
+  }
+}
+
+/** One-shot: the ClientHello at the start of `bytes`, or null if absent, incomplete or malformed. */
+export function parseClientHello(bytes: Uint8Array, opts?: TlsParserOptions): ClientHello | null {
+  const r = new ClientHelloParser(opts).feed(bytes);
+  return r.status === 'done' ? r.hello : null;
+}
+
+/**
+ * A ClientHello handshake message without the TLS record layer (4-byte handshake header + body), as QUIC
+ * carries it in CRYPTO frames once the caller has decrypted the Initial packet. `transport` sets JA4's
+ * first character. Returns null when malformed.
+ */
+export function parseClientHelloMessage(msg: Uint8Array, transport: 't' | 'q' = 'q'): ClientHello | null {
+  if (msg.length < 4 || msg[0] !== 1) return null;
+  const len = (msg[1]! << 16) | (msg[2]! << 8) | msg[3]!;
+  if (len > 65536 || msg.length < 4 + len) return null;
+  try {
+    return parseClientHelloBody(msg.subarray(4, 4 + len), 0, transport);
+  } catch (e) {
+    if (e instanceof Malformed) return null;
+    throw e;
+  }
+}
+
+/** One-shot: the ServerHello at the start of `bytes`, or null. */
+export function parseServerHello(bytes: Uint8Array): ServerHello | null {
+  const r = new ServerHelloParser().feed(bytes);
+  return r.status === 'done' ? r.hello : null;
+}
+
+/** Cheap test on a stream's first bytes: a TLS handshake record header (type 22, version 3.x). */
+export function looksLikeTlsStart(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0x16 && bytes[1] === 0x03 && bytes[2]! <= 4;
+}
