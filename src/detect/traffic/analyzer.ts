@@ -18,12 +18,13 @@ import type { IntelBase, PoolEntry } from '../../intel/index.ts';
 import type { Direction, Flow, FlowHandlers } from '../../sensors/pcap/flows.ts';
 import { type DnsMessage, DnsTcpStream, parseDnsMessage } from '../../sensors/protocols/dns.ts';
 import { HttpMiningSession, looksLikeHttpRequestStart } from '../../sensors/protocols/http.ts';
-import { looksLikeStratumStart, StratumFlow, type StratumResult } from '../../sensors/protocols/stratum.ts';
+import { looksLikeStratumStart, type StratumResult } from '../../sensors/protocols/stratum.ts';
 import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
-import { parseLogin } from '../../wallets/index.ts';
+import { type LoginParts, parseLogin } from '../../wallets/index.ts';
 import { judgeBehaviour, MessageTracker } from './behaviour.ts';
 import { inferCoin } from './coin.ts';
 import { addressesByName, DnsNameMap } from './dns-map.ts';
+import { StratumTracker } from './stratum-tracker.ts';
 
 /** Signals, strongest first; a connection finding takes the rule of its strongest signal. */
 const SIGNALS = {
@@ -59,24 +60,26 @@ type SignalKind = keyof typeof SIGNALS;
 const MAX_EVIDENCE_PACKETS = 32;
 /** Bytes of an unrecognised stream we look at before giving up on its content (the tracker goes on). */
 const SNIFF_LIMIT = 4096;
-/** Packets of an HTTP flow we parse: getwork and getblocktemplate show in the first exchanges. */
-const HTTP_PACKET_LIMIT = 200;
+/** Packets of an HTTP flow we parse: a miner's getwork/getblocktemplate shows in its first exchange. */
+const HTTP_PACKET_LIMIT = 12;
 
 type Kind = 'unknown' | 'stratum' | 'tls' | 'http' | 'dns' | 'opaque';
 
 interface FlowState {
   kind: Kind;
   sniffed: number;
-  stratum?: StratumFlow;
+  stratum?: StratumTracker;
   hello?: ClientHelloParser;
   clientHello?: ClientHello;
   http?: HttpMiningSession;
+  /** The last login parsed for this flow, so re-signalling does not validate the wallet again. */
+  loginKey?: string;
+  login?: LoginParts;
   httpPackets: number;
   dnsTcp?: { c2s: DnsTcpStream; s2c: DnsTcpStream };
   tracker?: MessageTracker;
   conn?: ConnAgg;
   lastPacket: number;
-  stratumCheckedAt: number;
 }
 
 interface ConnAgg {
@@ -138,7 +141,7 @@ export class TrafficAnalyzer {
   private state(flow: Flow): FlowState {
     let s = flow.state as FlowState | undefined;
     if (!s) {
-      s = { kind: 'unknown', sniffed: 0, lastPacket: 0, stratumCheckedAt: 0, httpPackets: 0 };
+      s = { kind: 'unknown', sniffed: 0, lastPacket: 0, httpPackets: 0 };
       flow.state = s;
     }
     return s;
@@ -203,7 +206,7 @@ export class TrafficAnalyzer {
       s.http = new HttpMiningSession();
     } else if (looksLikeStratumStart(data) || (flow.midstream && looksLikeJsonLines(data))) {
       s.kind = 'stratum';
-      s.stratum = new StratumFlow();
+      s.stratum = new StratumTracker();
     } else {
       s.sniffed += data.length;
       if (s.sniffed >= SNIFF_LIMIT || dir === 'c2s') s.kind = 'opaque';
@@ -218,18 +221,19 @@ export class TrafficAnalyzer {
     pkt: number,
     ts: number,
   ): void {
-    s.stratum!.push(dir, data, pkt);
-    // Deciding costs a result(); once decided the session just counts on until the flow closes.
-    if (s.conn?.signals.has('stratum')) return;
-    if (pkt === s.stratumCheckedAt) return;
-    s.stratumCheckedAt = pkt;
-    const r = s.stratum!.result();
-    if (r.isMining) this.stratumSignal(flow, s, r, pkt, ts);
+    if (s.stratum!.push(dir, data, pkt)) this.stratumSignal(flow, s, s.stratum!.result(), pkt, ts);
+    else if (s.stratum!.state === 'not-stratum') s.kind = 'opaque';
   }
 
   private stratumSignal(flow: Flow, s: FlowState, r: StratumResult, pkt: number, ts: number): void {
     // Only Monero-style miners put the worker name in the password; elsewhere it is a password.
-    const login = r.login ? parseLogin(r.login, r.dialect === 'monero' ? r.pass : undefined) : undefined;
+    const pass = r.dialect === 'monero' ? r.pass : undefined;
+    const key = `${r.login}\u0000${pass}`;
+    if (r.login && s.loginKey !== key) {
+      s.loginKey = key;
+      s.login = parseLogin(r.login, pass);
+    }
+    const login = r.login ? s.login : undefined;
     const hostHint = r.host ?? s.clientHello?.sni ?? this.dnsNames.get(flow.server);
     const pool = hostHint ? this.intel.matchDomain(hostHint)?.pool : undefined;
     this.signal(flow, 'stratum', pkt, ts, {
@@ -278,9 +282,9 @@ export class TrafficAnalyzer {
       s.kind = 'opaque';
       return;
     }
-    if (s.conn?.signals.has('http')) return;
     const r = http.analyzer.result();
     if (!r.isMining) return;
+    s.kind = 'opaque'; // decided: nothing more to learn from this flow's content
     const login = r.user ? parseLogin(r.user) : undefined;
     const pool = r.host ? this.intel.matchDomain(r.host)?.pool : undefined;
     this.signal(flow, 'http', pkt, ts, {

@@ -20,7 +20,7 @@ export interface AnalyseOptions {
   intel: IntelBase;
   onFinding?: (f: Finding) => void;
   onUpdate?: (f: Finding) => void;
-  stdin?: AsyncIterable<Uint8Array>;
+  stdin?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 /** Reads one capture (a path, or '-' for stdin) to the end and returns its findings and summary. */

@@ -1,6 +1,7 @@
 /**
- * Flow table: bidirectional TCP/UDP flows, in-order TCP reassembly, and per-flow "message" statistics
- * for the flow-behaviour detector. Pure state machine: fed decoded packets, answers through handlers.
+ * Flow table: bidirectional TCP/UDP flows and in-order TCP reassembly. Pure state machine: fed decoded
+ * packets, answers through handlers. (Message timing for the behaviour detector lives with that detector,
+ * in detect/traffic/behaviour.ts, fed from onData.)
  *
  * Memory is bounded three ways: out-of-order bytes held per direction (maxPendingPerDir), out-of-order
  * bytes held across all flows (maxTotalPending), and the number of flows (maxFlows, LRU eviction). When a
@@ -23,17 +24,6 @@ export interface FlowKey {
   proto: 'tcp' | 'udp';
 }
 
-export interface MsgStats {
-  /** Completed messages (the open one is added when the direction changes, after a 1 s pause, or at close). */
-  count: number;
-  /** Sizes of the last MSG_RING completed messages, oldest first. */
-  sizes: number[];
-  /** Seconds between the starts of consecutive messages in this direction, last MSG_RING, oldest first. */
-  gaps: number[];
-  /** All payload bytes seen in this direction (retransmissions not counted twice). */
-  totalBytes: number;
-}
-
 export interface Flow extends FlowKey {
   id: number;
   firstTs: number;
@@ -45,7 +35,6 @@ export interface Flow extends FlowKey {
   packets: { c2s: number; s2c: number };
   /** L4 payload bytes per direction (as sent, including retransmissions). */
   bytes: { c2s: number; s2c: number };
-  msgs: { c2s: MsgStats; s2c: MsgStats };
   /** Slot for the detector's per-flow state. */
   state: unknown;
   /** Set once onClose has been called. */
@@ -94,10 +83,6 @@ export interface FlowTableStats {
   capFlushes: number;
 }
 
-export const MSG_RING = 64;
-/** A pause longer than this inside one direction starts a new message. */
-export const MSG_PAUSE_SEC = 1;
-
 export const DEFAULT_SERVER_PORTS: ReadonlySet<number> = new Set([
   1080, 1433, 1521, 2049, 2375, 2376, 3128, 3306, 3333, 3334, 3335, 3336, 3357, 3389, 4028, 4444, 4445, 5222,
   5432, 5555, 5556, 5588, 5671, 5672, 5900, 6379, 6666, 6667, 7777, 8000, 8008, 8080, 8081, 8088, 8333, 8443,
@@ -140,27 +125,17 @@ class FlowImpl implements Flow {
   midstream = false;
   packets = { c2s: 0, s2c: 0 };
   bytes = { c2s: 0, s2c: 0 };
-  msgs = { c2s: newMsg(), s2c: newMsg() };
   state: unknown = undefined;
   closed = false;
 }
 
-function newMsg(): MsgStats {
-  return { count: 0, sizes: [], gaps: [], totalBytes: 0 };
-}
-
-/** Internal record: the public Flow plus reassembly, message and LRU bookkeeping. */
+/** Internal record: the public Flow plus reassembly and LRU bookkeeping. */
 class Rec {
   readonly flow = new FlowImpl();
   key = '';
   /** True when the endpoint that sorts low in the key is the client. */
   lowIsClient = true;
   halves: [Half, Half] | null = null;
-  // message tracking: direction of the open message (-1 none), its size, last payload time
-  curDir = -1;
-  curSize = 0;
-  lastDataTs = 0;
-  lastStart: [number, number] = [-1, -1];
   prev: Rec | null = null;
   nextRec: Rec | null = null;
 }
@@ -248,7 +223,6 @@ export class FlowTable {
     f.bytes[dir] += plen;
 
     if (!tcp) {
-      if (plen > 0) this.message(rec, d, plen, ts);
       this.h.onDatagram?.(f, dir, p.payload, packetIndex, ts);
       return;
     }
@@ -440,7 +414,6 @@ export class FlowTable {
       this.flushHalf(rec, C2S);
       this.flushHalf(rec, S2C);
     }
-    this.endMessage(rec);
     f.closed = true;
     this.stats.closed[reason]++;
     this.h.onClose?.(f, reason);
@@ -456,33 +429,6 @@ export class FlowTable {
       this.remove(r);
       r = next;
     }
-  }
-
-  // ---- messages ---------------------------------------------------------------------------------
-
-  private message(rec: Rec, d: number, len: number, ts: number): void {
-    const m = d === C2S ? rec.flow.msgs.c2s : rec.flow.msgs.s2c;
-    m.totalBytes += len;
-    if (rec.curDir === d && ts - rec.lastDataTs <= MSG_PAUSE_SEC) {
-      rec.curSize += len;
-    } else {
-      this.endMessage(rec);
-      const last = rec.lastStart[d]!;
-      if (last >= 0) ring(m.gaps, ts - last);
-      rec.lastStart[d] = ts;
-      rec.curDir = d;
-      rec.curSize = len;
-    }
-    rec.lastDataTs = ts;
-  }
-
-  private endMessage(rec: Rec): void {
-    if (rec.curDir < 0) return;
-    const m = rec.curDir === C2S ? rec.flow.msgs.c2s : rec.flow.msgs.s2c;
-    m.count++;
-    ring(m.sizes, rec.curSize);
-    rec.curDir = -1;
-    rec.curSize = 0;
   }
 
   // ---- TCP reassembly ---------------------------------------------------------------------------
@@ -525,7 +471,6 @@ export class FlowTable {
       if (end <= h.next) {
         this.stats.retransSegments++;
       } else {
-        this.message(rec, d, end - Math.max(rel, h.next), ts);
         if (rel <= h.next) {
           this.deliver(rec, d, h, rel, data, len);
           this.drain(rec, d, h);
@@ -664,9 +609,4 @@ export class FlowTable {
     this.stats.gapBytes += bytes;
     this.h.onGap?.(rec.flow, DIRS[d]!, bytes, this.curIndex, this.curTs);
   }
-}
-
-function ring(a: number[], v: number): void {
-  if (a.length >= MSG_RING) a.shift();
-  a.push(v);
 }

@@ -24,9 +24,8 @@ export type {
   FlowKey,
   FlowTableOptions,
   FlowTableStats,
-  MsgStats,
 } from './flows.ts';
-export { DEFAULT_SERVER_PORTS, FlowTable, MSG_PAUSE_SEC, MSG_RING } from './flows.ts';
+export { DEFAULT_SERVER_PORTS, FlowTable } from './flows.ts';
 export type { CaptureFormat, CaptureReaderOptions, CaptureStats, RawPacket } from './reader.ts';
 export { CaptureFormatError, CaptureReader } from './reader.ts';
 export type { CaptureFlowStats, ReadCaptureOptions } from './source.ts';

@@ -16,7 +16,7 @@ export interface ReadCaptureOptions {
   maxRecord?: number;
   signal?: AbortSignal;
   /** Stream to read when pathOrDash is '-' (default process.stdin); for tests. */
-  stdin?: AsyncIterable<Uint8Array>;
+  stdin?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 /** Read a whole capture, calling onPacket for each packet. '-' reads stdin. */

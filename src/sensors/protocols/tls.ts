@@ -290,12 +290,28 @@ function parseClientHelloBody(
   if (r.left > 0) throw new Malformed('bytes after the extensions');
   const real = h.supportedVersions.filter((v) => !isGrease(v));
   if (real.length > 0) h.maxVersion = Math.max(...real);
-  h.ja3 = ja3String(h);
-  h.ja3Hash = md5(h.ja3);
-  const j4 = ja4(h, transport);
-  h.ja4 = j4.ja4;
-  h.ja4r = j4.raw;
+  // Fingerprints are computed on first read: most hellos in a capture are never reported, and hashing
+  // them all cost ~20 µs a flow (about 80 ms on the 158 MB benchmark capture).
+  let j4: { ja4: string; raw: string } | undefined;
+  const fourth = () => (j4 ??= ja4(h, transport));
+  lazy(h, 'ja3', () => ja3String(h));
+  lazy(h, 'ja3Hash', () => md5(h.ja3));
+  lazy(h, 'ja4', () => fourth().ja4);
+  lazy(h, 'ja4r', () => fourth().raw);
   return h;
+}
+
+/** An enumerable property computed once, on first read (so JSON and spreads still see it). */
+function lazy<T extends object, K extends keyof T>(o: T, key: K, compute: () => T[K]): void {
+  Object.defineProperty(o, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+      return value;
+    },
+  });
 }
 
 /** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. */

@@ -1,0 +1,467 @@
+/** File rules: miner binaries (stock or trojan with hard-coded wallet/pool), miner configs, dropper scripts. */
+import { ATTACK, type AttackRef, type Evidence, type Finding } from '../../findings/index.ts';
+import { lineIndex } from '../../sensors/host/text.ts';
+import type { FileRecord } from '../../sensors/host/types.ts';
+import type { WalletInfo } from '../../wallets/index.ts';
+import {
+  checkWallet,
+  classifyCommand,
+  excerpt,
+  makeFinding,
+  type PoolRefFound,
+  poolCoins,
+  poolField,
+  poolFromToken,
+  poolKey,
+} from './common.ts';
+import type { IntelView } from './intel-view.ts';
+import {
+  BASE64_EXEC_RE,
+  BEHAVIOURS,
+  DOWNLOAD_RE,
+  EXEC_RE,
+  SSH_KEY_RE,
+  TEMP_DIR_RE,
+  URL_RE,
+} from './patterns.ts';
+
+export interface FileDetections {
+  findings: Finding[];
+  /** SSH key blobs that scripts plant → script path (to confirm authorized_keys entries). */
+  plantedKeys: Map<string, string>;
+}
+
+/** `configPaths`: files the persistence rules already judge (cron, units, tasks): not judged twice here. */
+export function detectFiles(
+  files: FileRecord[],
+  iv: IntelView,
+  configPaths: ReadonlySet<string> = new Set(),
+): FileDetections {
+  const findings: Finding[] = [];
+  const plantedKeys = new Map<string, string>();
+  for (const f of files) {
+    if (configPaths.has(f.path) && f.type !== 'elf' && f.type !== 'pe') continue;
+    if (f.type === 'elf' || f.type === 'pe') findings.push(...binary(f, iv));
+    else if (f.type === 'json') findings.push(...config(f, iv));
+    else if (f.text !== undefined && (f.type === 'script' || f.type === 'xml' || f.type === 'text'))
+      findings.push(...script(f, iv, plantedKeys));
+    else findings.push(...nameOnly(f, iv));
+  }
+  return { findings, plantedKeys };
+}
+
+function fileEv(f: FileRecord, extra: Partial<Evidence> = {}): Evidence {
+  return { kind: 'file', path: f.path, size: f.size, mtime: new Date(f.mtimeMs).toISOString(), ...extra };
+}
+
+interface Harvest {
+  pools: PoolRefFound[];
+  wallets: (WalletInfo & { offset: number })[];
+  strings: { value: string; offset: number }[];
+  families: { family: string; marker: string; offset: number }[];
+}
+
+function harvest(f: FileRecord, iv: IntelView): Harvest {
+  const h: Harvest = { pools: [], wallets: [], strings: [], families: [] };
+  const seen = new Set<string>();
+  for (const x of f.hits) {
+    if (seen.has(`${x.kind}:${x.value}`)) continue;
+    seen.add(`${x.kind}:${x.value}`);
+    if (x.kind === 'stratum' || x.kind === 'domain' || x.kind === 'ip-port') {
+      const p = poolFromToken(x.value, iv);
+      if (p) h.pools.push(p);
+    } else if (x.kind === 'wallet') {
+      const w = checkWallet(x.value);
+      if (w?.valid) h.wallets.push({ ...w, offset: x.offset });
+    } else if (x.kind === 'miner') h.strings.push({ value: x.value, offset: x.offset });
+    else if (x.kind === 'family') {
+      const fam = iv.families(x.value)[0];
+      if (fam) h.families.push({ family: fam.family, marker: x.value, offset: x.offset });
+    }
+  }
+  for (const s of h.strings) {
+    const fam = iv.families(s.value)[0];
+    if (fam) h.families.push({ family: fam.family, marker: s.value, offset: s.offset });
+  }
+  return h;
+}
+
+function binary(f: FileRecord, iv: IntelView): Finding[] {
+  const h = harvest(f, iv);
+  const name = iv.minerFile(f.path);
+  const out: Finding[] = [];
+  const hardcoded = h.wallets.length > 0 || h.pools.length > 0;
+  const stock = h.strings.some((s) => iv.minerStrings(s.value).length > 0 && !iv.families(s.value).length);
+  const inTemp = TEMP_DIR_RE.test(f.path);
+  // Miner strings alone convict only when strong or several: monerod and wallets also say 'cryptonight'.
+  const strWeights = new Map<string, string>();
+  for (const x of h.strings) for (const m of iv.minerStrings(x.value)) strWeights.set(m.value, m.weight);
+  const stringsConvict = [...strWeights.values()].includes('strong') || strWeights.size >= 2;
+  if (hardcoded || stringsConvict || (name && name.weight !== 'weak') || h.families.length) {
+    const w = h.wallets[0];
+    const p = h.pools[0];
+    const type = hardcoded ? 'type1-trojan' : 'type2-stock-miner-dropper';
+    const evidence: Evidence[] = [
+      fileEv(f, {
+        offset: ((w ?? p) ? f.hits.find((x) => x.kind !== 'miner') : f.hits[0])?.offset,
+        excerpt: f.packed ? 'UPX-packed' : undefined,
+      }),
+    ];
+    for (const x of h.wallets.slice(0, 3)) evidence.push(fileEv(f, { offset: x.offset, excerpt: x.address }));
+    for (const x of h.pools.slice(0, 3))
+      evidence.push(fileEv(f, { offset: f.hits.find((y) => y.value === x.url)?.offset, excerpt: x.url }));
+    for (const x of h.strings.slice(0, 3)) evidence.push(fileEv(f, { offset: x.offset, excerpt: x.value }));
+    out.push(
+      makeFinding({
+        rule: 'host.file.miner-binary',
+        key: [f.path],
+        title: hardcoded
+          ? `${f.type.toUpperCase()} ${f.path} carries a hard-coded ${w ? 'wallet' : 'pool'}${w && p ? ' and pool' : ''}`
+          : `${f.type.toUpperCase()} ${f.path} is a miner${name ? ` (${f.path.split('/').pop()})` : ''}`,
+        severity: hardcoded ? 'critical' : 'high',
+        confidence: hardcoded ? 0.95 : h.strings.length ? 0.85 : 0.7,
+        attack: [ATTACK.resourceHijacking, ...(f.packed ? [ATTACK.softwarePacking] : [])],
+        evidence,
+        reasons: [
+          ...h.wallets.slice(0, 3).map((x) => `${x.coin} wallet ${x.address} at byte ${x.offset}`),
+          ...h.pools.slice(0, 3).map((x) => `pool ${x.url}`),
+          ...(h.strings.length
+            ? [`miner strings: ${[...new Set(h.strings.map((s) => s.value))].slice(0, 5).join(', ')}`]
+            : []),
+          ...(name ? [`file name matches miner '${name.value}'`] : []),
+          ...(f.packed ? ['packed with UPX'] : []),
+          ...(inTemp ? ['lives in a temporary or hidden directory'] : []),
+        ],
+        extra: {
+          infection_type: type,
+          stock_miner: stock || undefined,
+          pool: p ? poolField(p) : undefined,
+          coin: w?.coin ?? (p ? poolCoins(p)[0] : undefined),
+          wallet: w?.address,
+          wallet_valid: w ? w.valid : undefined,
+          pools: h.pools.map(poolKey),
+          wallets: h.wallets.map((x) => x.address),
+          family: h.families[0]?.family ?? name?.family,
+        },
+      }),
+    );
+    return out;
+  }
+  if (f.packed && inTemp) {
+    out.push(
+      makeFinding({
+        rule: 'host.file.packed-binary',
+        key: [f.path],
+        title: `UPX-packed executable in ${f.path}`,
+        severity: 'medium',
+        confidence: 0.6,
+        attack: [ATTACK.softwarePacking, ATTACK.resourceHijacking],
+        evidence: [fileEv(f)],
+        reasons: ['UPX-packed executables in temporary directories are how most Linux miners arrive'],
+      }),
+    );
+  } else if (inTemp) {
+    out.push(
+      makeFinding({
+        rule: 'host.file.temp-executable',
+        key: [f.path],
+        title: `Executable in ${f.path}`,
+        severity: 'low',
+        confidence: 0.35,
+        attack: [ATTACK.masquerading],
+        evidence: [fileEv(f)],
+        reasons: ['executables rarely belong in temporary or hidden directories'],
+      }),
+    );
+  }
+  return out;
+}
+
+function nameOnly(f: FileRecord, iv: IntelView): Finding[] {
+  const name = iv.minerFile(f.path);
+  if (!name || name.weight === 'weak') return [];
+  return [
+    makeFinding({
+      rule: 'host.file.miner-name',
+      key: [f.path],
+      title: `File ${f.path} is named like a miner (${name.value})`,
+      severity: name.weight === 'strong' ? 'medium' : 'low',
+      confidence: name.weight === 'strong' ? 0.6 : 0.4,
+      attack: [ATTACK.resourceHijacking],
+      evidence: [fileEv(f)],
+      reasons: [`name matches '${name.value}'`],
+      extra: { family: name.family },
+    }),
+  ];
+}
+
+/** xmrig-style JSON config: pools[].url/user/pass, donate-level, randomx, cpu... */
+function config(f: FileRecord, iv: IntelView): Finding[] {
+  if (f.text === undefined) return nameOnly(f, iv);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(f.text);
+  } catch {
+    return script(f, iv, new Map());
+  }
+  if (!doc || typeof doc !== 'object') return [];
+  const keys = iv.configKeys();
+  const obj = doc as Record<string, unknown>;
+  const present = Object.keys(obj).filter((k) => keys.has(k));
+  const pools: PoolRefFound[] = [];
+  const wallets: WalletInfo[] = [];
+  const list = Array.isArray(obj.pools) ? obj.pools : [];
+  for (const pl of list.slice(0, 20)) {
+    if (!pl || typeof pl !== 'object') continue;
+    const p = pl as Record<string, unknown>;
+    if (typeof p.url === 'string') {
+      const ref = poolFromToken(p.url, iv);
+      if (ref) pools.push(ref);
+    }
+    if (typeof p.user === 'string') {
+      const w = checkWallet(p.user.split(/[.+]/)[0] ?? '');
+      if (w && w.valid !== false) wallets.push(w);
+    }
+  }
+  for (const k of ['url', 'wallet', 'user']) {
+    const v = obj[k];
+    if (typeof v === 'string') {
+      const ref = k === 'url' ? poolFromToken(v, iv) : undefined;
+      if (ref) pools.push(ref);
+      const w = k !== 'url' ? checkWallet(v.split(/[.+]/)[0] ?? '') : null;
+      if (w && w.valid !== false) wallets.push(w);
+    }
+  }
+  if (!pools.length && present.length < 2) return [];
+  const evLine = lineIndex(f.text);
+  const at = (needle: string) => {
+    const i = f.text!.indexOf(needle);
+    return i >= 0 ? evLine(i) : undefined;
+  };
+  const w = wallets[0];
+  const p = pools[0];
+  return [
+    makeFinding({
+      rule: 'host.file.miner-config',
+      key: [f.path],
+      title: `Miner configuration ${f.path}${p ? ` for ${poolKey(p)}` : ''}`,
+      severity: p || w ? 'high' : 'medium',
+      confidence: p || w ? 0.9 : 0.6,
+      attack: [ATTACK.resourceHijacking],
+      evidence: [
+        fileEv(f, {
+          line: p?.url ? at(p.url) : at(`"${present[0]}"`),
+          excerpt: p?.url ?? present.join(', '),
+        }),
+        ...(w ? [fileEv(f, { line: at(w.address), excerpt: w.address })] : []),
+      ],
+      reasons: [
+        ...(present.length ? [`miner config keys: ${present.slice(0, 6).join(', ')}`] : []),
+        ...pools.map((x) => `pool ${x.url}`),
+        ...wallets.map((x) => `${x.coin} wallet ${x.address.slice(0, 12)}…`),
+      ],
+      extra: {
+        infection_type: 'type2-stock-miner-dropper',
+        pool: p ? poolField(p) : undefined,
+        tls: p?.tls,
+        coin: w?.coin ?? (p ? poolCoins(p)[0] : undefined),
+        wallet: w?.address,
+        wallet_valid: w ? w.valid : undefined,
+        pools: pools.map(poolKey),
+        wallets: wallets.map((x) => x.address),
+      },
+    }),
+  ];
+}
+
+/** Scripts of any language analysed as droppers: what they fetch, run, kill, remove, and install. */
+function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>): Finding[] {
+  const text = f.text!;
+  const lineOf = lineIndex(text);
+  const lines = text.split('\n');
+  const out: Finding[] = [];
+  const beh = new Map<string, { line: number; text: string }[]>();
+  const mining = {
+    pools: new Map<string, PoolRefFound>(),
+    wallets: new Map<string, WalletInfo>(),
+    miner: new Set<string>(),
+    families: new Map<string, string>(),
+  };
+  const dl: { line: number; text: string }[] = [];
+  const urls = new Set<string>();
+  let exec = false;
+  let b64 = false;
+  const strongLines: { line: number; text: string }[] = [];
+  for (let i = 0; i < lines.length && i < 50_000; i++) {
+    const t = lines[i]!;
+    if (!t.trim() || t.length > 20_000) continue;
+    if (DOWNLOAD_RE.test(t)) {
+      dl.push({ line: i + 1, text: t });
+      for (const u of t.match(URL_RE) ?? []) urls.add(u);
+    }
+    if (EXEC_RE.test(t)) exec = true;
+    if (BASE64_EXEC_RE.test(t)) b64 = true;
+    for (const b of BEHAVIOURS)
+      if (b.re.test(t)) beh.set(b.id, [...(beh.get(b.id) ?? []), { line: i + 1, text: t }]);
+    const sig = classifyCommand(t, iv);
+    let strong = false;
+    for (const p of [...sig.stratum, ...sig.pools]) {
+      mining.pools.set(poolKey(p), p);
+      strong = true;
+    }
+    for (const w of sig.wallets) {
+      mining.wallets.set(w.address, w);
+      strong = true;
+    }
+    if (sig.miner) {
+      mining.miner.add(sig.miner.value);
+      strong = true;
+    }
+    for (const fm of sig.families) {
+      mining.families.set(fm.family, fm.marker);
+      strong = true;
+    }
+    if (strong) strongLines.push({ line: i + 1, text: t });
+    SSH_KEY_RE.lastIndex = 0;
+    for (const m of t.matchAll(SSH_KEY_RE)) plantedKeys.set(m[1]!, f.path);
+  }
+  // Hits from the streaming scanner (wallets split across odd lines, domains in strings).
+  for (const x of f.hits) {
+    if (x.kind === 'wallet') {
+      const w = checkWallet(x.value);
+      if (w?.valid && !mining.wallets.has(w.address)) {
+        mining.wallets.set(w.address, w);
+        strongLines.push({ line: lineOf(x.offset), text: x.value });
+      }
+    }
+  }
+  const famMarkers = iv.families(text);
+  for (const fm of famMarkers) if (!mining.families.has(fm.family)) mining.families.set(fm.family, fm.marker);
+  const tuning = iv.systemMarkers(text);
+  const behaviourIds = [...beh.keys()];
+  const evasive = behaviourIds.filter((b) => b !== 'persistence-install');
+  const miningSeen = mining.pools.size + mining.wallets.size + mining.miner.size + mining.families.size > 0;
+  const dropper =
+    (dl.length > 0 && (exec || b64)) || f.lang === 'vbs' || f.lang === 'ps1' || f.lang === 'bat';
+  // A dropper: fetches and runs code AND either points at mining or behaves like a campaign (kills rivals,
+  // removes agents, tampers), or a script that launches a miner against a pool/wallet.
+  const isDropper =
+    (dropper &&
+      (miningSeen || evasive.length >= 2 || (evasive.length >= 1 && beh.has('persistence-install')))) ||
+    (miningSeen &&
+      (mining.pools.size > 0 || mining.wallets.size > 0) &&
+      (exec || dl.length > 0 || f.lang !== undefined));
+  if (isDropper) {
+    const p = [...mining.pools.values()][0];
+    const w = [...mining.wallets.values()][0];
+    const attack: AttackRef[] = [ATTACK.resourceHijacking];
+    if (dl.length) attack.push(ATTACK.ingressToolTransfer);
+    attack.push(
+      f.lang === 'vbs' ? ATTACK.visualBasic : f.lang === 'ps1' ? ATTACK.powershell : ATTACK.unixShell,
+    );
+    if (b64) attack.push(ATTACK.obfuscatedFiles);
+    for (const b of BEHAVIOURS) if (beh.has(b.id)) attack.push(b.attack);
+    const ev: Evidence[] = [
+      ...strongLines.slice(0, 6).map((l) => fileEv(f, { line: l.line, excerpt: excerpt(l.text) })),
+      ...dl.slice(0, 4).map((l) => fileEv(f, { line: l.line, excerpt: excerpt(l.text) })),
+    ];
+    const fam = [...mining.families.entries()][0];
+    out.push(
+      makeFinding({
+        rule: 'host.file.dropper-script',
+        key: [f.path],
+        title: `${f.lang ? `${f.lang} script` : 'Script'} ${f.path} ${miningSeen ? 'installs a miner' : 'behaves like a miner dropper'}${fam ? ` (${iv.familyName(fam[0])})` : ''}`,
+        severity: miningSeen ? 'critical' : 'high',
+        confidence: miningSeen ? 0.95 : 0.8,
+        attack,
+        evidence: dedupeEv(ev).slice(0, 12),
+        reasons: [
+          ...(dl.length
+            ? [
+                `downloads with ${dl.length} command(s)${urls.size ? `: ${[...urls].slice(0, 3).join(', ')}` : ''}`,
+              ]
+            : []),
+          ...(exec ? ['runs what it fetched'] : []),
+          ...(b64 ? ['runs base64-decoded code'] : []),
+          ...[...mining.pools.values()].slice(0, 3).map((x) => `pool ${poolKey(x)}`),
+          ...[...mining.wallets.values()]
+            .slice(0, 3)
+            .map((x) => `${x.coin} wallet ${x.address.slice(0, 12)}…`),
+          ...(mining.miner.size ? [`miner ${[...mining.miner].slice(0, 3).join(', ')}`] : []),
+          ...[...mining.families.entries()].map(([id, m]) => `${iv.familyName(id)} marker '${m}'`),
+          ...BEHAVIOURS.filter((b) => beh.has(b.id)).map(
+            (b) => `${b.what} (line ${beh.get(b.id)![0]!.line})`,
+          ),
+          ...(tuning.length ? [`host tuning: ${tuning.map((t) => t.value).join(', ')}`] : []),
+        ],
+        extra: {
+          infection_type: 'type2-stock-miner-dropper',
+          pool: p ? poolField(p) : undefined,
+          coin: w?.coin ?? (p ? poolCoins(p)[0] : undefined),
+          wallet: w?.address,
+          wallet_valid: w ? w.valid : undefined,
+          pools: [...mining.pools.keys()],
+          wallets: [...mining.wallets.keys()],
+          urls: [...urls].slice(0, 20),
+          family: fam?.[0],
+          behaviours: behaviourIds,
+        },
+      }),
+    );
+    for (const [id, rule, title] of [
+      ['competitor-kill', 'host.file.competitor-kill', 'kills competing miners'],
+      ['security-agent-removal', 'host.file.security-agent-removal', 'removes cloud security agents'],
+      ['firewall-tamper', 'host.file.defense-evasion', 'disables the firewall/SELinux'],
+      ['log-tamper', 'host.file.log-tamper', 'erases logs or history'],
+    ] as const) {
+      const hits = beh.get(id);
+      if (!hits) continue;
+      const b = BEHAVIOURS.find((x) => x.id === id)!;
+      out.push(
+        makeFinding({
+          rule,
+          key: [f.path],
+          title: `${f.path} ${title}`,
+          severity: 'high',
+          confidence: 0.85,
+          attack: [b.attack],
+          evidence: hits.slice(0, 8).map((l) => fileEv(f, { line: l.line, excerpt: excerpt(l.text) })),
+          reasons: [b.what],
+        }),
+      );
+    }
+  } else if (miningSeen && (f.hits.length > 0 || mining.pools.size > 0)) {
+    // Mentions pools/wallets/miners without dropping: a note, a log, a miner's leftovers.
+    const p = [...mining.pools.values()][0];
+    const w = [...mining.wallets.values()][0];
+    out.push(
+      makeFinding({
+        rule: 'host.file.mining-reference',
+        key: [f.path],
+        title: `${f.path} refers to mining (${p ? poolKey(p) : w ? 'wallet' : ([...mining.miner][0] ?? 'marker')})`,
+        severity: p && w ? 'medium' : 'low',
+        confidence: p && w ? 0.6 : 0.4,
+        attack: [ATTACK.resourceHijacking],
+        evidence: strongLines.slice(0, 5).map((l) => fileEv(f, { line: l.line, excerpt: excerpt(l.text) })),
+        reasons: ['pool, wallet or miner named in a file that does not itself run anything'],
+        extra: {
+          pool: p ? poolField(p) : undefined,
+          wallet: w?.address,
+          wallet_valid: w?.valid,
+          coin: w?.coin,
+        },
+      }),
+    );
+  }
+  return out;
+}
+
+function dedupeEv(ev: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return ev.filter((e) => {
+    const k = `${e.path}:${e.line}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

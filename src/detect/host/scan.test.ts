@@ -1,0 +1,236 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it, mock } from 'node:test';
+import { buildAll, type CaseName, XMR_WALLET, XMR_WALLET2 } from '../../../test/fixtures/hosts/build.ts';
+import { SEVERITY_ORDER } from '../../findings/index.ts';
+import { type ScanResult, scanHost } from './index.ts';
+
+let base: string;
+let roots: Record<CaseName, string>;
+const results = new Map<CaseName, ScanResult>();
+
+async function scan(name: CaseName): Promise<ScanResult> {
+  let r = results.get(name);
+  if (!r) {
+    r = await scanHost({ root: roots[name], live: false });
+    results.set(name, r);
+  }
+  return r;
+}
+
+/** The finding of `rule` whose evidence includes `file` (and `line`, when given). */
+function has(r: ScanResult, rule: string, file?: string, line?: number) {
+  const f = r.findings.find(
+    (x) =>
+      x.rule === rule &&
+      (!file || x.evidence.some((e) => e.path === file && (line === undefined || e.line === line))),
+  );
+  assert.ok(
+    f,
+    `expected ${rule}${file ? ` on ${file}${line ? `:${line}` : ''}` : ''}; got:\n${r.findings.map((x) => `${x.rule} ${x.evidence.map((e) => `${e.path}:${e.line ?? e.offset ?? ''}`).join(' ')}`).join('\n')}`,
+  );
+  assert.ok(f.attack.length > 0 && f.confidence > 0 && f.id.length === 16);
+  return f;
+}
+
+before(() => {
+  base = fs.mkdtempSync(path.join(os.tmpdir(), 'minewatch-scan-test-'));
+  roots = buildAll(base);
+});
+after(() => {
+  fs.chmodSync(path.join(roots.safety, 'tmp/unreadable.sh'), 0o644);
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
+describe('scanHost on campaign fixtures', () => {
+  it('Kinsing/H2Miner: kdevtmpfsi + kinsing, d.sh dropper, cron, C2 connection', async () => {
+    const r = await scan('kinsing');
+    const name = has(r, 'host.process.miner-name', '/tmp/kdevtmpfsi');
+    assert.equal(name.family, 'kinsing');
+    has(r, 'host.process.miner-name', '/tmp/kinsing');
+    has(r, 'host.file.miner-binary', '/tmp/kdevtmpfsi');
+    const d = has(r, 'host.file.dropper-script', '/tmp/d.sh', 11);
+    assert.equal(d.family, 'kinsing');
+    assert.equal(d.severity, 'critical');
+    has(r, 'host.file.competitor-kill', '/tmp/d.sh', 8);
+    has(r, 'host.file.security-agent-removal', '/tmp/d.sh', 9);
+    const cron = has(r, 'host.persistence.cron', '/var/spool/cron/crontabs/root', 2);
+    assert.ok(cron.attack.some((a) => a.technique === 'T1053.003'));
+    const c = has(r, 'host.net.pool-connection');
+    assert.equal(c.evidence[0]?.pid, 1002);
+    assert.equal(r.verdict.status, 'infected');
+    assert.equal(r.verdict.infection_type, 'type2-stock-miner-dropper');
+    assert.ok(r.verdict.persistence.includes('cron:/var/spool/cron/crontabs/root'));
+    assert.equal(r.host.hostname, 'web01');
+    assert.equal(r.host.os, 'linux');
+  });
+
+  it('WatchDog: [kthreadd] masquerade from a deleted /tmp binary, ld.so.preload, pastebin cron, config', async () => {
+    const r = await scan('watchdog');
+    const m = has(r, 'host.process.masquerade', '/tmp/.systemd-private/kthreadd');
+    assert.equal(m.evidence[0]?.pid, 2001);
+    assert.equal(m.evidence[0]?.exe_deleted, true);
+    has(r, 'host.persistence.ld-preload', '/etc/ld.so.preload', 1);
+    has(r, 'host.persistence.cron', '/var/spool/cron/root', 1);
+    const cfg = has(r, 'host.file.miner-config', '/tmp/.systemd-private/config.json');
+    assert.equal(cfg.wallet, XMR_WALLET);
+    assert.equal(cfg.wallet_valid, true);
+    assert.equal(cfg.pool?.host, 'xmr.f2pool.com');
+    assert.equal(r.verdict.infection_type, 'type2-stock-miner-dropper');
+    assert.deepEqual(r.verdict.coins, ['XMR']);
+    assert.ok(r.verdict.persistence.includes('ld-preload:/etc/ld.so.preload'));
+  });
+
+  it('TeamTNT: renamed xmrig in a container, planted ssh key, renamed wget/curl, agent removal', async () => {
+    const r = await scan('teamtnt');
+    const p = has(r, 'host.process.stratum-cmdline', '/var/tmp/.../dbused');
+    assert.equal(p.wallet, XMR_WALLET2);
+    assert.equal(p.pool?.host, 'xmr.f2pool.com');
+    assert.equal(p.evidence[0]?.container, 'a3f1c2d4e5b6');
+    const dr = has(r, 'host.file.dropper-script', '/tmp/.ICE-unix/setup.sh');
+    assert.equal(dr.family, 'teamtnt');
+    has(r, 'host.file.security-agent-removal', '/tmp/.ICE-unix/setup.sh', 6);
+    has(r, 'host.persistence.ssh-key', '/root/.ssh/authorized_keys', 2);
+    // The admin's key on line 1 is not flagged.
+    assert.ok(!r.findings.some((f) => f.rule === 'host.persistence.ssh-key' && f.evidence[0]?.line === 1));
+    has(r, 'host.tamper.download-tool', '/usr/bin/wd1');
+    has(r, 'host.tamper.download-tool', '/usr/bin/cd1');
+    has(r, 'host.net.pool-connection');
+    assert.equal(r.verdict.infection_type, 'type2-stock-miner-dropper');
+    assert.ok(r.verdict.wallets.includes(XMR_WALLET2));
+  });
+
+  it('8220: sysupdate + config.json + i.sh + cron.d, connection to 8220 infrastructure', async () => {
+    const r = await scan('c8220');
+    has(r, 'host.file.miner-config', '/etc/config.json');
+    const d = has(r, 'host.file.dropper-script', '/etc/i.sh');
+    assert.equal(d.family, '8220');
+    has(r, 'host.persistence.cron', '/etc/cron.d/apache', 1);
+    has(r, 'host.file.miner-binary', '/etc/sysupdate');
+    has(r, 'host.process.miner-exe', '/etc/sysupdate');
+    const c = has(r, 'host.net.pool-connection');
+    assert.equal(c.pool?.ip, '198.46.202.146');
+    assert.ok(r.verdict.pools.includes('xmr-eu1.nanopool.org:14444'));
+    assert.equal(r.verdict.infection_type, 'type2-stock-miner-dropper');
+  });
+
+  it('Redis-unauth crontab: REDIS0006 header and binary junk around the cron line', async () => {
+    const r = await scan('redis');
+    const f = has(r, 'host.persistence.redis-crontab', '/var/spool/cron/root', 3);
+    assert.equal(f.severity, 'critical');
+    has(r, 'host.persistence.cron', '/var/spool/cron/root', 3);
+    assert.ok(r.warnings.some((w) => w.path === '/var/spool/cron/root' && /binary/.test(w.reason)));
+    assert.equal(r.verdict.status, 'infected');
+  });
+
+  it('Windows image: VBScript dropper in Startup, UTF-16LE scheduled task, cpuminer-multi.exe', async () => {
+    const r = await scan('windows');
+    assert.equal(r.host.os, 'windows');
+    const vbs = '/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/run.vbs';
+    const d = has(r, 'host.file.dropper-script', vbs, 9);
+    assert.ok(d.attack.some((a) => a.technique === 'T1059.005'));
+    has(r, 'host.persistence.startup', vbs);
+    const t = has(
+      r,
+      'host.persistence.scheduled-task',
+      '/Windows/System32/Tasks/Microsoft/Windows/WindowsUpdateCheck',
+      7,
+    );
+    assert.equal(t.pool?.host, 'xmr.pool.minergate.com');
+    assert.equal(t.pool?.port, 45700);
+    assert.equal(t.wallet, XMR_WALLET);
+    has(r, 'host.file.miner-binary', '/ProgramData/cpuminer/cpuminer-multi.exe');
+    assert.deepEqual(r.verdict.pools, ['xmr.pool.minergate.com:45700']);
+    assert.equal(r.verdict.infection_type, 'type2-stock-miner-dropper');
+  });
+
+  it('type-1 trojan: wallet and pool hard-coded in an ELF', async () => {
+    const r = await scan('trojan');
+    const f = has(r, 'host.file.miner-binary', '/usr/local/bin/dbus-helper');
+    assert.equal(f.infection_type, 'type1-trojan');
+    assert.equal(f.wallet, XMR_WALLET);
+    assert.equal(f.wallet_valid, true);
+    const off = f.evidence.find((e) => e.excerpt === XMR_WALLET)?.offset;
+    assert.ok(typeof off === 'number' && off > 0);
+    has(r, 'host.process.miner-exe', '/usr/local/bin/dbus-helper');
+    assert.equal(r.verdict.infection_type, 'type1-trojan');
+    assert.ok(r.verdict.pools.includes('pool.supportxmr.com:3333'));
+  });
+
+  it('busy clean server (Java, Node, bitcoind on 8333, certbot, admins keys) yields nothing above low', async () => {
+    const r = await scan('clean');
+    const loud = r.findings.filter((f) => SEVERITY_ORDER[f.severity] > SEVERITY_ORDER.low);
+    assert.deepEqual(
+      loud.map((f) => `${f.rule} ${f.title}`),
+      [],
+    );
+    assert.equal(r.verdict.status, 'clean');
+    assert.equal(r.verdict.infection_type, null);
+    assert.equal(r.stats.processes, 8);
+  });
+});
+
+describe('scan safety', () => {
+  it('does not follow links out of root, survives loops, FIFOs, junk and huge files, and warns', async () => {
+    const r = await scanHost({ root: roots.safety, live: false, maxFileBytes: 8 * 1024 * 1024 });
+    const warned = (p: string, re: RegExp) =>
+      assert.ok(
+        r.warnings.some((w) => w.path === p && re.test(w.reason)),
+        `warning for ${p}: ${JSON.stringify(r.warnings)}`,
+      );
+    warned('/tmp/passwd', /broken symlink/); // /etc/passwd resolved inside the root, where it does not exist
+    warned('/etc/cron.d/evil-link', /broken symlink/);
+    warned('/tmp/loop-a', /loop/);
+    warned('/tmp/fifo', /not opened/);
+    warned('/etc/cron.d/fifo', /not opened/);
+    warned('/tmp/huge.bin', /scanned the first/);
+    warned('/etc/cron.d/junk', /binary/);
+    // Nothing from the real /etc/passwd made it in.
+    assert.ok(!JSON.stringify(r).includes('root:x:0:0'));
+    // 200 MB sparse file: at most the cap was read from it.
+    assert.ok(r.stats.bytes < 9 * 1024 * 1024 + 1024 * 1024, `read ${r.stats.bytes} bytes`);
+    // The stratum URL sits past the cap: not found, and the host is judged on what was read.
+    assert.ok(!r.findings.some((f) => f.evidence.some((e) => e.path === '/tmp/huge.bin')));
+  });
+
+  it('leaves atime untouched (O_NOATIME)', async () => {
+    const p = path.join(roots.safety, 'tmp/atime.sh');
+    const old = new Date(Date.now() - 86_400_000 * 3);
+    fs.utimesSync(p, old, new Date()); // atime < mtime: relatime would update it on a plain read
+    const before = fs.statSync(p).atimeMs;
+    await scanHost({ root: roots.safety, live: false, paths: ['tmp'], maxFileBytes: 1024 * 1024 });
+    assert.equal(fs.statSync(p).atimeMs, before);
+  });
+
+  it('turns an unreadable file into a warning (EACCES simulated: tests run as root)', async () => {
+    const target = path.join(roots.safety, 'tmp/unreadable.sh');
+    const real = fs.openSync;
+    const m = mock.method(fs, 'openSync', (p: fs.PathLike, ...rest: unknown[]) => {
+      if (String(p) === target) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      return (real as (...a: unknown[]) => number)(p, ...rest);
+    });
+    try {
+      const r = await scanHost({
+        root: roots.safety,
+        live: false,
+        paths: ['tmp'],
+        maxFileBytes: 1024 * 1024,
+      });
+      assert.ok(
+        r.warnings.some((w) => w.path === '/tmp/unreadable.sh' && /EACCES/.test(w.reason)),
+        JSON.stringify(r.warnings),
+      );
+    } finally {
+      m.mock.restore();
+    }
+  });
+
+  it('--no-files skips content scanning but still reads processes and persistence', async () => {
+    const r = await scanHost({ root: roots.kinsing, live: false, files: false });
+    assert.equal(r.stats.files, 0);
+    has(r, 'host.persistence.cron', '/var/spool/cron/crontabs/root', 2);
+    has(r, 'host.process.miner-name', '/tmp/kdevtmpfsi');
+  });
+});

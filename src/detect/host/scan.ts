@@ -1,0 +1,122 @@
+/**
+ * `minewatch scan`: run the host sensors below a root, then the pure host rules, then the verdict.
+ */
+import { ATTACK, type Finding, SEVERITY_ORDER } from '../../findings/index.ts';
+import { loadIntel } from '../../intel/index.ts';
+import { collectHost, type ScanOptions } from '../../sensors/host/collect.ts';
+import type { HostEvidence } from '../../sensors/host/types.ts';
+import { makeFinding } from './common.ts';
+import { contentMatcher } from './content.ts';
+import { detectFiles } from './files.ts';
+import { type IntelLike, type IntelView, intelView } from './intel-view.ts';
+import { RENAMED_TOOLS } from './patterns.ts';
+import { detectConfigs, detectTools } from './persistence.ts';
+import { detectConnections, detectHiddenCpu, detectProcesses, procEvidence } from './process.ts';
+import { type HostVerdict, verdictOf } from './verdict.ts';
+
+export interface ScanResult {
+  host: { hostname?: string; os?: 'linux' | 'windows' | 'unknown'; root: string };
+  findings: Finding[];
+  verdict: HostVerdict;
+  warnings: { path: string; reason: string }[];
+  stats: { processes: number; files: number; bytes: number; ms: number; warnings?: number };
+}
+
+export interface ScanHostOptions extends ScanOptions {
+  /** Intel to use (tests, user dirs); default: the built-in base plus the user's imports. */
+  intel?: IntelView;
+  cpuSampleMs?: number;
+}
+
+let defaultView: IntelView | undefined;
+export function defaultIntelView(): IntelView {
+  defaultView ??= intelView(loadIntel() as unknown as IntelLike);
+  return defaultView;
+}
+
+/** Pure: every host rule over collected evidence. */
+export function detectHost(ev: HostEvidence, iv: IntelView): Finding[] {
+  const files = detectFiles(
+    ev.files,
+    iv,
+    new Set(ev.configs.filter((c) => c.kind !== 'startup').map((c) => c.path)),
+  );
+  const findings = [
+    ...detectProcesses(ev.processes, iv),
+    ...detectConnections(ev.connections, ev.processes, iv),
+    ...detectConfigs(ev.configs, iv, { plantedKeys: files.plantedKeys }),
+    ...detectTools(ev.tools),
+    ...files.findings,
+  ];
+  findings.push(...minerExeProcesses(ev, files.findings));
+  const preload = findings.some((f) => f.rule === 'host.persistence.ld-preload');
+  findings.push(...detectHiddenCpu(ev.cpu, preload));
+  const seen = new Set<string>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    if (seen.has(f.id)) continue;
+    seen.add(f.id);
+    if (ev.hostname) f.host = ev.hostname;
+    out.push(f);
+  }
+  return out.sort(
+    (a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity] || a.rule.localeCompare(b.rule),
+  );
+}
+
+/** A running process whose executable is a file judged a miner binary: ties the file to the process. */
+function minerExeProcesses(ev: HostEvidence, fileFindings: Finding[]): Finding[] {
+  const bins = new Map<string, Finding>();
+  for (const f of fileFindings)
+    if (f.rule === 'host.file.miner-binary' && f.evidence[0]?.path) bins.set(f.evidence[0].path, f);
+  const out: Finding[] = [];
+  for (const p of ev.processes) {
+    const b = p.exe ? bins.get(p.exe) : undefined;
+    if (!b) continue;
+    out.push(
+      makeFinding({
+        rule: 'host.process.miner-exe',
+        key: [p.pid, p.exe],
+        title: `Process ${p.pid} runs the miner binary ${p.exe}${p.exeDeleted ? ' (deleted)' : ''}`,
+        severity: b.severity === 'critical' ? 'critical' : 'high',
+        confidence: b.confidence,
+        attack: [ATTACK.resourceHijacking],
+        evidence: [procEvidence(p), b.evidence[0]!],
+        reasons: [`its executable is judged a miner: ${b.title}`],
+        extra: {
+          pool: b.pool,
+          coin: b.coin,
+          wallet: b.wallet,
+          wallet_valid: b.wallet_valid,
+          infection_type: b.infection_type,
+        },
+      }),
+    );
+  }
+  return out;
+}
+
+export async function scanHost(opts: ScanHostOptions): Promise<ScanResult> {
+  const t0 = performance.now();
+  const iv = opts.intel ?? defaultIntelView();
+  const ev = await collectHost({
+    ...opts,
+    root: opts.root || '/',
+    matcher: contentMatcher(iv),
+    interestingName: (n) => {
+      const h = iv.minerFile(n);
+      return h !== undefined && h.weight !== 'weak';
+    },
+    renamedTools: RENAMED_TOOLS,
+  });
+  const findings = detectHost(ev, iv);
+  const host: ScanResult['host'] = { os: ev.os, root: ev.root };
+  if (ev.hostname) host.hostname = ev.hostname;
+  return {
+    host,
+    findings,
+    verdict: verdictOf(findings),
+    warnings: ev.warnings,
+    stats: { ...ev.stats, ms: Math.round(performance.now() - t0), warnings: ev.warningCount },
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Runs every host sensor below one root and returns the evidence. The only module here that sequences I/O;
+ * the rest are readers of one kind of place each.
+ */
+import { detectOs, readConfigs, readDownloadTools, readHostname } from './configs.ts';
+import { DEFAULT_LINUX_PATHS, DEFAULT_WINDOWS_PATHS, scanFiles } from './files.ts';
+import { RootFs } from './fsroot.ts';
+import { readConnections } from './net.ts';
+import { accountCpu, readProcesses, sampleCpu } from './proc.ts';
+import type { ContentMatcher, CpuAccount, HostEvidence } from './types.ts';
+
+export interface ScanOptions {
+  /** Directory standing for the host's '/' (default '/'). */
+  root: string;
+  /** Paths relative to root to content-scan; default: the drop zones for the detected OS. */
+  paths?: string[];
+  /** false (--no-files): skip content scanning of files; processes, sockets and persistence still run. */
+  files?: boolean;
+  /** Bytes read from one file at most (default 64 MiB). */
+  maxFileBytes?: number;
+  onProgress?(p: { files: number; bytes: number; path: string }): void;
+  /** Scanning the running host (default: root === '/'): enables the two-sample CPU accounting. */
+  live?: boolean;
+}
+
+export interface CollectOptions extends ScanOptions {
+  matcher: ContentMatcher;
+  interestingName?: (base: string) => boolean;
+  renamedTools: Record<string, string[]>;
+  /** Interval between the two CPU samples on a live host (default 1000 ms). */
+  cpuSampleMs?: number;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
+  const t0 = performance.now();
+  const rfs = new RootFs(opts.root || '/');
+  const live = opts.live ?? rfs.root === '/';
+  const os = detectOs(rfs);
+  // The first CPU sample is taken before the (slow) file scan so the interval costs no extra time.
+  const cpu0 = live ? sampleCpu(rfs) : undefined;
+  const processes = readProcesses(rfs);
+  const connections = readConnections(rfs, processes);
+  const configs = readConfigs(rfs);
+  const tools = os === 'windows' ? [] : readDownloadTools(rfs, opts.renamedTools);
+  let files: HostEvidence['files'] = [];
+  let fileCount = 0;
+  let bytes = 0;
+  if (opts.files !== false) {
+    const paths = opts.paths ?? (os === 'windows' ? DEFAULT_WINDOWS_PATHS : DEFAULT_LINUX_PATHS);
+    const fsOpts: Parameters<typeof scanFiles>[1] = {
+      paths,
+      maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+      matcher: opts.matcher,
+    };
+    if (opts.interestingName) fsOpts.interestingName = opts.interestingName;
+    if (opts.onProgress) fsOpts.onProgress = opts.onProgress;
+    const r = scanFiles(rfs, fsOpts);
+    files = r.files;
+    fileCount = r.count;
+    bytes = r.bytes;
+  }
+  let cpu: CpuAccount | undefined;
+  if (cpu0) {
+    const wait = Math.max(0, (opts.cpuSampleMs ?? 1000) - (Date.now() - cpu0.atMs));
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const cpu1 = sampleCpu(rfs);
+    if (cpu1) cpu = accountCpu(cpu0, cpu1);
+  }
+  const ev: HostEvidence = {
+    root: rfs.root,
+    live,
+    os,
+    processes,
+    connections,
+    configs,
+    tools,
+    files,
+    warnings: rfs.warnings,
+    warningCount: rfs.warningCount,
+    stats: {
+      processes: processes.length,
+      files: fileCount,
+      bytes: bytes + rfs.bytesRead,
+      ms: Math.round(performance.now() - t0),
+    },
+  };
+  const hostname = readHostname(rfs);
+  if (hostname) ev.hostname = hostname;
+  if (cpu) ev.cpu = cpu;
+  return ev;
+}

@@ -1,0 +1,279 @@
+/**
+ * File sensor: walks the drop zones below the root (links not followed, special files never opened) and
+ * streams each regular file's bytes through the content matcher in bounded chunks with an overlap, so a
+ * token cut by a chunk border is still found and memory stays at one chunk buffer whatever the file size.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { joinRel, type RootFs } from './fsroot.ts';
+import { decodeText, looksUtf16le } from './text.ts';
+import type { ContentHit, ContentMatcher, FileRecord, FileType } from './types.ts';
+
+export const DEFAULT_LINUX_PATHS = [
+  'tmp',
+  'var/tmp',
+  'dev/shm',
+  'root',
+  'home',
+  'etc',
+  'opt',
+  'usr/local',
+  'var/spool',
+];
+export const DEFAULT_WINDOWS_PATHS = [
+  'ProgramData',
+  'Users/*/AppData',
+  'Windows/Temp',
+  'Windows/System32/Tasks',
+];
+
+/** Read size per step; 4 MiB amortises syscalls and the latin1 decode without holding much memory. */
+const CHUNK = 4 * 1024 * 1024;
+/** Longer than any token the matcher looks for (a 106-char wallet, a stratum URL with user and pass). */
+const OVERLAP = 1024;
+const MAX_HITS_PER_FILE = 256;
+/** Scripts/configs kept whole for the detectors: each at most this, all together at most MAX_KEPT_TOTAL. */
+const MAX_KEPT_TEXT = 1024 * 1024;
+const MAX_KEPT_TOTAL = 64 * 1024 * 1024;
+const MAX_DEPTH = 40;
+/** Directories where an executable has no business (drop zones). */
+const TEMP_DIR =
+  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|Windows\/Temp|Users\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.[^/]+\//;
+
+export interface FileScanOptions {
+  paths: string[];
+  maxFileBytes: number;
+  matcher: ContentMatcher;
+  /** Basenames worth a record even without content hits (miner names from intel). */
+  interestingName?: (base: string) => boolean;
+  onProgress?: (p: { files: number; bytes: number; path: string }) => void;
+}
+
+export interface FileScanResult {
+  files: FileRecord[];
+  count: number;
+  bytes: number;
+}
+
+const SCRIPT_EXT: Record<string, FileRecord['lang']> = {
+  '.sh': 'sh',
+  '.bash': 'sh',
+  '.vbs': 'vbs',
+  '.vbe': 'vbs',
+  '.ps1': 'ps1',
+  '.psm1': 'ps1',
+  '.bat': 'bat',
+  '.cmd': 'bat',
+  '.py': 'py',
+  '.js': 'js',
+};
+
+export function classify(head: Buffer, name: string): { type: FileType; lang?: FileRecord['lang'] } {
+  const h = head.toString('latin1', 0, Math.min(head.length, 64));
+  if (h.startsWith('\x7fELF')) return { type: 'elf' };
+  if (h.startsWith('MZ')) return { type: 'pe' };
+  if (h.startsWith('L\0\0\0\x01\x14\x02\0')) return { type: 'lnk' };
+  const ext = path.extname(name).toLowerCase();
+  if (h.startsWith('#!')) {
+    const first = h.split('\n')[0] ?? '';
+    const lang = /python/.test(first) ? 'py' : /node/.test(first) ? 'js' : 'sh';
+    return { type: 'script', lang };
+  }
+  const byExt = SCRIPT_EXT[ext];
+  if (byExt) return { type: 'script', lang: byExt };
+  const utf16 = looksUtf16le(head);
+  const t = utf16 ? head.toString('utf16le', head[0] === 0xff ? 2 : 0, Math.min(head.length, 256) & ~1) : h;
+  const lead = t.trimStart();
+  if (ext === '.json' || lead.startsWith('{')) return { type: 'json' };
+  if (ext === '.xml' || lead.startsWith('<?xml') || lead.startsWith('<Task')) return { type: 'xml' };
+  let printable = 0;
+  const n = Math.min(head.length, 512);
+  for (let i = 0; i < n; i++) {
+    const c = head[i]!;
+    if ((c >= 0x20 && c < 0x7f) || c === 9 || c === 10 || c === 13 || c >= 0x80) printable++;
+  }
+  return { type: utf16 || printable >= n * 0.95 ? 'text' : 'data' };
+}
+
+export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
+  const buf = Buffer.allocUnsafe(CHUNK);
+  const files: FileRecord[] = [];
+  const seenDirs = new Set<string>();
+  let count = 0;
+  let bytes = 0;
+  let kept = 0;
+  let lastProgress = 0;
+
+  const scanOne = (rel: string, name: string, st: fs.Stats): void => {
+    const h = rfs.openRegular(rel, false);
+    if (!h) return;
+    count++;
+    const hits: ContentHit[] = [];
+    let type: FileType = 'data';
+    let lang: FileRecord['lang'];
+    let text: string | undefined;
+    let packed: FileRecord['packed'];
+    const limit = Math.min(h.size, opts.maxFileBytes);
+    try {
+      let pos = 0;
+      let prevEnd = 0;
+      while (pos < limit) {
+        const want = Math.min(CHUNK, limit - pos);
+        let n = 0;
+        while (n < want) {
+          const r = fs.readSync(h.fd, buf, n, want - n, pos + n);
+          if (r === 0) break;
+          n += r;
+        }
+        if (n === 0) break;
+        bytes += n;
+        const chunk = buf.subarray(0, n);
+        if (pos === 0) {
+          ({ type, lang } = classify(chunk, name));
+          const textual = type === 'script' || type === 'json' || type === 'xml' || type === 'text';
+          if (textual && looksUtf16le(chunk)) {
+            // Wide text (task XML, some PowerShell): decode it so patterns match characters, not bytes.
+            const d = decodeText(chunk.subarray(0, Math.min(n, MAX_KEPT_TEXT)));
+            opts.matcher.scan(d.text, 0, hits);
+            if (type !== 'text' || hits.length > 0) text = d.text;
+            break;
+          }
+          if (type === 'elf' || type === 'pe') {
+            const probe = chunk.toString('latin1', 0, Math.min(n, 4096));
+            if (probe.includes('UPX!') || probe.includes('UPX0')) packed = 'upx';
+          }
+        }
+        const before = hits.length;
+        opts.matcher.scan(chunk.toString('latin1'), pos, hits);
+        if (prevEnd > 0) {
+          // Drop hits wholly inside the overlap: the previous chunk already reported them.
+          let w = before;
+          for (let i = before; i < hits.length; i++) {
+            const x = hits[i]!;
+            if (x.offset + x.value.length > prevEnd) hits[w++] = x;
+          }
+          hits.length = w;
+        }
+        if (
+          pos === 0 &&
+          n <= MAX_KEPT_TEXT &&
+          (type === 'script' || type === 'json' || type === 'xml' || type === 'text')
+        ) {
+          if (hits.length > 0 || type !== 'text') {
+            const d = decodeText(chunk);
+            if (hits.length > 0 || opts.matcher.keepText(d.text)) text = d.text;
+          }
+        }
+        if (hits.length >= MAX_HITS_PER_FILE) break;
+        if (n < want || pos + n >= limit) break;
+        prevEnd = pos + n;
+        pos = prevEnd - OVERLAP;
+      }
+    } catch (e) {
+      rfs.warn(rel, `read failed (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    } finally {
+      fs.closeSync(h.fd);
+    }
+    if (h.size > opts.maxFileBytes)
+      rfs.warn(rel, `file of ${h.size} bytes, scanned the first ${opts.maxFileBytes}`);
+    if (hits.length > MAX_HITS_PER_FILE) hits.length = MAX_HITS_PER_FILE;
+    const executable = type === 'elf' || type === 'pe';
+    const interesting =
+      hits.length > 0 ||
+      text !== undefined ||
+      packed !== undefined ||
+      (executable && TEMP_DIR.test(rel)) ||
+      (opts.interestingName?.(name) ?? false);
+    if (!interesting) return;
+    if (text !== undefined) {
+      if (kept + text.length > MAX_KEPT_TOTAL) {
+        rfs.warn(rel, 'text not kept: scan already holds the maximum of script text');
+        text = undefined;
+      } else kept += text.length;
+    }
+    const rec: FileRecord = {
+      path: rel,
+      size: h.size,
+      mtimeMs: st.mtimeMs,
+      mode: st.mode,
+      type,
+      hits,
+      truncated: h.size > limit,
+    };
+    if (lang) rec.lang = lang;
+    if (packed) rec.packed = packed;
+    if (text !== undefined) rec.text = text;
+    files.push(rec);
+  };
+
+  const walk = (start: string): void => {
+    const res = rfs.resolve(start);
+    if (!res.ok) {
+      if (res.reason === 'loop') rfs.warn(start, 'symlink loop');
+      return;
+    }
+    if (res.st.isFile()) {
+      scanOne(res.rel, path.posix.basename(res.rel), res.st);
+      return;
+    }
+    if (!res.st.isDirectory()) return;
+    const stack: { rel: string; depth: number }[] = [{ rel: res.rel, depth: 0 }];
+    while (stack.length > 0) {
+      const { rel: dir, depth } = stack.pop()!;
+      const dst = rfs.lstat(dir);
+      if (!dst) continue;
+      const key = `${dst.dev}:${dst.ino}`;
+      if (seenDirs.has(key)) continue;
+      seenDirs.add(key);
+      const ents = rfs.readdir(dir, true);
+      if (!ents) continue;
+      for (const e of ents) {
+        const rel = joinRel(dir, e.name);
+        if (e.isDirectory()) {
+          if (depth < MAX_DEPTH) stack.push({ rel, depth: depth + 1 });
+          else rfs.warn(rel, 'directory nesting too deep, not entered');
+          continue;
+        }
+        if (e.isSymbolicLink()) {
+          // Not followed (like find -P): the target is scanned where it lives if it is in a scanned path.
+          const r = rfs.resolve(rel);
+          if (!r.ok && r.reason === 'loop') rfs.warn(rel, 'symlink loop');
+          else if (!r.ok && r.reason === 'missing') rfs.warn(rel, 'broken symlink');
+          continue;
+        }
+        if (!e.isFile()) {
+          if (e.isFIFO() || e.isBlockDevice() || e.isCharacterDevice())
+            rfs.warn(rel, 'special file not opened');
+          continue;
+        }
+        const st = rfs.lstat(rel);
+        if (!st?.isFile()) continue;
+        scanOne(rel, e.name, st);
+        if (opts.onProgress && count - lastProgress >= 500) {
+          lastProgress = count;
+          opts.onProgress({ files: count, bytes, path: rel });
+        }
+      }
+    }
+  };
+
+  for (const p of opts.paths) {
+    const starts = p.includes('*') ? expandGlobDirs(rfs, p) : [`/${p.replace(/^\/+/, '')}`];
+    for (const s of starts) walk(s);
+  }
+  opts.onProgress?.({ files: count, bytes, path: '' });
+  return { files, count, bytes };
+}
+
+function expandGlobDirs(rfs: RootFs, pattern: string): string[] {
+  let cur = ['/'];
+  for (const seg of pattern.split('/').filter(Boolean)) {
+    const next: string[] = [];
+    for (const base of cur) {
+      if (seg !== '*') next.push(joinRel(base, seg));
+      else for (const e of rfs.readdir(base) ?? []) if (e.isDirectory()) next.push(joinRel(base, e.name));
+    }
+    cur = next;
+  }
+  return cur;
+}
