@@ -1,13 +1,20 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.ts';
+import { registerBlock } from './block.ts';
 import type { CommandContext } from './common.ts';
 import { registerIntel } from './intel.ts';
 import { CliError, type CliIO, EXIT, type ExitCode, processIO } from './io.ts';
 import { registerPcap } from './pcap.ts';
+import { registerScan } from './scan.ts';
 
 /** Each command lives in its own file and registers itself here; order is the order in --help. */
-const COMMANDS: Array<(program: Command, ctx: CommandContext) => void> = [registerPcap, registerIntel];
+const COMMANDS: Array<(program: Command, ctx: CommandContext) => void> = [
+  registerScan,
+  registerPcap,
+  registerBlock,
+  registerIntel,
+];
 
 export function buildProgram(ctx: CommandContext): Command {
   const program = new Command('minewatch')

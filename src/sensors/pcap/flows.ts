@@ -226,7 +226,7 @@ export class FlowTable {
       this.h.onDatagram?.(f, dir, p.payload, packetIndex, ts);
       return;
     }
-    this.tcpSegment(rec, d, tcp.seq, tcp.ack, flags, p.payload, plen, ts);
+    this.tcpSegment(rec, d, tcp.seq, tcp.ack, flags, p.payload, plen);
   }
 
   /** Flush everything: pending bytes are delivered after their holes, every open flow gets onClose('end'). */
@@ -441,7 +441,6 @@ export class FlowTable {
     flags: number,
     data: Uint8Array,
     len: number,
-    ts: number,
   ): void {
     const halves = rec.halves!;
     const h = halves[d]!;
