@@ -6,7 +6,7 @@ import { CaptureFormatError } from '../sensors/pcap/index.ts';
 import { asFormat, type CommandContext, examples, formatOption } from './common.ts';
 import { loadIntelFor, userDirOption } from './intel-options.ts';
 import { EXIT } from './io.ts';
-import { miningFound, printReport, streamingSink } from './report.ts';
+import { miningFound, printReport, streamingSink } from './output.ts';
 
 export function registerPcap(program: Command, ctx: CommandContext): void {
   program

@@ -3,7 +3,7 @@ import { intelView, type ScanResult, scanHost } from '../detect/host/index.ts';
 import { asFormat, type CommandContext, examples, formatOption } from './common.ts';
 import { loadIntelFor, userDirOption } from './intel-options.ts';
 import { EXIT } from './io.ts';
-import { printReport } from './report.ts';
+import { printReport } from './output.ts';
 
 /** A one-line progress bar for the file walk, redrawn in place; only when stderr is a terminal. */
 function progressBar(ctx: CommandContext) {

@@ -1,0 +1,118 @@
+/**
+ * `minewatch agent`: scan this host on an interval (or once), send findings and a heartbeat to the server,
+ * spool to disk while it is away.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { type CommandContext, examples, foundExit, write } from './common.ts';
+import { CliError, EXIT } from './io.ts';
+
+/** `10m`, `30s`, `1h`, `500ms`, or plain seconds, to milliseconds. */
+export function parseDuration(s: string, what = 'duration'): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s.trim());
+  if (!m) throw new CliError(`${what} '${s}' is not a duration (e.g. 30s, 10m, 1h)`);
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
+  const ms = Number(m[1]) * mult;
+  if (!(ms > 0)) throw new CliError(`${what} must be more than zero`);
+  return ms;
+}
+
+/** `64MiB`, `1GB`, `500k`, or bytes. */
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|g|gb|gib)?$/i.exec(s.trim());
+  if (!m) throw new CliError(`size '${s}' is not a size (e.g. 64MiB)`);
+  const u = (m[2] ?? '').toLowerCase()[0];
+  return Math.round(Number(m[1]) * (u === 'k' ? 1024 : u === 'm' ? 1024 ** 2 : u === 'g' ? 1024 ** 3 : 1));
+}
+
+export function defaultSpoolDir(): string {
+  if (process.env.MINEWATCH_SPOOL) return process.env.MINEWATCH_SPOOL;
+  return process.getuid?.() === 0 ? '/var/lib/minewatch/spool' : join(homedir(), '.minewatch', 'spool');
+}
+
+interface AgentCliOptions {
+  server: string;
+  token?: string;
+  interval: string;
+  once?: boolean;
+  root: string;
+  spool?: string;
+  spoolMax: string;
+  deliverTimeout: string;
+  pcapIface?: string;
+  pcapSeconds: string;
+  tcpdump?: string;
+}
+
+export function registerAgent(program: Command, ctx: CommandContext): void {
+  program
+    .command('agent')
+    .description('scan this host and report to a minewatch server; spools to disk while the server is away')
+    .requiredOption('--server <url>', 'the minewatch server, e.g. https://minewatch.internal:8750')
+    .option('--token <token>', 'this agent\'s token (default $MINEWATCH_AGENT_TOKEN)')
+    .option('--interval <duration>', 'time between scans', '10m')
+    .option('--once', 'scan once, deliver, exit (for cron/systemd timers)')
+    .option('--root <dir>', 'scan the host below this directory', '/')
+    .option('--spool <dir>', 'where reports wait for the server (default /var/lib/minewatch/spool as root, else ~/.minewatch/spool)')
+    .option('--spool-max <size>', 'spool size bound; when full, heartbeats and low findings go first', '64MiB')
+    .option('--deliver-timeout <duration>', 'with --once: how long to keep retrying delivery', '60s')
+    .option('--pcap-iface <iface>', 'also capture traffic on this interface (tcpdump) and analyse it')
+    .option('--pcap-seconds <n>', 'seconds of traffic to capture per scan', '60')
+    .option('--tcpdump <path>', 'tcpdump binary to use', 'tcpdump')
+    .addHelpText(
+      'after',
+      examples([
+        'minewatch agent --server https://mw.internal:8750 --token $TOKEN',
+        'minewatch agent --server http://127.0.0.1:8750 --token $TOKEN --once',
+        'minewatch agent --server https://mw.internal:8750 --token $TOKEN --pcap-iface eth0 --pcap-seconds 60',
+      ]),
+    )
+    .action(async (opts: AgentCliOptions) => {
+      const token = opts.token ?? process.env.MINEWATCH_AGENT_TOKEN;
+      if (!token) throw new CliError('--token (or MINEWATCH_AGENT_TOKEN) is required: `minewatch token create --name <host>`');
+      try {
+        new URL(opts.server);
+      } catch {
+        throw new CliError(`--server '${opts.server}' is not a URL`);
+      }
+      const pcapSeconds = parseDuration(opts.pcapSeconds, '--pcap-seconds') / 1000;
+      const { runAgent } = await import('../agent/index.ts');
+      const traffic = opts.pcapIface
+        ? async () => {
+            const { tcpdumpTraffic } = await import('../agent/traffic.ts');
+            return tcpdumpTraffic({ iface: opts.pcapIface!, seconds: pcapSeconds, tcpdump: opts.tcpdump ?? 'tcpdump' });
+          }
+        : undefined;
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        const r = await runAgent({
+          server: opts.server,
+          token,
+          spoolDir: opts.spool ?? defaultSpoolDir(),
+          spoolMaxBytes: parseSize(opts.spoolMax),
+          intervalMs: parseDuration(opts.interval, '--interval'),
+          once: Boolean(opts.once),
+          deliverMs: parseDuration(opts.deliverTimeout, '--deliver-timeout'),
+          root: opts.root,
+          ...(traffic ? { traffic } : {}),
+          signal: ac.signal,
+          log: (m) => ctx.io.stderr.write(`minewatch agent: ${m}\n`),
+        });
+        const last = r.cycles.at(-1);
+        write(
+          ctx,
+          `${last?.host ?? '?'}: ${last?.verdict ?? 'no scan'}, ${last?.findings ?? 0} finding(s); delivered ${r.delivered}, pending ${r.pending}, dropped ${r.dropped}`,
+        );
+        ctx.exitCode = r.pending > 0 ? EXIT.ERROR : foundExit(r.infected);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
