@@ -8,7 +8,7 @@
  *   node --import tsx bench/pcap.ts            # build (if needed) and run all stages
  *   node --import tsx bench/pcap.ts FILE       # benchmark an existing capture
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   closeSync,
   existsSync,
@@ -195,6 +195,104 @@ function stageInChild(stage: Stage, file: string): StageResult {
   return JSON.parse(out.trim().split('\n').pop()!) as StageResult;
 }
 
+interface Timed {
+  seconds: number;
+  maxRssKb: number;
+}
+
+/** Wall time and peak RSS of a whole command, via GNU time (Debian package `time`). */
+function timeCommand(cmd: string, args: string[]): Timed | null {
+  if (!existsSync('/usr/bin/time')) return null;
+  // spawnSync: the timing line is on stderr whatever the exit code (minewatch exits 1 when it finds mining).
+  const r = spawnSync('/usr/bin/time', ['-f', 'MWTIME %e %M', cmd, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 26,
+  });
+  return parseTime(r.stderr ?? '');
+}
+
+function parseTime(text: string): Timed | null {
+  const m = /MWTIME ([\d.]+) (\d+)/.exec(text);
+  return m ? { seconds: Number(m[1]), maxRssKb: Number(m[2]) } : null;
+}
+
+function which(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const best = (runs: Array<Timed | null>): Timed | null =>
+  runs
+    .filter((r): r is Timed => r !== null)
+    .reduce<Timed | null>(
+      (a, b) =>
+        !a || b.seconds < a.seconds
+          ? { seconds: b.seconds, maxRssKb: Math.max(b.maxRssKb, a?.maxRssKb ?? 0) }
+          : { ...a, maxRssKb: Math.max(a.maxRssKb, b.maxRssKb) },
+      null,
+    );
+
+/**
+ * The whole `minewatch pcap` command (compiled, as users run it: start-up, intel load, every detector, JSON
+ * out) against ndpiReader (full DPI, quiet) and tshark (full dissection: protocol hierarchy statistics) on the
+ * same file, best of two runs each.
+ */
+export function benchPeers(path: string, packets: number, mb: number): Row[] {
+  const rows: Row[] = [];
+  const bin = fileURLToPath(new URL('../bin/minewatch.js', import.meta.url));
+  const dist = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  if (!existsSync(dist))
+    execFileSync('npm', ['run', 'build'], {
+      stdio: 'ignore',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+  const tools: Array<[string, string, string[]]> = [
+    ['minewatch pcap', process.execPath, [bin, 'pcap', path, '--format', 'json', '--no-user-intel']],
+    ['ndpiReader -q', 'ndpiReader', ['-i', path, '-q']],
+    ['tshark -z io,phs', 'tshark', ['-r', path, '-q', '-z', 'io,phs']],
+  ];
+  const results = new Map<string, Timed>();
+  for (const [label, cmd, args] of tools) {
+    if (cmd !== process.execPath && !which(cmd)) {
+      rows.push({
+        name: `${label}`,
+        value: Number.NaN,
+        unit: 'packets/s',
+        note: `${cmd} not installed (apt-get install ${cmd === 'tshark' ? 'tshark' : 'libndpi-bin'} time)`,
+      });
+      continue;
+    }
+    const r = best([timeCommand(cmd, args), timeCommand(cmd, args)]);
+    if (!r) continue;
+    results.set(label, r);
+    rows.push({
+      name: `${label} packets/s`,
+      value: packets / r.seconds,
+      unit: 'packets/s',
+      note: `${r.seconds.toFixed(2)} s wall`,
+    });
+    rows.push({ name: `${label} MB/s`, value: mb / r.seconds, unit: 'MB/s' });
+    rows.push({ name: `${label} peak RSS`, value: r.maxRssKb / 1024, unit: 'MB' });
+  }
+  const mw = results.get('minewatch pcap');
+  for (const peer of ['ndpiReader -q', 'tshark -z io,phs']) {
+    const p = results.get(peer);
+    if (mw && p)
+      rows.push({
+        name: `ratio minewatch / ${peer} (packets/s)`,
+        value: p.seconds / mw.seconds,
+        unit: 'x',
+        note: 'target vs ndpiReader: >= 2',
+      });
+  }
+  return rows;
+}
+
 export async function benchPcap(file?: string): Promise<Row[]> {
   const path = file ?? buildBenchCapture();
   const mb = statSync(path).size / 1e6;
@@ -211,6 +309,8 @@ export async function benchPcap(file?: string): Promise<Row[]> {
     rows.push({ name: `pcap ${label} MB/s`, value: mb / r.seconds, unit: 'MB/s' });
     rows.push({ name: `pcap ${label} peak RSS`, value: Math.max(a.maxRssKb, b.maxRssKb) / 1024, unit: 'MB' });
   }
+  const packets = stageInChild('reader', path).packets;
+  rows.push(...benchPeers(path, packets, mb));
   return rows;
 }
 
