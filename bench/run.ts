@@ -17,6 +17,7 @@ const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   wallets: async () => (await import('./wallets.ts')).benchWallets(),
   pcap: async () => (await import('./pcap.ts')).benchPcap(),
   scan: async () => (await import('./scan.ts')).benchScan(),
+  import: async () => (await import('./import.ts')).benchImport(),
 };
 
 function fmt(v: number): string {

@@ -1,0 +1,656 @@
+/**
+ * Detection over telemetry events (what `minewatch import` reads and agents send): events in, findings out,
+ * one pass, bounded state.
+ *
+ * - process and file events go through the host rules (src/detect/host) after adapt.ts turns them into the
+ *   host sensors' records, so an imported Sysmon or Falco process is judged exactly as a scanned one;
+ * - dns events: a query (or a CNAME in the answer) for a pool host; the pool's answer addresses are
+ *   remembered so a later connection to one of them is attributed to the pool by name;
+ * - connection events: SNI / HTTP host / DNS name of a pool, a known pool endpoint, a miner's HTTP
+ *   User-Agent, and the flow-record behaviour (../flows) when the record has duration and byte counts.
+ *   Signals for the same (host, server, port) merge into one finding whose rule is the strongest signal, as
+ *   the pcap analyser does, so a Zeek log and a capture of the same traffic read alike;
+ * - IDS alerts carried by events (Suricata, Falco) whose signature names mining.
+ *
+ * Repeats of the same finding (the same miner seen in every agent report, every flow of a session) are
+ * counted into one finding with first_seen/last_seen and a few log locations as evidence.
+ */
+import {
+  ATTACK,
+  type AttackRef,
+  type ConnectionEvent,
+  type DnsEvent,
+  type Evidence,
+  type FileEvent,
+  type Finding,
+  findingId,
+  type MinewatchEvent,
+  type ProcessEvent,
+  SEVERITY_ORDER,
+  type Severity,
+} from '../../findings/index.ts';
+import type { IntelBase } from '../../intel/index.ts';
+import type { ContentMatcher } from '../../sensors/host/types.ts';
+import type { SourceRef, TelemetryRecord } from '../../sensors/logs/types.ts';
+import { type FlowRecord, FlowRepeats, judgeFlow } from '../flows/judge.ts';
+import { contentMatcher } from '../host/content.ts';
+import { detectFiles } from '../host/files.ts';
+import { type IntelLike, type IntelView, intelView } from '../host/intel-view.ts';
+import { detectProcesses } from '../host/process.ts';
+import { toFileRecord, toProcessRecord } from './adapt.ts';
+
+export interface EventDetectorOptions {
+  /** A prebuilt view of the intel (tests, or to share one with other detectors). */
+  view?: IntelView;
+  /** Log locations kept per finding as evidence. Default 5. */
+  maxEvidence?: number;
+  /** Bound on remembered state (DNS answers, flow repeat keys, process cache). Default 100,000 each. */
+  maxState?: number;
+}
+
+export interface EventDetectorStats {
+  events: number;
+  byType: Record<string, number>;
+  findings: number;
+}
+
+/** Network signals, strongest first (the ranks of src/detect/traffic/analyzer.ts, plus the UA signal). */
+const SIGNALS = {
+  agent: {
+    rule: 'net.http.miner-agent',
+    rank: 5,
+    severity: 'high',
+    title: 'HTTP request with a miner User-Agent',
+  },
+  sni: {
+    rule: 'net.tls.pool-sni',
+    rank: 4,
+    severity: 'high',
+    title: 'TLS connection to a mining pool (SNI)',
+  },
+  name: {
+    rule: 'net.pool.connection',
+    rank: 3,
+    severity: 'high',
+    title: 'Connection to a mining pool (DNS name)',
+  },
+  behaviour: {
+    rule: 'net.flow.mining-behaviour',
+    rank: 2,
+    severity: 'medium',
+    title: 'Flow behaves like mining',
+  },
+  endpoint: {
+    rule: 'net.pool.known-endpoint',
+    rank: 1,
+    severity: 'medium',
+    title: 'Connection to a known pool address',
+  },
+} as const satisfies Record<string, { rule: string; rank: number; severity: Severity; title: string }>;
+type Signal = keyof typeof SIGNALS;
+
+const MINING_ALERT_RE =
+  /coin ?miner|crypto ?(?:currency )?min(?:er|ing)|cryptomin|stratum|xmrig|monero|mining pool|miner checkin|coinhive|nicehash|\bminer\b/i;
+
+interface Agg {
+  finding: Finding;
+  /** The last log location counted: one line that became two events (Falco) is one sighting. */
+  lastWhere: string;
+  events: number;
+  first: string;
+  last: string;
+  locations: Set<string>;
+}
+
+interface ConnAgg {
+  host: string;
+  dstIp: string;
+  dstPort: number;
+  signal: Signal;
+  confidence: number;
+  severity: Severity;
+  reasons: string[];
+  pool: NonNullable<Finding['pool']>;
+  coin?: string;
+  tls?: boolean;
+  agent?: string;
+  attack: AttackRef[];
+  evidence: Evidence[];
+  events: number;
+  first: string;
+  last: string;
+  /** Flows judged mining-like, and the reasons of the most convincing one (not one set per flow). */
+  flows: number;
+  flowScore: number;
+  flowReasons: string[];
+  extra: Record<string, unknown>;
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function maxTime(a: string, b: string): string {
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}
+function minTime(a: string, b: string): string {
+  return Date.parse(b) < Date.parse(a) ? b : a;
+}
+
+function num(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function oneCoin(coins: readonly string[] | undefined): string | undefined {
+  return coins && coins.length === 1 ? coins[0] : undefined;
+}
+
+export class EventDetector {
+  readonly stats: EventDetectorStats = { events: 0, byType: {}, findings: 0 };
+  private readonly iv: IntelView;
+  private readonly matcher: ContentMatcher;
+  private readonly maxEvidence: number;
+  private readonly maxState: number;
+  private readonly agg = new Map<string, Agg>();
+  private readonly conns = new Map<string, ConnAgg>();
+  /** Address → the pool host name a DNS answer gave it (pool names only, so it stays small). */
+  private readonly poolAddr = new Map<string, string>();
+  private readonly repeats: FlowRepeats;
+  /** Command lines the process rules found nothing in: the common case, judged once. */
+  private readonly benignProc = new Set<string>();
+  private readonly uaRe: RegExp | undefined;
+
+  constructor(
+    private readonly intel: IntelBase,
+    opts: EventDetectorOptions = {},
+  ) {
+    this.iv = opts.view ?? intelView(intel as unknown as IntelLike);
+    this.matcher = contentMatcher(this.iv);
+    this.maxEvidence = opts.maxEvidence ?? 5;
+    this.maxState = opts.maxState ?? 100_000;
+    this.repeats = new FlowRepeats(this.maxState);
+    const alts: string[] = [];
+    for (const m of intel.miners.user_agents) {
+      const v = m.match === 'regex' ? m.value : esc(m.value);
+      alts.push(m.match === 'prefix' ? `^${v}` : m.match === 'exact' ? `^${v}$` : v);
+    }
+    try {
+      this.uaRe = alts.length ? new RegExp(alts.join('|'), 'i') : undefined;
+    } catch {
+      this.uaRe = undefined;
+    }
+  }
+
+  /** A record from readTelemetry: its event with its file and line as evidence; errors are not ours. */
+  pushRecord(r: TelemetryRecord): void {
+    if (r.event) this.push(r.event, { file: r.file, line: r.line, format: r.format });
+  }
+
+  push(ev: MinewatchEvent, at: SourceRef = {}): void {
+    this.stats.events++;
+    this.stats.byType[ev.type] = (this.stats.byType[ev.type] ?? 0) + 1;
+    switch (ev.type) {
+      case 'process':
+        this.onProcess(ev, at);
+        break;
+      case 'connection':
+        this.onConnection(ev, at);
+        break;
+      case 'dns':
+        this.onDns(ev, at);
+        break;
+      case 'file':
+        this.onFile(ev, at);
+        break;
+      default:
+        // findings are already findings; heartbeats are inventory.
+        break;
+    }
+    const alert = (ev as { alert?: unknown }).alert;
+    if (alert && typeof alert === 'object') this.onAlert(ev, alert as Record<string, unknown>, at);
+  }
+
+  /** Every finding so far, strongest first. Can be called more than once. */
+  finish(): Finding[] {
+    const out: Finding[] = [];
+    for (const a of this.agg.values()) {
+      a.finding.first_seen = a.first;
+      a.finding.last_seen = a.last;
+      a.finding.time = a.first;
+      a.finding.events = a.events;
+      out.push(a.finding);
+    }
+    for (const c of this.conns.values()) out.push(this.connFinding(c));
+    this.stats.findings = out.length;
+    return out.sort(
+      (a, b) =>
+        SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity] ||
+        a.rule.localeCompare(b.rule) ||
+        (a.host ?? '').localeCompare(b.host ?? ''),
+    );
+  }
+
+  // ---------- helpers ----------
+
+  private logEvidence(ev: MinewatchEvent, at: SourceRef, kind: Evidence['kind'] = 'log'): Evidence {
+    const e: Evidence = { kind };
+    if (at.file) e.source = at.file;
+    if (at.line !== undefined) e.line = at.line;
+    if (at.format) e.format = at.format;
+    if (typeof ev.sensor === 'string') e.sensor = ev.sensor;
+    e.event_type = ev.type;
+    return e;
+  }
+
+  private where(at: SourceRef): string {
+    return `${at.file ?? ''}:${at.line ?? ''}`;
+  }
+
+  /** Adds or counts a finding keyed by its id; `ev` supplies time and the log location. */
+  private record(f: Finding, ev: MinewatchEvent, at: SourceRef, logEv = true): Agg {
+    const w = this.where(at);
+    const a = this.agg.get(f.id);
+    if (!a) {
+      f.host = ev.host;
+      if (logEv && (at.file || at.line !== undefined)) f.evidence.push(this.logEvidence(ev, at));
+      const n: Agg = {
+        finding: f,
+        lastWhere: w,
+        events: 1,
+        first: ev.time,
+        last: ev.time,
+        locations: new Set([w]),
+      };
+      this.agg.set(f.id, n);
+      return n;
+    }
+    if (w !== ':' && a.lastWhere === w) return a;
+    a.lastWhere = w;
+    a.events++;
+    a.first = minTime(a.first, ev.time);
+    a.last = maxTime(a.last, ev.time);
+    if ((at.file || at.line !== undefined) && a.locations.size < this.maxEvidence && !a.locations.has(w)) {
+      a.locations.add(w);
+      a.finding.evidence.push(
+        this.logEvidence(ev, at, a.finding.evidence[0]?.kind === 'dns' ? 'dns' : 'log'),
+      );
+    }
+    return a;
+  }
+
+  /** Host rules key findings by pid or path only: on a fleet the host is part of what the finding is. */
+  private hostScoped(f: Finding, host: string): Finding {
+    f.id = findingId(f.rule, host, f.id);
+    return f;
+  }
+
+  // ---------- process and file events: the host rules ----------
+
+  private onProcess(ev: ProcessEvent, at: SourceRef): void {
+    if (typeof ev.pid !== 'number') return;
+    const key = `${ev.exe ?? ''}\u0000${ev.cmdline ?? ''}\u0000${ev.name ?? ''}`;
+    if (this.benignProc.has(key)) return;
+    const found = detectProcesses([toProcessRecord(ev)], this.iv);
+    if (found.length === 0) {
+      if (this.benignProc.size >= this.maxState) this.benignProc.clear();
+      this.benignProc.add(key);
+      return;
+    }
+    for (const f of found) {
+      if (typeof ev.sha256 === 'string' && f.evidence[0]) f.evidence[0].sha256 = ev.sha256;
+      if (typeof ev.user === 'string' && f.evidence[0]) f.evidence[0].user = ev.user;
+      this.record(this.hostScoped(f, ev.host), ev, at);
+    }
+  }
+
+  private onFile(ev: FileEvent, at: SourceRef): void {
+    if (typeof ev.path !== 'string' || !ev.path) return;
+    const rec = toFileRecord(ev, this.matcher);
+    const { findings } = detectFiles([rec], this.iv);
+    for (const f of findings) {
+      if (typeof ev.sha256 === 'string' && f.evidence[0]) f.evidence[0].sha256 = ev.sha256;
+      this.record(this.hostScoped(f, ev.host), ev, at);
+    }
+  }
+
+  // ---------- dns ----------
+
+  private onDns(ev: DnsEvent, at: SourceRef): void {
+    if (typeof ev.query !== 'string') return;
+    let hit = this.intel.matchDomain(ev.query);
+    let via: string | undefined;
+    const answers = Array.isArray(ev.answers) ? ev.answers : [];
+    if (!hit) {
+      // A CNAME chain can lead to a pool from an innocent-looking name (a campaign's own domain).
+      for (const a of answers) {
+        if (typeof a !== 'string' || !a.includes('.') || /^[\d.]+$/.test(a) || a.includes(':')) continue;
+        const h = this.intel.matchDomain(a);
+        if (h) {
+          hit = h;
+          via = a;
+          break;
+        }
+      }
+    }
+    if (!hit) return;
+    const name = ev.query.toLowerCase().replace(/\.$/, '');
+    for (const a of answers) {
+      if (typeof a !== 'string' || !(/^\d{1,3}(?:\.\d{1,3}){3}$/.test(a) || a.includes(':'))) continue;
+      if (this.poolAddr.size >= this.maxState) {
+        const oldest = this.poolAddr.keys().next();
+        if (!oldest.done) this.poolAddr.delete(oldest.value);
+      }
+      this.poolAddr.set(a, via ?? name);
+    }
+    const closed = hit.pool.status === 'closed';
+    const evidence: Evidence[] = [];
+    const coin = oneCoin(hit.pool.coins);
+    const f: Finding = {
+      id: findingId('net.dns.pool-query', ev.host, hit.pool.host),
+      rule: 'net.dns.pool-query',
+      title: 'DNS lookup of a mining pool',
+      severity: 'medium',
+      confidence: closed ? 0.6 : 0.75,
+      attack: [ATTACK.resourceHijacking, ATTACK.dnsResolution],
+      pool: { host: name, name: hit.pool.name, domain: hit.pool.host },
+      reasons: [
+        `query for ${name}${via ? ` (answered by the pool host ${via})` : ''}, a ${closed ? 'closed ' : ''}${hit.pool.kind === 'pool' ? 'pool' : hit.pool.kind} host (${hit.pool.name}) in intel`,
+      ],
+      evidence,
+    };
+    if (coin) f.coin = coin;
+    if (typeof ev.exe === 'string') f.exe = ev.exe;
+    if (!this.agg.has(f.id)) {
+      const e = this.logEvidence(ev, at, 'dns');
+      e.query = name;
+      if (answers.length) e.answers = answers.slice(0, 8);
+      if (typeof ev.pid === 'number') e.pid = ev.pid;
+      if (typeof ev.exe === 'string') e.path = ev.exe;
+      evidence.push(e);
+    }
+    this.record(f, ev, at, false);
+  }
+
+  // ---------- connections ----------
+
+  private onConnection(ev: ConnectionEvent, at: SourceRef): void {
+    const dst = ev.dst_ip;
+    const port = ev.dst_port;
+    if (typeof dst !== 'string' || typeof port !== 'number') return;
+    const domain = typeof ev.domain === 'string' && ev.domain ? ev.domain : undefined;
+    const tls = ev.tls === true || (typeof ev.sni === 'string' && !!ev.sni);
+
+    // Pool by name: SNI, HTTP Host, the agent's own resolution or Sysmon's DestinationHostname.
+    const byName = domain ? this.intel.matchDomain(domain) : undefined;
+    if (byName && domain) {
+      const sig: Signal = tls && typeof ev.sni === 'string' ? 'sni' : 'name';
+      const closed = byName.pool.status === 'closed';
+      this.signal(
+        ev,
+        at,
+        sig,
+        closed ? 0.75 : 0.9,
+        [
+          `${sig === 'sni' ? 'TLS SNI' : 'server name'} ${domain} is a ${closed ? 'closed ' : ''}pool host (${byName.pool.name}) in intel`,
+        ],
+        { host: domain, name: byName.pool.name, domain: byName.pool.host },
+        byName.pool.coins,
+      );
+    } else {
+      const resolved = this.poolAddr.get(dst);
+      if (resolved) {
+        const m = this.intel.matchDomain(resolved);
+        this.signal(
+          ev,
+          at,
+          'name',
+          0.85,
+          [`${dst} was resolved from the pool host ${resolved} earlier`],
+          {
+            host: resolved,
+            ...(m ? { name: m.pool.name, domain: m.pool.host } : {}),
+          },
+          m?.pool.coins,
+        );
+      }
+    }
+
+    const ep = this.intel.matchEndpoint(dst, port);
+    if (ep) {
+      this.signal(
+        ev,
+        at,
+        'endpoint',
+        ep.portMatched ? 0.85 : 0.6,
+        [`intel lists ${dst}${ep.portMatched ? `:${port}` : ''} as ${ep.endpoint.pool ?? 'a pool endpoint'}`],
+        ep.endpoint.pool ? { name: ep.endpoint.pool } : {},
+        ep.endpoint.coins,
+        ep.portMatched ? 'high' : 'medium',
+      );
+    }
+
+    const ua = typeof ev.user_agent === 'string' ? ev.user_agent : undefined;
+    if (ua && this.uaRe?.test(ua)) {
+      this.signal(
+        ev,
+        at,
+        'agent',
+        0.9,
+        [`HTTP User-Agent '${ua.slice(0, 80)}' is a miner's`],
+        {},
+        undefined,
+        'high',
+        ua,
+      );
+    }
+
+    const duration = num(ev.duration);
+    if (duration !== undefined) {
+      const rec: FlowRecord = { durationSec: duration };
+      const bo = num(ev.bytes_out);
+      const bi = num(ev.bytes_in);
+      if (bo !== undefined) rec.bytesOut = bo;
+      if (bi !== undefined) rec.bytesIn = bi;
+      const po = num(ev.packets_out);
+      const pi = num(ev.packets_in);
+      if (po !== undefined) rec.packetsOut = po;
+      if (pi !== undefined) rec.packetsIn = pi;
+      if (ev.bytes_include_headers === true) rec.bytesIncludeHeaders = true;
+      if (ev.one_way === true) rec.oneWay = true;
+      if (typeof ev.proto === 'string') rec.proto = ev.proto;
+      const key = `${ev.host}|${dst}|${port}`;
+      const pw = this.intel.portInfo(port)?.weight;
+      const pre = judgeFlow(rec, {
+        ...(pw ? { portWeight: pw } : {}),
+        ...(ep
+          ? {
+              knownPool: {
+                portMatched: ep.portMatched,
+                ...(ep.endpoint.pool ? { pool: ep.endpoint.pool } : {}),
+              },
+            }
+          : {}),
+        ...((byName && domain) || this.poolAddr.has(dst)
+          ? { poolName: byName ? domain! : this.poolAddr.get(dst)! }
+          : {}),
+        ...this.repeats.peek(key),
+      });
+      if (pre.shape) this.repeats.add(key, duration);
+      if (pre.mining) {
+        this.signal(ev, at, 'behaviour', pre.confidence, [], {}, undefined, ep || byName ? 'high' : 'medium');
+        const c = this.conns.get(`${ev.host}|${dst}|${port}`)!;
+        c.flows++;
+        if (pre.score > c.flowScore) {
+          c.flowScore = pre.score;
+          c.flowReasons = pre.reasons;
+        }
+      }
+    }
+  }
+
+  /** Merges one network signal into the (host, server, port) finding. */
+  private signal(
+    ev: ConnectionEvent,
+    at: SourceRef,
+    sig: Signal,
+    confidence: number,
+    reasons: string[],
+    pool: NonNullable<Finding['pool']>,
+    coins?: readonly string[],
+    severity: Severity = SIGNALS[sig].severity,
+    agent?: string,
+  ): void {
+    const key = `${ev.host}|${ev.dst_ip}|${ev.dst_port}`;
+    let c = this.conns.get(key);
+    if (!c) {
+      c = {
+        host: ev.host,
+        dstIp: ev.dst_ip,
+        dstPort: ev.dst_port,
+        signal: sig,
+        confidence,
+        severity,
+        reasons: [],
+        pool: { ip: ev.dst_ip, port: ev.dst_port },
+        attack: [ATTACK.resourceHijacking],
+        evidence: [],
+        events: 0,
+        first: ev.time,
+        last: ev.time,
+        flows: 0,
+        flowScore: 0,
+        flowReasons: [],
+        extra: {},
+      };
+      this.conns.set(key, c);
+    }
+    const w = this.where(at);
+    const isNewEvent = c.extra._lastWhere !== w || c.extra._lastTime !== ev.time;
+    if (isNewEvent) {
+      c.events++;
+      c.extra._lastWhere = w;
+      c.extra._lastTime = ev.time;
+      c.first = minTime(c.first, ev.time);
+      c.last = maxTime(c.last, ev.time);
+      if (c.evidence.length < this.maxEvidence) {
+        const e = this.logEvidence(ev, at, sig === 'behaviour' ? 'flow' : ev.tls ? 'tls' : 'connection');
+        e.remote = `${ev.dst_ip}:${ev.dst_port}`;
+        if (typeof ev.src_ip === 'string' && ev.src_ip)
+          e.local = `${ev.src_ip}${ev.src_port !== undefined ? `:${ev.src_port}` : ''}`;
+        if (typeof ev.domain === 'string') e.domain = ev.domain;
+        if (typeof ev.pid === 'number') e.pid = ev.pid;
+        if (typeof ev.exe === 'string') e.path = ev.exe;
+        for (const k of [
+          'duration',
+          'bytes_out',
+          'bytes_in',
+          'packets_out',
+          'packets_in',
+          'uid',
+          'ja3',
+        ] as const)
+          if (ev[k] !== undefined) e[k] = ev[k];
+        c.evidence.push(e);
+      }
+    }
+    if (SIGNALS[sig].rank > SIGNALS[c.signal].rank) c.signal = sig;
+    c.confidence = Math.max(c.confidence, confidence);
+    if (SEVERITY_ORDER[severity] > SEVERITY_ORDER[c.severity]) c.severity = severity;
+    for (const r of reasons) if (!c.reasons.includes(r) && c.reasons.length < 12) c.reasons.push(r);
+    for (const [k, v] of Object.entries(pool))
+      if (v !== undefined && c.pool[k as keyof typeof c.pool] === undefined)
+        (c.pool as Record<string, unknown>)[k] = v;
+    if (pool.host) c.pool.host = c.pool.host ?? pool.host;
+    if (!c.coin) {
+      const coin = oneCoin(coins);
+      if (coin) c.coin = coin;
+    }
+    if (ev.tls === true) c.tls = true;
+    if (agent) c.agent = agent;
+    if (sig === 'endpoint' || sig === 'behaviour') {
+      const port = this.intel.portInfo(ev.dst_port);
+      if (port?.weight === 'strong' && !c.attack.includes(ATTACK.nonStandardPort))
+        c.attack.push(ATTACK.nonStandardPort);
+    }
+    if (c.tls && !c.attack.includes(ATTACK.encryptedChannel)) c.attack.push(ATTACK.encryptedChannel);
+    if (typeof ev.exe === 'string' && !c.extra.exe) c.extra.exe = ev.exe;
+    if (typeof ev.pid === 'number' && c.extra.pid === undefined) c.extra.pid = ev.pid;
+  }
+
+  private connFinding(c: ConnAgg): Finding {
+    const s = SIGNALS[c.signal];
+    // Several independent signals for one endpoint are worth more than the strongest alone.
+    const reasons = [...c.reasons, ...c.flowReasons];
+    if (c.flows > 1) reasons.push(`${c.flows} flows to this endpoint behave like this`);
+    const conf = Math.min(0.99, c.confidence + (c.reasons.length + (c.flows ? 1 : 0) > 1 ? 0.04 : 0));
+    const f: Finding = {
+      id: findingId(s.rule, c.host, c.dstIp, c.dstPort),
+      rule: s.rule,
+      title: `${s.title}: ${c.pool.host ?? c.dstIp}:${c.dstPort}`,
+      severity: c.severity,
+      confidence: Math.round(conf * 100) / 100,
+      attack: c.attack,
+      host: c.host,
+      time: c.first,
+      first_seen: c.first,
+      last_seen: c.last,
+      pool: c.pool,
+      reasons,
+      evidence: c.evidence,
+      events: c.events,
+    };
+    if (c.tls) f.tls = true;
+    if (c.coin) f.coin = c.coin;
+    if (c.agent) f.agent = c.agent;
+    for (const [k, v] of Object.entries(c.extra)) if (!k.startsWith('_')) f[k] = v;
+    return f;
+  }
+
+  // ---------- IDS alerts ----------
+
+  private onAlert(ev: MinewatchEvent, alert: Record<string, unknown>, at: SourceRef): void {
+    const name =
+      typeof alert.signature === 'string'
+        ? alert.signature
+        : typeof alert.rule === 'string'
+          ? alert.rule
+          : '';
+    if (!name || !MINING_ALERT_RE.test(name)) return;
+    const src = typeof alert.source === 'string' ? alert.source : 'ids';
+    const e = ev as Record<string, unknown>;
+    const dst = typeof e.dst_ip === 'string' ? e.dst_ip : undefined;
+    const port = typeof e.dst_port === 'number' ? e.dst_port : undefined;
+    const pid = typeof e.pid === 'number' ? e.pid : undefined;
+    // Falco writes one alert as a process and a connection event (same pid, same line): one finding.
+    const target = src === 'suricata' ? `${dst ?? ''}:${port ?? ''}` : String(pid ?? dst ?? '');
+    const f: Finding = {
+      id: findingId('ids.mining-alert', ev.host, src, name, target),
+      rule: 'ids.mining-alert',
+      title: `${src === 'falco' ? 'Falco' : src === 'suricata' ? 'Suricata' : 'IDS'} alert: ${name}`,
+      severity: 'high',
+      confidence: 0.8,
+      attack: [ATTACK.resourceHijacking],
+      reasons: [`${src} rule '${name}' names mining`],
+      evidence: [],
+      alert_source: src,
+    };
+    if (typeof alert.signature_id === 'number') f.signature_id = alert.signature_id;
+    if (typeof alert.priority === 'string') f.priority = alert.priority;
+    const a = this.record(f, ev, at);
+    if (dst && !a.finding.pool) a.finding.pool = { ip: dst, ...(port !== undefined ? { port } : {}) };
+    if (pid !== undefined && a.finding.pid === undefined) a.finding.pid = pid;
+    if (typeof e.exe === 'string' && a.finding.exe === undefined) a.finding.exe = e.exe;
+  }
+}
+
+/** Convenience: every event (or readTelemetry record) through one EventDetector. */
+export function detectEvents(
+  events: Iterable<MinewatchEvent | TelemetryRecord>,
+  intel: IntelBase,
+  opts: EventDetectorOptions = {},
+): Finding[] {
+  const d = new EventDetector(intel, opts);
+  for (const x of events) {
+    if ('type' in x && typeof x.type === 'string' && 'host' in x) d.push(x as MinewatchEvent);
+    else d.pushRecord(x as TelemetryRecord);
+  }
+  return d.finish();
+}

@@ -1,0 +1,179 @@
+/**
+ * Framing: bytes in, text units out, in bounded memory. A unit is a line, or for a file that is one JSON
+ * array (as PowerShell's ConvertTo-Json and some SIEM exports write Sysmon/Falco/EVE) one top-level object
+ * of the array, with the line it starts on. A unit longer than the limit is reported (null) and skipped
+ * without being held in memory.
+ */
+
+export const DEFAULT_MAX_UNIT_BYTES = 16 * 1024 * 1024;
+
+/** Units of a batch; `nos[i]` is the 1-based line of `units[i]`; null marks a unit over the size limit. */
+export interface UnitBatch {
+  units: (string | null)[];
+  nos: number[];
+}
+
+/**
+ * Splits a byte stream into lines. Lines are decoded whole, so a UTF-8 character split across chunks is
+ * safe; '\r\n' endings and a leading BOM are removed.
+ */
+export async function* lineBatches(
+  src: AsyncIterable<Uint8Array>,
+  maxLine = DEFAULT_MAX_UNIT_BYTES,
+): AsyncGenerator<UnitBatch> {
+  let carry: Buffer[] = [];
+  let carryLen = 0;
+  let skipping = false;
+  let no = 0;
+  let first = true;
+  const text = (b: Buffer, s: number, e: number): string => {
+    if (e > s && b[e - 1] === 13) e--;
+    let t = b.toString('utf8', s, e);
+    if (first) {
+      first = false;
+      if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+    }
+    return t;
+  };
+  for await (const chunk of src) {
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const units: (string | null)[] = [];
+    const nos: number[] = [];
+    let start = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, start);
+      if (nl < 0) break;
+      no++;
+      if (skipping) {
+        units.push(null);
+        skipping = false;
+      } else if (carryLen > 0) {
+        carry.push(buf.subarray(start, nl));
+        const whole = Buffer.concat(carry);
+        units.push(text(whole, 0, whole.length));
+        carry = [];
+        carryLen = 0;
+      } else units.push(text(buf, start, nl));
+      nos.push(no);
+      start = nl + 1;
+    }
+    if (start < buf.length && !skipping) {
+      carry.push(buf.subarray(start));
+      carryLen += buf.length - start;
+      if (carryLen > maxLine) {
+        skipping = true;
+        carry = [];
+        carryLen = 0;
+      }
+    }
+    if (units.length) yield { units, nos };
+  }
+  if (skipping) yield { units: [null], nos: [no + 1] };
+  else if (carryLen > 0) {
+    const whole = Buffer.concat(carry);
+    yield { units: [text(whole, 0, whole.length)], nos: [no + 1] };
+  }
+}
+
+/**
+ * Splits a JSON array of objects into the objects' texts, tracking strings and escapes so braces inside
+ * values do not count. Only top-level objects of the array are units; anything else at that level is skipped.
+ */
+export async function* jsonArrayBatches(
+  src: AsyncIterable<Uint8Array>,
+  maxObject = DEFAULT_MAX_UNIT_BYTES,
+): AsyncGenerator<UnitBatch> {
+  let depth = 0;
+  let inStr = false;
+  let esc = false;
+  let line = 1;
+  let objLine = 0;
+  let parts: Buffer[] = [];
+  let partsLen = 0;
+  let over = false;
+  for await (const chunk of src) {
+    const buf = Buffer.isBuffer(chunk)
+      ? chunk
+      : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const units: (string | null)[] = [];
+    const nos: number[] = [];
+    let objStart = depth >= 2 ? 0 : -1;
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (c === 10) line++;
+      if (inStr) {
+        if (esc) esc = false;
+        else if (c === 92) esc = true;
+        else if (c === 34) inStr = false;
+        continue;
+      }
+      if (c === 34) inStr = true;
+      else if (c === 123 || c === 91) {
+        depth++;
+        if (depth === 2 && c === 123) {
+          objStart = i;
+          objLine = line;
+          parts = [];
+          partsLen = 0;
+          over = false;
+        }
+      } else if (c === 125 || c === 93) {
+        depth--;
+        if (depth === 1 && objStart >= 0) {
+          if (!over) parts.push(buf.subarray(objStart, i + 1));
+          units.push(over ? null : Buffer.concat(parts).toString('utf8'));
+          nos.push(objLine);
+          parts = [];
+          partsLen = 0;
+          objStart = -1;
+        }
+        if (depth < 0) depth = 0;
+      }
+    }
+    if (objStart >= 0 && depth >= 2 && !over) {
+      const rest = buf.subarray(objStart);
+      parts.push(rest);
+      partsLen += rest.length;
+      if (partsLen > maxObject) {
+        over = true;
+        parts = [];
+        partsLen = 0;
+      }
+    }
+    if (units.length) yield { units, nos };
+  }
+  if (depth >= 2) yield { units: [null], nos: [objLine] };
+}
+
+/** Whether a stream's first non-blank byte is '[' (a JSON array), reading as little as needed. */
+export async function peekArray(
+  src: AsyncIterable<Uint8Array>,
+): Promise<{ array: boolean; stream: AsyncIterable<Uint8Array> }> {
+  const it = src[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let array = false;
+  let decided = false;
+  while (!decided) {
+    const r = await it.next();
+    if (r.done) break;
+    head.push(r.value);
+    for (let i = 0; i < r.value.length; i++) {
+      const c = r.value[i]!;
+      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xef || c === 0xbb || c === 0xbf) continue;
+      array = c === 91;
+      decided = true;
+      break;
+    }
+  }
+  async function* chained(): AsyncGenerator<Uint8Array> {
+    yield* head;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  return { array, stream: chained() };
+}

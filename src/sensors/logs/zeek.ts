@@ -1,0 +1,190 @@
+/**
+ * Zeek logs: conn.log, dns.log, ssl.log (and http.log) as TSV with `#fields`/`#types` headers, or as JSON
+ * lines (LogAscii::use_json, with or without `_path`). Zeek logs carry no host name: the host is the
+ * originator (`id.orig_h`), the machine that opened the connection or asked the question.
+ */
+import type { MinewatchEvent } from '../../findings/index.ts';
+import type { LineParser } from './types.ts';
+import { baseName, parseObject, put, toIp, toIso, toNum, toPort, toProto, toStr } from './util.ts';
+
+export type ZeekPath = 'conn' | 'dns' | 'ssl' | 'http';
+const PATHS = new Set<string>(['conn', 'dns', 'ssl', 'http']);
+
+type Get = (field: string) => unknown;
+
+/** The log a file holds from its name ('conn.log', 'dns.20240115.log.gz', 'ssl_20240115.log'). */
+export function zeekPathFromName(file: string): ZeekPath | undefined {
+  const m = /^(conn|dns|ssl|http)(?:[._-]|$)/.exec(baseName(file).toLowerCase());
+  return m ? (m[1] as ZeekPath) : undefined;
+}
+
+/** The log a JSON record belongs to, from the fields only that log has. */
+function pathFromFields(o: Record<string, unknown>): ZeekPath | undefined {
+  if ('query' in o || 'qtype_name' in o) return 'dns';
+  if ('server_name' in o || 'cipher' in o || 'ssl_history' in o) return 'ssl';
+  if ('conn_state' in o || 'orig_bytes' in o || 'history' in o || 'duration' in o) return 'conn';
+  if ('uri' in o || 'user_agent' in o || 'method' in o) return 'http';
+  return undefined;
+}
+
+function list(v: unknown, setSep: string): string[] | undefined {
+  if (Array.isArray(v)) return v.map(String);
+  const s = toStr(v);
+  if (s === undefined || s === '(empty)') return undefined;
+  return s.split(setSep).filter((x) => x !== '' && x !== '-');
+}
+
+/** Maps one Zeek record (through `get`) to an event; returns an error reason for a record it cannot use. */
+function mapRecord(path: ZeekPath, get: Get, setSep: string, out: MinewatchEvent[]): string | undefined {
+  const time = toIso(get('ts'));
+  if (!time) return `bad or missing ts '${String(get('ts'))}'`;
+  const src = toIp(get('id.orig_h'));
+  const dst = toIp(get('id.resp_h'));
+  if (!src) return `bad or missing id.orig_h '${String(get('id.orig_h'))}'`;
+  const dport = toPort(get('id.resp_p'));
+  if (path === 'dns') {
+    const query = toStr(get('query'));
+    // A dns.log record without a query (a malformed or non-query packet) is nothing to import, not an error.
+    if (!query) return undefined;
+    const ev: Record<string, unknown> = { time, host: src, type: 'dns', query };
+    put(ev, 'qtype', toStr(get('qtype_name')) ?? toStr(get('qtype')));
+    put(ev, 'answers', list(get('answers'), setSep));
+    put(ev, 'rcode', toStr(get('rcode_name')));
+    put(ev, 'server', dst);
+    put(ev, 'uid', toStr(get('uid')));
+    ev.sensor = 'zeek/dns';
+    out.push(ev as MinewatchEvent);
+    return undefined;
+  }
+  if (!dst) return `bad or missing id.resp_h '${String(get('id.resp_h'))}'`;
+  if (dport === undefined) return `bad or missing id.resp_p '${String(get('id.resp_p'))}'`;
+  // Built as one literal (no spread): this is the hot path of a conn.log import.
+  const ev: Record<string, unknown> = {
+    time,
+    host: src,
+    type: 'connection',
+    src_ip: src,
+    dst_ip: dst,
+    dst_port: dport,
+  };
+  put(ev, 'src_port', toPort(get('id.orig_p')));
+  put(ev, 'proto', toProto(get('proto')) ?? (path === 'conn' ? undefined : 'tcp'));
+  put(ev, 'uid', toStr(get('uid')));
+  if (path === 'conn') {
+    put(ev, 'service', toStr(get('service')));
+    put(ev, 'duration', toNum(get('duration')));
+    put(ev, 'bytes_out', toNum(get('orig_bytes')));
+    put(ev, 'bytes_in', toNum(get('resp_bytes')));
+    put(ev, 'packets_out', toNum(get('orig_pkts')));
+    put(ev, 'packets_in', toNum(get('resp_pkts')));
+    put(ev, 'ip_bytes_out', toNum(get('orig_ip_bytes')));
+    put(ev, 'ip_bytes_in', toNum(get('resp_ip_bytes')));
+    put(ev, 'conn_state', toStr(get('conn_state')));
+  } else if (path === 'ssl') {
+    ev.tls = true;
+    const sni = toStr(get('server_name'));
+    put(ev, 'domain', sni?.toLowerCase());
+    put(ev, 'sni', sni);
+    put(ev, 'tls_version', toStr(get('version')));
+    put(ev, 'ja3', toStr(get('ja3')));
+    put(ev, 'established', boolOf(get('established')));
+  } else {
+    const h = toStr(get('host'));
+    put(ev, 'domain', h?.replace(/:\d+$/, '').toLowerCase());
+    put(ev, 'http_method', toStr(get('method')));
+    put(ev, 'http_uri', toStr(get('uri')));
+    put(ev, 'user_agent', toStr(get('user_agent')));
+  }
+  ev.sensor = `zeek/${path}`;
+  out.push(ev as MinewatchEvent);
+  return undefined;
+}
+
+function boolOf(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  return v === 'T' ? true : v === 'F' ? false : undefined;
+}
+
+/** Zeek escapes separators and non-printables in values as \xHH. */
+function unescapeZeek(s: string): string {
+  return s.includes('\\x')
+    ? s.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)))
+    : s;
+}
+
+/** Zeek TSV: header lines set the separator, path and columns; data lines are mapped by column name. */
+export function zeekTsvParser(file = ''): LineParser {
+  let sep = '\t';
+  let setSep = ',';
+  let empty = '(empty)';
+  let path: ZeekPath | undefined = zeekPathFromName(file);
+  let unsupported: string | undefined;
+  let idx = new Map<string, number>();
+  let width = 0;
+  let cols: string[] = [];
+  const get: Get = (f) => {
+    const i = idx.get(f);
+    if (i === undefined) return undefined;
+    const v = cols[i];
+    return v === undefined || v === empty ? undefined : v.includes('\\x') ? unescapeZeek(v) : v;
+  };
+  return {
+    format: 'zeek-tsv',
+    parse(line, out) {
+      if (line.charCodeAt(0) === 35 /* # */) {
+        const sp = line.search(/[\s]/);
+        const key = sp < 0 ? line : line.slice(0, sp);
+        const rest = sp < 0 ? '' : line.slice(sp + 1);
+        switch (key) {
+          case '#separator':
+            sep = unescapeZeek(rest.trim()) || '\t';
+            break;
+          case '#set_separator':
+            setSep = rest.split(sep)[0] ?? ',';
+            break;
+          case '#empty_field':
+            empty = rest.split(sep)[0] ?? '(empty)';
+            break;
+          case '#path': {
+            const p = (rest.split(sep)[0] ?? '').trim();
+            if (PATHS.has(p)) {
+              path = p as ZeekPath;
+              unsupported = undefined;
+            } else {
+              path = undefined;
+              unsupported = p;
+              return `zeek log '${p}' is not read (conn, dns, ssl, http are); its records are skipped`;
+            }
+            break;
+          }
+          case '#fields':
+            idx = new Map(rest.split(sep).map((f, i) => [f, i] as [string, number]));
+            width = rest.split(sep).length;
+            break;
+        }
+        return undefined;
+      }
+      if (unsupported !== undefined) return undefined;
+      if (width === 0) return 'data line before the #fields header';
+      if (!path) return 'unknown zeek log: no #path header and the file name does not say';
+      cols = line.split(sep);
+      if (cols.length !== width) return `has ${cols.length} columns, #fields names ${width}`;
+      return mapRecord(path, get, setSep, out);
+    },
+  };
+}
+
+/** Zeek JSON lines: the log is `_path` when present, else the file name, else the fields present. */
+export function zeekJsonParser(file = ''): LineParser {
+  const fromName = zeekPathFromName(file);
+  return {
+    format: 'zeek-json',
+    parse(line, out) {
+      const o = parseObject(line);
+      if (typeof o === 'string') return o;
+      const p = typeof o._path === 'string' ? o._path : (fromName ?? pathFromFields(o));
+      if (!p || !PATHS.has(p)) return p ? undefined : 'cannot tell which zeek log this record is from';
+      return mapRecord(p as ZeekPath, (f) => o[f], ',', out);
+    },
+  };
+}
