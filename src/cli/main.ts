@@ -14,6 +14,8 @@ type Register = (program: Command, ctx: CommandContext) => void;
 const COMMANDS: Record<string, () => Promise<Register>> = {
   scan: async () => (await import('./scan.ts')).registerScan,
   pcap: async () => (await import('./pcap.ts')).registerPcap,
+  clean: async () => (await import('./clean.ts')).registerClean,
+  restore: async () => (await import('./restore.ts')).registerRestore,
   block: async () => (await import('./block.ts')).registerBlock,
   intel: async () => (await import('./intel.ts')).registerIntel,
 };
