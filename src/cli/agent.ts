@@ -50,12 +50,19 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
     .command('agent')
     .description('scan this host and report to a minewatch server; spools to disk while the server is away')
     .requiredOption('--server <url>', 'the minewatch server, e.g. https://minewatch.internal:8750')
-    .option('--token <token>', 'this agent\'s token (default $MINEWATCH_AGENT_TOKEN)')
+    .option('--token <token>', "this agent's token (default $MINEWATCH_AGENT_TOKEN)")
     .option('--interval <duration>', 'time between scans', '10m')
     .option('--once', 'scan once, deliver, exit (for cron/systemd timers)')
     .option('--root <dir>', 'scan the host below this directory', '/')
-    .option('--spool <dir>', 'where reports wait for the server (default /var/lib/minewatch/spool as root, else ~/.minewatch/spool)')
-    .option('--spool-max <size>', 'spool size bound; when full, heartbeats and low findings go first', '64MiB')
+    .option(
+      '--spool <dir>',
+      'where reports wait for the server (default /var/lib/minewatch/spool as root, else ~/.minewatch/spool)',
+    )
+    .option(
+      '--spool-max <size>',
+      'spool size bound; when full, heartbeats and low findings go first',
+      '64MiB',
+    )
     .option('--deliver-timeout <duration>', 'with --once: how long to keep retrying delivery', '60s')
     .option('--pcap-iface <iface>', 'also capture traffic on this interface (tcpdump) and analyse it')
     .option('--pcap-seconds <n>', 'seconds of traffic to capture per scan', '60')
@@ -70,7 +77,10 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
     )
     .action(async (opts: AgentCliOptions) => {
       const token = opts.token ?? process.env.MINEWATCH_AGENT_TOKEN;
-      if (!token) throw new CliError('--token (or MINEWATCH_AGENT_TOKEN) is required: `minewatch token create --name <host>`');
+      if (!token)
+        throw new CliError(
+          '--token (or MINEWATCH_AGENT_TOKEN) is required: `minewatch token create --name <host>`',
+        );
       try {
         new URL(opts.server);
       } catch {
@@ -81,7 +91,11 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
       const traffic = opts.pcapIface
         ? async () => {
             const { tcpdumpTraffic } = await import('../agent/traffic.ts');
-            return tcpdumpTraffic({ iface: opts.pcapIface!, seconds: pcapSeconds, tcpdump: opts.tcpdump ?? 'tcpdump' });
+            return tcpdumpTraffic({
+              iface: opts.pcapIface!,
+              seconds: pcapSeconds,
+              tcpdump: opts.tcpdump ?? 'tcpdump',
+            });
           }
         : undefined;
       const ac = new AbortController();

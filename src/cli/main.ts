@@ -18,6 +18,10 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   restore: async () => (await import('./restore.ts')).registerRestore,
   block: async () => (await import('./block.ts')).registerBlock,
   intel: async () => (await import('./intel.ts')).registerIntel,
+  serve: async () => (await import('./serve.ts')).registerServe,
+  agent: async () => (await import('./agent.ts')).registerAgent,
+  import: async () => (await import('./import.ts')).registerImport,
+  token: async () => (await import('./token.ts')).registerToken,
 };
 
 async function commandsFor(argv: readonly string[]): Promise<Register[]> {

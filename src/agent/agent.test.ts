@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import type { Finding, MinewatchEvent } from '../findings/index.ts';
+import { startServer } from '../server/app.ts';
+import { newToken } from '../server/tokens.ts';
+import { ClickHouseStore } from '../store/clickhouse.ts';
+import { DuckDBStore } from '../store/duckdb.ts';
+import { testClickHouse, uniqueDb } from '../store/testkit.ts';
+import type { Store } from '../store/types.ts';
+import {
+  type AgentScan,
+  backoffDelay,
+  cloudOf,
+  osName,
+  readInventory,
+  runAgent,
+  Spool,
+  spoolClass,
+} from './index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'minewatch-agent-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const fresh = (name: string) => join(dir, `${name}-${n++}`);
+
+test('backoff: exponential, capped, jittered within [ceiling/2, ceiling]', () => {
+  const o = { baseMs: 100, capMs: 1000 };
+  assert.equal(
+    backoffDelay(0, o, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(0, o, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(3, o, () => 1),
+    800,
+  );
+  assert.equal(
+    backoffDelay(10, o, () => 1),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(99, o, () => 0),
+    500,
+  );
+  const seen = new Set(Array.from({ length: 50 }, () => backoffDelay(5, o)));
+  assert.ok(seen.size > 10, 'jitter spreads retries');
+});
+
+const ev = (type: string, sev?: string, i = 0): MinewatchEvent =>
+  (type === 'finding'
+    ? {
+        id: `f${i}`,
+        time: '2026-03-01T00:00:00Z',
+        host: 'h',
+        type,
+        finding: { rule: 'r', severity: sev, pad: 'x'.repeat(400) },
+      }
+    : {
+        id: `e${i}`,
+        time: '2026-03-01T00:00:00Z',
+        host: 'h',
+        type: 'heartbeat',
+        pad: 'x'.repeat(400),
+      }) as MinewatchEvent;
+
+test('spool: classes, send order, bounded with heartbeats and low findings dropped first', () => {
+  assert.deepEqual(
+    [ev('heartbeat'), ev('finding', 'low'), ev('finding', 'medium'), ev('finding', 'critical')].map(
+      spoolClass,
+    ),
+    [0, 1, 2, 3],
+  );
+  const s = new Spool(fresh('spool'), 4000, 2);
+  s.add([ev('finding', 'high', 1), ev('finding', 'high', 2)]);
+  s.add([ev('heartbeat', undefined, 3), ev('heartbeat', undefined, 4)]);
+  s.add([ev('finding', 'low', 5), ev('finding', 'low', 6)]);
+  s.add([ev('finding', 'medium', 7)]);
+  assert.deepEqual(
+    s.files().map((f) => f.cls),
+    [3, 2, 1, 0],
+  );
+  // Over the bound: the heartbeats go first, then the low findings; the high ones stay.
+  s.add([ev('finding', 'high', 8), ev('finding', 'high', 9)]);
+  s.add([ev('finding', 'critical', 10)]);
+  const classes = s.files().map((f) => f.cls);
+  assert.ok(!classes.includes(0), `heartbeats dropped first: ${classes}`);
+  assert.ok(classes.filter((c) => c === 3).length === 3, 'no high finding dropped');
+  assert.ok(s.dropped >= 2);
+  assert.ok(s.bytes() <= 4000);
+  // Counters survive a restart; a split keeps every event.
+  const again = new Spool(s.dir, 4000, 2);
+  assert.equal(again.dropped, s.dropped);
+  const first = again.files()[0]!;
+  assert.ok(again.split(first));
+  assert.equal(
+    again.files().reduce((a, f) => a + again.read(f).length, 0),
+    s.files().reduce((a, f) => a + s.read(f).length, 0),
+  );
+});
+
+test('inventory below a root: cloud-init id, DMI, os-release, cpus', () => {
+  const root = fresh('root');
+  const put = (p: string, text: string) => {
+    mkdirSync(dirname(join(root, p)), { recursive: true });
+    writeFileSync(join(root, p), text);
+  };
+  put('etc/hostname', 'web-01\n');
+  put('etc/os-release', 'NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n');
+  put('sys/class/dmi/id/sys_vendor', 'Amazon EC2\n');
+  put('sys/class/dmi/id/board_asset_tag', 'i-0123456789abcdef0\n');
+  put('sys/class/dmi/id/product_uuid', 'EC2ABCDE-0000-0000-0000-000000000000\n');
+  put('proc/cpuinfo', 'processor\t: 0\nmodel name\t: x\n\nprocessor\t: 1\n');
+  assert.deepEqual(readInventory(root), {
+    hostname: 'web-01',
+    instance_id: 'i-0123456789abcdef0',
+    cloud: 'aws',
+    os: 'Debian GNU/Linux 12 (bookworm)',
+    cpus: 2,
+  });
+  put('var/lib/cloud/data/instance-id', 'i-fromcloudinit\n');
+  assert.equal(readInventory(root).instance_id, 'i-fromcloudinit');
+  assert.equal(cloudOf('Google', 'Google Compute Engine'), 'gcp');
+  assert.equal(cloudOf('QEMU', 'Standard PC'), undefined);
+  assert.equal(osName('NAME=Alpine\nVERSION=3.19'), 'Alpine 3.19');
+  assert.deepEqual(readInventory(fresh('empty')), {});
+});
+
+const FINDINGS: Finding[] = [
+  {
+    id: 'fa',
+    rule: 'host.process.miner-exe',
+    title: 'Process 4242 runs the miner binary /tmp/.x/xmrig',
+    severity: 'critical',
+    confidence: 0.95,
+    attack: [{ technique: 'T1496', name: 'Resource Hijacking' }],
+    coin: 'xmr',
+    pool: { host: 'pool.supportxmr.com', port: 443 },
+    evidence: [{ kind: 'process', pid: 4242, path: '/tmp/.x/xmrig' }],
+  },
+  {
+    id: 'fb',
+    rule: 'host.persistence.cron',
+    title: 'cron',
+    severity: 'high',
+    confidence: 0.8,
+    attack: [],
+    evidence: [],
+  },
+];
+const fakeScan = async (): Promise<AgentScan> => ({
+  host: { hostname: 'web-01', os: 'linux' },
+  findings: FINDINGS,
+  verdict: { status: 'infected', infection_type: 'type2-stock-miner-dropper' },
+  stats: { processes: 3 },
+});
+const inventory = () => ({
+  hostname: 'web-01',
+  instance_id: 'i-0abc',
+  cloud: 'aws',
+  os: 'Debian 12',
+  cpus: 2,
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+const ch = await testClickHouse();
+after(() => ch.stop());
+
+const engines: Array<{ name: string; open: () => Promise<Store>; skip?: string }> = [
+  { name: 'duckdb', open: () => DuckDBStore.open(`${fresh('db')}.db`, { memoryLimit: '256MB' }) },
+  {
+    name: 'clickhouse',
+    open: () => ClickHouseStore.open(`${ch.url}/${uniqueDb('mw_agent')}`),
+    ...(ch.skip ? { skip: ch.skip } : {}),
+  },
+];
+
+for (const eng of engines) {
+  test(`${eng.name}: agent spools while the server is down, delivers once it is back; findings queryable`, {
+    skip: eng.skip ?? false,
+    timeout: 30_000,
+  }, async () => {
+    const store = await eng.open();
+    const tok = newToken('web-01', false);
+    await store.putToken(tok.record);
+    const port = await freePort();
+    const server = `http://127.0.0.1:${port}`;
+    const spoolDir = fresh('spool');
+    const logs: string[] = [];
+    const base = {
+      server,
+      token: tok.token,
+      spoolDir,
+      scan: fakeScan,
+      inventory,
+      once: true,
+      backoff: { baseMs: 50, capMs: 200 },
+      log: (m: string) => logs.push(m),
+    };
+
+    // Server away: everything stays in the spool.
+    const down = await runAgent({ ...base, deliverMs: 300 });
+    assert.equal(down.delivered, 0);
+    assert.equal(down.pending, 3);
+    assert.ok(logs.some((l) => /unreachable/.test(l)));
+    assert.ok(readdirSync(spoolDir).some((f) => f.endsWith('.ndjson')));
+
+    // The server comes back while a second run retries: both reports get through, findings not resent.
+    const started = (async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return startServer({ store, listen: `127.0.0.1:${port}`, closeStore: false });
+    })();
+    const up = await runAgent({ ...base, deliverMs: 10_000 });
+    const srv = await started;
+    try {
+      assert.equal(up.pending, 0);
+      assert.equal(up.delivered, 4, 'first run: 2 findings + heartbeat; second run: heartbeat only');
+      const found = await store.findings({ host: 'web-01' });
+      assert.deepEqual(found.map((f) => f.finding.id).sort(), ['fa', 'fb']);
+      assert.equal(found[0]!.source, 'web-01');
+      const hosts = await store.hosts();
+      assert.equal(hosts.length, 1);
+      assert.equal(hosts[0]!.max_severity, 'critical');
+      assert.equal(hosts[0]!.inventory?.instance_id, 'i-0abc');
+      assert.equal(hosts[0]!.inventory?.verdict, 'infected');
+      assert.equal(await store.count({ type: 'heartbeat' }), 2);
+      assert.deepEqual(
+        (await store.rank('pool')).map((r) => r.key),
+        ['pool.supportxmr.com'],
+      );
+      // A refused token is an error, not a retry loop; the report stays spooled.
+      await assert.rejects(
+        () => runAgent({ ...base, token: newToken('x', false).token }),
+        /refused the token/,
+      );
+    } finally {
+      await srv.close();
+      if (store instanceof ClickHouseStore) await store.dropDatabase();
+      await store.close();
+    }
+  });
+}

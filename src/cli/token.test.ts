@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { Command } from 'commander';
+import { parseToken } from '../server/tokens.ts';
+import { parseDuration, parseSize, registerAgent } from './agent.ts';
+import type { CommandContext } from './common.ts';
+import { CliError } from './io.ts';
+import { registerServe } from './serve.ts';
+import { registerToken } from './token.ts';
+
+async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const ctx: CommandContext = { io: { stdout, stderr, stdin: new PassThrough() }, exitCode: 0 };
+  const program = new Command('minewatch').exitOverride();
+  registerServe(program, ctx);
+  registerAgent(program, ctx);
+  registerToken(program, ctx);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return { out, err, code: ctx.exitCode };
+  } catch (e) {
+    if (e instanceof CliError) return { out, err: `${err}${e.describe()}`, code: 2 };
+    throw e;
+  }
+}
+
+test('token create prints a token once; list shows no secret; revoke', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'minewatch-token-'));
+  try {
+    const db = join(dir, 'm.db');
+    const made = await run(['token', 'create', '--name', 'web-01', '--db', db]);
+    const token = made.out.trim();
+    assert.ok(parseToken(token), token);
+    assert.match(made.err, /shown only this once/);
+    await run(['token', 'create', '--name', 'ops', '--admin', '--db', db]);
+    const list = await run(['token', 'list', '--db', db, '--json']);
+    const tokens = JSON.parse(list.out).tokens as { name: string; admin: boolean; hash?: string }[];
+    assert.deepEqual(
+      tokens.map((t) => [t.name, t.admin, t.hash]),
+      [
+        ['web-01', false, undefined],
+        ['ops', true, undefined],
+      ],
+    );
+    assert.ok(!list.out.includes(parseToken(token)!.secret));
+    assert.match((await run(['token', 'revoke', 'web-01', '--db', db])).out, /revoked 1 token/);
+    assert.equal((await run(['token', 'revoke', 'web-01', '--db', db])).code, 2);
+    assert.match((await run(['agent', '--server', 'http://127.0.0.1:1', '--once'])).err, /token/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('durations and sizes', () => {
+  assert.equal(parseDuration('10m'), 600_000);
+  assert.equal(parseDuration('30'), 30_000);
+  assert.equal(parseDuration('500ms'), 500);
+  assert.throws(() => parseDuration('soon'), CliError);
+  assert.equal(parseSize('64MiB'), 64 * 1024 * 1024);
+  assert.equal(parseSize('500k'), 512_000);
+  assert.throws(() => parseSize('lots'), CliError);
+});

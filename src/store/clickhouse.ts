@@ -1,0 +1,422 @@
+/**
+ * The distributed engine: ClickHouse, for fleets that outgrow one machine. Any number of stateless
+ * `minewatch serve` replicas write to the same database. Works on Debian's 18.16 and current releases, so it
+ * uses none of: query parameters, LowCardinality, TTL, DateTime64, newer settings. Every value in a query is a
+ * literal from `sql.ts` (escaped, tested against injection); rows go in as one TabSeparated stream per group.
+ *
+ * Dedup of retried batches: before inserting, the group's (host, id) pairs are looked up inside the group's
+ * time window (the sorting key starts with host, ts, so this reads a few granules); only new events are
+ * inserted. That catches every sequential retry, which is what an agent does (it waits for the answer or its
+ * timeout before trying again). Two replicas inserting the same event at the same instant can still both pass
+ * the check, so the table is a ReplacingMergeTree on (host, ts, id): merges fold such a pair into one row.
+ * We chose this over `FINAL`/argMax in every query because those make each fleet query pay for a race that is
+ * rare and self-healing; distinct-host counts are exact regardless, event counts may be one high until a merge.
+ *
+ * Durability: an acknowledged batch is one ClickHouse INSERT that returned; ClickHouse writes the part before
+ * answering (use replicated tables for power-loss safety, as ClickHouse itself recommends).
+ */
+
+import { Readable } from 'node:stream';
+import { type ClickHouseClient, createClient } from '@clickhouse/client';
+import type { MinewatchEvent } from '../findings/index.ts';
+import { hostRow, limitOf, minSev, tokenRow } from './duckdb.ts';
+import { GroupCommitter, type GroupRows, type Submission } from './group.ts';
+import { boundMs } from './row.ts';
+import { chIdent, chInt, chString, chStringList, tsvField } from './sql.ts';
+import type {
+  CampaignKey,
+  CampaignRow,
+  Dim,
+  EventQuery,
+  FindingQuery,
+  HostRow,
+  IngestOptions,
+  IngestResult,
+  InstanceRow,
+  Range,
+  RankQuery,
+  RankRow,
+  SeriesRow,
+  Store,
+  StoredFinding,
+  TokenRecord,
+} from './types.ts';
+
+export interface ClickHouseTarget {
+  /** http(s)://host:port for the client. */
+  url: string;
+  database: string;
+  username: string;
+  password: string;
+  /** The URL without credentials, for messages. */
+  display: string;
+}
+
+/** Parses `clickhouse://[user[:password]@]host[:port][/database][?secure=1]` (default port 8123, 8443 secure). */
+export function parseClickHouseUrl(raw: string): ClickHouseTarget {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`not a valid ClickHouse URL: ${raw.replace(/\/\/[^@/]*@/, '//***@')}`);
+  }
+  if (u.protocol !== 'clickhouse:' && u.protocol !== 'clickhouses:')
+    throw new Error(`not a clickhouse:// URL: ${u.protocol}`);
+  const secure = u.protocol === 'clickhouses:' || ['1', 'true'].includes(u.searchParams.get('secure') ?? '');
+  const port = u.port || (secure ? '8443' : '8123');
+  const database = chIdent(decodeURIComponent(u.pathname.replace(/^\//, '')) || 'default');
+  return {
+    url: `${secure ? 'https' : 'http'}://${u.hostname}:${port}`,
+    database,
+    username: decodeURIComponent(u.username) || 'default',
+    password: decodeURIComponent(u.password),
+    display: `clickhouse://${u.hostname}:${port}/${database}`,
+  };
+}
+
+const DIM_SQL: Record<Dim, string> = {
+  coin: 'coin',
+  pool: 'pool',
+  port: 'toString(port)',
+  family: 'family',
+  type: 'type',
+  host: 'host',
+};
+const DIM_NONEMPTY: Record<Dim, string> = {
+  coin: "coin != ''",
+  pool: "pool != ''",
+  port: 'port != 0',
+  family: "family != ''",
+  type: '1',
+  host: '1',
+};
+const CAMPAIGN_COLUMN: Record<CampaignKey, string> = {
+  wallet: 'wallet',
+  dropper: 'dropper',
+  account: 'account',
+};
+
+/** Ids per dedup lookup: keeps the query text under ClickHouse's 256 KiB max_query_size. */
+const LOOKUP_CHUNK = 1000;
+
+function iso(ms: unknown): string {
+  return new Date(Number(ms)).toISOString();
+}
+
+export class ClickHouseStore implements Store {
+  readonly engine = 'clickhouse' as const;
+  private readonly committer: GroupCommitter;
+
+  private constructor(
+    readonly location: string,
+    private readonly client: ClickHouseClient,
+  ) {
+    this.committer = new GroupCommitter((g, s) => this.commitGroup(g, s));
+  }
+
+  static async open(raw: string): Promise<ClickHouseStore> {
+    const t = parseClickHouseUrl(raw);
+    const admin = createClient({ url: t.url, username: t.username, password: t.password });
+    try {
+      const ping = await admin.ping();
+      if (!ping.success)
+        throw new Error(`ClickHouse at ${t.display} does not answer: ${String(ping.error?.message)}`);
+      await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${t.database}` });
+    } finally {
+      await admin.close();
+    }
+    const client = createClient({
+      url: t.url,
+      username: t.username,
+      password: t.password,
+      database: t.database,
+    });
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS events (id String, ts UInt64, day Date, host String, type String,
+        source String, rule String, sev Int8, coin String, pool String, port UInt16, domain String, dst_ip String,
+        family String, exe String, sha256 String, wallet String, account String, dropper String, bytes UInt64,
+        data String) ENGINE = ReplacingMergeTree PARTITION BY toYYYYMM(day) ORDER BY (host, ts, id)`,
+    });
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS tokens (id String, name String, admin UInt8, hash String, created String,
+        revoked UInt8, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+    });
+    return new ClickHouseStore(t.display, client);
+  }
+
+  ingest(events: readonly MinewatchEvent[], opts: IngestOptions = {}): Promise<IngestResult> {
+    return this.committer.submit(events, opts.source ?? '');
+  }
+
+  private async rows(query: string): Promise<Record<string, unknown>[]> {
+    const r = await this.client.query({ query, format: 'JSONEachRow' });
+    return (await r.json()) as Record<string, unknown>[];
+  }
+
+  /** (host, id) pairs of the group already stored. */
+  private async existing(g: GroupRows): Promise<Set<string>> {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const r of g.rows) {
+      if (r.ts < lo) lo = r.ts;
+      if (r.ts > hi) hi = r.ts;
+    }
+    const found = new Set<string>();
+    for (let i = 0; i < g.rows.length; i += LOOKUP_CHUNK) {
+      const chunk = g.rows.slice(i, i + LOOKUP_CHUNK);
+      const hosts = [...new Set(chunk.map((r) => r.host))];
+      const ids = [...new Set(chunk.map((r) => r.id))];
+      const rows = await this.rows(
+        `SELECT host, id FROM events WHERE ts >= ${chInt(lo)} AND ts <= ${chInt(hi)}
+         AND host IN ${chStringList(hosts)} AND id IN ${chStringList(ids)}`,
+      );
+      for (const r of rows) found.add(`${String(r.host)}\u0000${String(r.id)}`);
+    }
+    return found;
+  }
+
+  private async commitGroup(g: GroupRows, subs: readonly Submission[]): Promise<number[]> {
+    const fresh = subs.map(() => 0);
+    if (!g.rows.length) return fresh;
+    const have = await this.existing(g);
+    const lines: string[] = [];
+    g.rows.forEach((r, i) => {
+      if (have.has(`${r.host}\u0000${r.id}`)) return;
+      fresh[g.req[i]!]!++;
+      lines.push(
+        [
+          tsvField(r.id),
+          r.ts,
+          r.day,
+          tsvField(r.host),
+          tsvField(r.type),
+          tsvField(r.source),
+          tsvField(r.rule),
+          r.sev,
+          tsvField(r.coin),
+          tsvField(r.pool),
+          r.port,
+          tsvField(r.domain),
+          tsvField(r.dst_ip),
+          tsvField(r.family),
+          tsvField(r.exe),
+          tsvField(r.sha256),
+          tsvField(r.wallet),
+          tsvField(r.account),
+          tsvField(r.dropper),
+          Math.max(0, Math.round(r.bytes)),
+          tsvField(r.data),
+        ].join('\t'),
+      );
+    });
+    if (lines.length) await this.insertTsv('events', lines);
+    return fresh;
+  }
+
+  /** One INSERT of TabSeparated lines, streamed in chunks so a big group is never one giant string. */
+  private async insertTsv(table: string, lines: string[]): Promise<void> {
+    const CHUNK = 5000;
+    function* chunks() {
+      for (let i = 0; i < lines.length; i += CHUNK)
+        yield Buffer.from(`${lines.slice(i, i + CHUNK).join('\n')}\n`);
+    }
+    await this.client.insert({
+      table,
+      values: Readable.from(chunks(), { objectMode: false }),
+      format: 'TabSeparated',
+    });
+  }
+
+  /** WHERE terms of a range over event time. */
+  private range(q: Range, terms: string[]): void {
+    const from = boundMs(q.from, 'from');
+    const to = boundMs(q.to, 'to');
+    if (from !== undefined) terms.push(`ts >= ${chInt(from)}`);
+    if (to !== undefined) terms.push(`ts < ${chInt(to)}`);
+  }
+
+  private rankWhere(q: RankQuery, dim: Dim): string {
+    const terms = [DIM_NONEMPTY[dim]];
+    this.range(q, terms);
+    if (q.type) terms.push(`type = ${chString(q.type)}`);
+    if (q.coin) terms.push(`coin = ${chString(q.coin.toUpperCase())}`);
+    return terms.join(' AND ');
+  }
+
+  async rank(dim: Dim, q: RankQuery = {}): Promise<RankRow[]> {
+    const order =
+      dim === 'port' || dim === 'type' || dim === 'host'
+        ? 'events DESC, hosts DESC'
+        : 'hosts DESC, events DESC';
+    const rows = await this.rows(
+      `SELECT k AS key, sum(n) AS events, count() AS hosts, sum(b) AS bytes, min(f) AS first_ts, max(l) AS last_ts
+       FROM (SELECT ${DIM_SQL[dim]} AS k, host, count() AS n, sum(bytes) AS b, min(ts) AS f, max(ts) AS l
+             FROM events WHERE ${this.rankWhere(q, dim)} GROUP BY k, host)
+       GROUP BY k ORDER BY ${order}, key LIMIT ${chInt(limitOf(q.limit, 1000))}`,
+    );
+    return rows.map((r) => ({
+      key: String(r.key),
+      events: Number(r.events),
+      hosts: Number(r.hosts),
+      bytes: Number(r.bytes),
+      first: iso(r.first_ts),
+      last: iso(r.last_ts),
+    }));
+  }
+
+  async series(dim: Dim, q: RankQuery = {}): Promise<SeriesRow[]> {
+    const rows = await this.rows(
+      `SELECT d, k, sum(n) AS events, count() AS hosts
+       FROM (SELECT toString(day) AS d, ${DIM_SQL[dim]} AS k, host, count() AS n
+             FROM events WHERE ${this.rankWhere(q, dim)} GROUP BY d, k, host)
+       GROUP BY d, k ORDER BY d, k LIMIT ${chInt(limitOf(q.limit, 1_000_000))}`,
+    );
+    return rows.map((r) => ({
+      day: String(r.d),
+      key: String(r.k),
+      events: Number(r.events),
+      hosts: Number(r.hosts),
+    }));
+  }
+
+  async instances(q: Range & { host?: string; limit?: number } = {}): Promise<InstanceRow[]> {
+    const terms = ["exe != ''", "(type = 'finding' OR (type = 'process' AND family != ''))"];
+    this.range(q, terms);
+    if (q.host) terms.push(`host = ${chString(q.host)}`);
+    const rows = await this.rows(
+      `SELECT host, exe, sha256, max(family) AS fam, min(ts) AS first_ts, max(ts) AS last_ts, count() AS events
+       FROM events WHERE ${terms.join(' AND ')} GROUP BY host, exe, sha256 ORDER BY first_ts, host, exe
+       LIMIT ${chInt(limitOf(q.limit, 100_000))}`,
+    );
+    return rows.map((r) => ({
+      host: String(r.host),
+      exe: String(r.exe),
+      sha256: String(r.sha256),
+      family: String(r.fam),
+      first: iso(r.first_ts),
+      last: iso(r.last_ts),
+      events: Number(r.events),
+    }));
+  }
+
+  async campaigns(by: CampaignKey, q: Range & { limit?: number } = {}): Promise<CampaignRow[]> {
+    const col = CAMPAIGN_COLUMN[by];
+    const terms = [`${col} != ''`];
+    this.range(q, terms);
+    const rows = await this.rows(
+      `SELECT k AS key, count() AS hosts, arraySlice(arraySort(groupArray(host)), 1, 100) AS host_list,
+         sum(n) AS events, min(f) AS first_ts, max(l) AS last_ts
+       FROM (SELECT ${col} AS k, host, count() AS n, min(ts) AS f, max(ts) AS l FROM events
+             WHERE ${terms.join(' AND ')} GROUP BY k, host)
+       GROUP BY k ORDER BY hosts DESC, events DESC, key LIMIT ${chInt(limitOf(q.limit, 1000))}`,
+    );
+    return rows.map((r) => ({
+      key: String(r.key),
+      hosts: Number(r.hosts),
+      host_list: (r.host_list as unknown[]).map(String),
+      events: Number(r.events),
+      first: iso(r.first_ts),
+      last: iso(r.last_ts),
+    }));
+  }
+
+  async findings(q: FindingQuery = {}): Promise<StoredFinding[]> {
+    const terms = ["type = 'finding'"];
+    this.range(q, terms);
+    if (q.host) terms.push(`host = ${chString(q.host)}`);
+    if (q.rule) terms.push(`rule = ${chString(q.rule)}`);
+    if (q.coin) terms.push(`coin = ${chString(q.coin.toUpperCase())}`);
+    if (q.severity) terms.push(`sev >= ${chInt(minSev(q.severity))}`);
+    const rows = await this.rows(
+      `SELECT id, ts, host, source, data FROM events WHERE ${terms.join(' AND ')}
+       ORDER BY ts DESC, id LIMIT 1 BY host, id LIMIT ${chInt(limitOf(q.limit, 1000))}`,
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      time: iso(r.ts),
+      host: String(r.host),
+      source: String(r.source),
+      finding: (JSON.parse(String(r.data)) as { finding: Record<string, unknown> }).finding,
+    }));
+  }
+
+  async hosts(q: { limit?: number } = {}): Promise<HostRow[]> {
+    const rows = await this.rows(
+      `SELECT host, min(ts) AS first_ts, max(ts) AS last_ts, count() AS events, countIf(type = 'finding') AS findings,
+         max(sev) AS sev, argMaxIf(data, ts, type = 'heartbeat') AS beat
+       FROM events GROUP BY host ORDER BY host LIMIT ${chInt(limitOf(q.limit, 100_000))}`,
+    );
+    return rows.map((r) => hostRow(r, r.beat ? String(r.beat) : undefined));
+  }
+
+  private eventWhere(q: EventQuery): string {
+    const terms: string[] = [];
+    this.range(q, terms);
+    if (q.host) terms.push(`host = ${chString(q.host)}`);
+    if (q.type) terms.push(`type = ${chString(q.type)}`);
+    return terms.length ? ` WHERE ${terms.join(' AND ')}` : '';
+  }
+
+  async events(q: EventQuery = {}): Promise<MinewatchEvent[]> {
+    const rows = await this.rows(
+      `SELECT data FROM events${this.eventWhere(q)} ORDER BY ts DESC, id LIMIT 1 BY host, id
+       LIMIT ${chInt(limitOf(q.limit, 10_000))}`,
+    );
+    return rows.map((r) => JSON.parse(String(r.data)) as MinewatchEvent);
+  }
+
+  async count(q: EventQuery = {}): Promise<number> {
+    const rows = await this.rows(`SELECT count() AS n FROM events${this.eventWhere(q)}`);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async putToken(t: TokenRecord): Promise<void> {
+    const line = [
+      tsvField(t.id),
+      tsvField(t.name),
+      t.admin ? 1 : 0,
+      tsvField(t.hash),
+      tsvField(t.created),
+      t.revoked ? 1 : 0,
+      Date.now(),
+    ].join('\t');
+    await this.insertTsv('tokens', [line]);
+  }
+
+  private async tokenRows(where: string): Promise<TokenRecord[]> {
+    // The newest version of each token row wins (ReplacingMergeTree(version), folded here without FINAL).
+    const rows = await this.rows(
+      `SELECT id, argMax(name, version) AS name, argMax(admin, version) AS admin, argMax(hash, version) AS hash,
+         argMax(created, version) AS created, argMax(revoked, version) AS revoked
+       FROM tokens${where} GROUP BY id ORDER BY created, id`,
+    );
+    return rows.map(tokenRow);
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    return (await this.tokenRows(` WHERE id = ${chString(id)}`))[0] ?? null;
+  }
+
+  listTokens(): Promise<TokenRecord[]> {
+    return this.tokenRows('');
+  }
+
+  async revokeToken(nameOrId: string): Promise<number> {
+    const hits = (await this.listTokens()).filter(
+      (t) => !t.revoked && (t.name === nameOrId || t.id === nameOrId),
+    );
+    for (const t of hits) await this.putToken({ ...t, revoked: true });
+    return hits.length;
+  }
+
+  /** Test helper: drops the database this store writes to. */
+  async dropDatabase(): Promise<void> {
+    const db = this.location.split('/').pop()!;
+    await this.client.command({ query: `DROP DATABASE IF EXISTS ${chIdent(db)}` });
+  }
+
+  async close(): Promise<void> {
+    await this.committer.close();
+    await this.client.close();
+  }
+}

@@ -1,0 +1,534 @@
+/**
+ * The embedded engine: one DuckDB file, no server. Why DuckDB and not SQLite: the fleet queries group millions
+ * of rows by day and pool with distinct hosts, where a columnar engine is 10-15x faster (README "Store"); a
+ * commit writes and fsyncs DuckDB's WAL, so an acknowledged batch survives kill -9 and power loss.
+ *
+ * Layout: `events` (one row per event, columns from `toRow`, the JSON in `data`) and `host_day`, a rollup kept
+ * on insert: per (day, host, type, coin, pool, port, family) the count, bytes, first/last time and highest
+ * severity. Rankings and daily series read the rollup (about one row per host and day instead of thousands);
+ * ranges that do not fall on whole UTC days read `events`. The rollup takes each batch's partial aggregate
+ * and is re-aggregated ("compacted") when it has doubled, so inserts never update in place.
+ *
+ * Dedup: a retried event has the same host, id and time, so the anti-join against stored events only scans
+ * the batch's time window, which DuckDB's zone maps prune to the recent row groups.
+ */
+
+import { availableParallelism } from 'node:os';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { MinewatchEvent } from '../findings/index.ts';
+import { SEVERITY_ORDER, type Severity } from '../findings/index.ts';
+import { GroupCommitter, type GroupRows, type Submission } from './group.ts';
+import { boundMs, severityName } from './row.ts';
+import type {
+  CampaignKey,
+  CampaignRow,
+  Dim,
+  EventQuery,
+  FindingQuery,
+  HostRow,
+  IngestOptions,
+  IngestResult,
+  InstanceRow,
+  Range,
+  RankQuery,
+  RankRow,
+  SeriesRow,
+  Store,
+  StoredFinding,
+  TokenRecord,
+} from './types.ts';
+
+const DAY_MS = 86_400_000;
+
+const EVENT_COLUMNS = `id VARCHAR NOT NULL, ts BIGINT NOT NULL, day INTEGER NOT NULL, host VARCHAR NOT NULL,
+  type VARCHAR NOT NULL, source VARCHAR NOT NULL, rule VARCHAR NOT NULL, sev TINYINT NOT NULL, coin VARCHAR NOT NULL,
+  pool VARCHAR NOT NULL, port INTEGER NOT NULL, domain VARCHAR NOT NULL, dst_ip VARCHAR NOT NULL,
+  family VARCHAR NOT NULL, exe VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, wallet VARCHAR NOT NULL,
+  account VARCHAR NOT NULL, dropper VARCHAR NOT NULL, bytes BIGINT NOT NULL, data VARCHAR NOT NULL`;
+const EVENT_NAMES =
+  'id, ts, day, host, type, source, rule, sev, coin, pool, port, domain, dst_ip, family, exe, sha256, wallet, account, dropper, bytes, data';
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS events (${EVENT_COLUMNS})`,
+  `CREATE TABLE IF NOT EXISTS host_day (day INTEGER NOT NULL, host VARCHAR NOT NULL, type VARCHAR NOT NULL,
+    coin VARCHAR NOT NULL, pool VARCHAR NOT NULL, port INTEGER NOT NULL, family VARCHAR NOT NULL, n BIGINT NOT NULL,
+    bytes BIGINT NOT NULL, first_ts BIGINT NOT NULL, last_ts BIGINT NOT NULL, sev TINYINT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS tokens (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, admin BOOLEAN NOT NULL,
+    hash VARCHAR NOT NULL, created VARCHAR NOT NULL, revoked BOOLEAN NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS meta (k VARCHAR PRIMARY KEY, v VARCHAR NOT NULL)`,
+];
+
+/** SQL expression of a dimension's key in `host_day` and `events` alike. */
+const DIM_SQL: Record<Dim, string> = {
+  coin: 'coin',
+  pool: 'pool',
+  port: 'CAST(port AS VARCHAR)',
+  family: 'family',
+  type: 'type',
+  host: 'host',
+};
+const DIM_NONEMPTY: Record<Dim, string> = {
+  coin: "coin <> ''",
+  pool: "pool <> ''",
+  port: 'port <> 0',
+  family: "family <> ''",
+  type: 'true',
+  host: 'true',
+};
+
+export interface DuckDBStoreOptions {
+  /** DuckDB memory_limit, e.g. '1GB' (default: MINEWATCH_DUCKDB_MEMORY or 1GB): bounded memory. */
+  memoryLimit?: string;
+  threads?: number;
+  maxGroupEvents?: number;
+}
+
+/** A tiny mutex: one statement sequence at a time per connection. */
+class Lane {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function iso(ms: unknown): string {
+  return new Date(Number(ms)).toISOString();
+}
+
+function dayIso(day: unknown): string {
+  return new Date(Number(day) * DAY_MS).toISOString().slice(0, 10);
+}
+
+export class DuckDBStore implements Store {
+  readonly engine = 'duckdb' as const;
+  private readonly committer: GroupCommitter;
+  private readonly writeLane = new Lane();
+  private readonly readLane = new Lane();
+  /** Rollup rows at the last compaction and now: compact when it has doubled. */
+  private rollupBase = 0;
+  private rollupRows = 0;
+
+  private constructor(
+    readonly location: string,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+    maxGroupEvents: number,
+  ) {
+    this.committer = new GroupCommitter(
+      (g, s) => this.writeLane.run(() => this.commitGroup(g, s)),
+      maxGroupEvents,
+    );
+  }
+
+  static async open(path: string, opts: DuckDBStoreOptions = {}): Promise<DuckDBStore> {
+    const memory = opts.memoryLimit ?? process.env.MINEWATCH_DUCKDB_MEMORY ?? '1GB';
+    const threads = opts.threads ?? Math.max(1, Math.min(4, availableParallelism()));
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(path, { memory_limit: memory, threads: String(threads) });
+    } catch (err) {
+      const msg = String((err as Error).message ?? err);
+      if (/lock/i.test(msg))
+        throw new Error(
+          `${path} is open in another process (a running 'minewatch serve'?): the embedded store has one writer; ` +
+            `send events through that server's API, stop it first, or use --db clickhouse://... for many processes`,
+        );
+      throw err;
+    }
+    const writer = await instance.connect();
+    const reader = await instance.connect();
+    for (const sql of SCHEMA) await writer.run(sql);
+    await writer.run(`CREATE TEMP TABLE IF NOT EXISTS stage (${EVENT_COLUMNS}, req INTEGER NOT NULL)`);
+    const store = new DuckDBStore(path, instance, writer, reader, opts.maxGroupEvents ?? 50_000);
+    const n = await store.scalar(writer, 'SELECT count(*) FROM host_day');
+    store.rollupBase = n;
+    store.rollupRows = n;
+    return store;
+  }
+
+  ingest(events: readonly MinewatchEvent[], opts: IngestOptions = {}): Promise<IngestResult> {
+    return this.committer.submit(events, opts.source ?? '');
+  }
+
+  private async scalar(conn: DuckDBConnection, sql: string, params: DuckDBValue[] = []): Promise<number> {
+    const r = await conn.runAndReadAll(sql, params);
+    return Number(r.getRows()[0]?.[0] ?? 0);
+  }
+
+  private async commitGroup(g: GroupRows, subs: readonly Submission[]): Promise<number[]> {
+    const fresh = subs.map(() => 0);
+    if (!g.rows.length) return fresh;
+    const w = this.writer;
+    await w.run('DELETE FROM stage');
+    // The appender writes straight into the temp stage table: no SQL text per row.
+    const app = await w.createAppender('stage', 'main', 'temp');
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    g.rows.forEach((r, i) => {
+      if (r.ts < lo) lo = r.ts;
+      if (r.ts > hi) hi = r.ts;
+      app.appendVarchar(r.id);
+      app.appendBigInt(BigInt(r.ts));
+      app.appendInteger(Math.floor(r.ts / DAY_MS));
+      app.appendVarchar(r.host);
+      app.appendVarchar(r.type);
+      app.appendVarchar(r.source);
+      app.appendVarchar(r.rule);
+      app.appendTinyInt(r.sev);
+      app.appendVarchar(r.coin);
+      app.appendVarchar(r.pool);
+      app.appendInteger(r.port);
+      app.appendVarchar(r.domain);
+      app.appendVarchar(r.dst_ip);
+      app.appendVarchar(r.family);
+      app.appendVarchar(r.exe);
+      app.appendVarchar(r.sha256);
+      app.appendVarchar(r.wallet);
+      app.appendVarchar(r.account);
+      app.appendVarchar(r.dropper);
+      app.appendBigInt(BigInt(Math.round(r.bytes)));
+      app.appendVarchar(r.data);
+      app.appendInteger(g.req[i]!);
+      app.endRow();
+    });
+    app.closeSync();
+    await w.run('BEGIN TRANSACTION');
+    try {
+      await w.run(
+        `CREATE OR REPLACE TEMP TABLE fresh AS SELECT s.* FROM stage s ANTI JOIN
+           (SELECT host, id FROM events WHERE ts BETWEEN ? AND ?) e ON s.host = e.host AND s.id = e.id`,
+        [BigInt(lo), BigInt(hi)],
+      );
+      await w.run(`INSERT INTO events SELECT ${EVENT_NAMES} FROM fresh`);
+      const added = await w.runAndReadAll(
+        `INSERT INTO host_day SELECT day, host, type, coin, pool, port, family, count(*), sum(bytes), min(ts), max(ts),
+           max(sev) FROM fresh GROUP BY ALL`,
+      );
+      const counts = await w.runAndReadAll('SELECT req, count(*) FROM fresh GROUP BY req');
+      await w.run('COMMIT');
+      this.rollupRows += Number(added.rowsChanged);
+      for (const [req, n] of counts.getRows()) fresh[Number(req)] = Number(n);
+    } catch (err) {
+      await w.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    await w.run('DROP TABLE IF EXISTS fresh');
+    if (this.rollupRows > Math.max(2 * this.rollupBase, this.rollupBase + 100_000)) await this.compact();
+    return fresh;
+  }
+
+  /** Re-aggregates the rollup: partial rows of one key become one. Runs in the write lane. */
+  private async compact(): Promise<void> {
+    const w = this.writer;
+    await w.run('BEGIN TRANSACTION');
+    try {
+      await w.run(
+        `CREATE OR REPLACE TEMP TABLE hd AS SELECT day, host, type, coin, pool, port, family, sum(n)::BIGINT AS n,
+           sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts, max(last_ts) AS last_ts, max(sev) AS sev FROM host_day GROUP BY ALL`,
+      );
+      await w.run('DELETE FROM host_day');
+      await w.run('INSERT INTO host_day SELECT * FROM hd');
+      await w.run('COMMIT');
+    } catch (err) {
+      await w.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    await w.run('DROP TABLE IF EXISTS hd');
+    const n = await this.scalar(w, 'SELECT count(*) FROM host_day');
+    this.rollupBase = n;
+    this.rollupRows = n;
+  }
+
+  /** Rows of a read query as plain objects (BIGINTs as numbers). */
+  private read(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    return this.readLane.run(async () => {
+      const r = await this.reader.runAndReadAll(sql, params as DuckDBValue[]);
+      return r.getRowObjectsJS() as Record<string, unknown>[];
+    });
+  }
+
+  /** WHERE terms for a range over `events` (ts) or the rollup (whole days); null when the rollup can't answer. */
+  private rangeTerms(q: Range, table: 'events' | 'host_day', terms: string[], params: unknown[]): boolean {
+    const from = boundMs(q.from, 'from');
+    const to = boundMs(q.to, 'to');
+    if (table === 'host_day') {
+      if ((from !== undefined && from % DAY_MS) || (to !== undefined && to % DAY_MS)) return false;
+      if (from !== undefined) terms.push(`day >= ${Math.floor(from / DAY_MS)}`);
+      if (to !== undefined) terms.push(`day < ${Math.floor(to / DAY_MS)}`);
+      return true;
+    }
+    if (from !== undefined) {
+      terms.push('ts >= ?');
+      params.push(BigInt(from));
+    }
+    if (to !== undefined) {
+      terms.push('ts < ?');
+      params.push(BigInt(to));
+    }
+    return true;
+  }
+
+  /** The rollup (or, for ranges inside days, the events table) filtered by range, type and coin. */
+  private source(q: RankQuery, params: unknown[]): string {
+    const terms: string[] = [];
+    let table: 'events' | 'host_day' = 'host_day';
+    if (!this.rangeTerms(q, 'host_day', terms, params)) {
+      terms.length = 0;
+      table = 'events';
+      this.rangeTerms(q, 'events', terms, params);
+    }
+    if (q.type) {
+      terms.push('type = ?');
+      params.push(q.type);
+    }
+    if (q.coin) {
+      terms.push('coin = ?');
+      params.push(q.coin.toUpperCase());
+    }
+    const cols =
+      table === 'host_day'
+        ? 'day, host, type, coin, pool, port, family, n, bytes, first_ts, last_ts'
+        : 'day, host, type, coin, pool, port, family, 1 AS n, bytes, ts AS first_ts, ts AS last_ts';
+    return `(SELECT ${cols} FROM ${table}${terms.length ? ` WHERE ${terms.join(' AND ')}` : ''})`;
+  }
+
+  async rank(dim: Dim, q: RankQuery = {}): Promise<RankRow[]> {
+    const params: unknown[] = [];
+    const src = this.source(q, params);
+    const order =
+      dim === 'port' || dim === 'type' || dim === 'host'
+        ? 'events DESC, hosts DESC'
+        : 'hosts DESC, events DESC';
+    // Two-phase grouping (key, host) then key: much faster in DuckDB than count(DISTINCT host).
+    const rows = await this.read(
+      `SELECT key, sum(n)::BIGINT AS events, count(*)::BIGINT AS hosts, sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+       FROM (SELECT ${DIM_SQL[dim]} AS key, host, sum(n) AS n, sum(bytes) AS bytes, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+             FROM ${src} WHERE ${DIM_NONEMPTY[dim]} GROUP BY ALL)
+       GROUP BY key ORDER BY ${order}, key LIMIT ${limitOf(q.limit, 1000)}`,
+      params,
+    );
+    return rows.map((r) => ({
+      key: String(r.key),
+      events: Number(r.events),
+      hosts: Number(r.hosts),
+      bytes: Number(r.bytes),
+      first: iso(r.first_ts),
+      last: iso(r.last_ts),
+    }));
+  }
+
+  async series(dim: Dim, q: RankQuery = {}): Promise<SeriesRow[]> {
+    const params: unknown[] = [];
+    const src = this.source(q, params);
+    const rows = await this.read(
+      `SELECT day, key, sum(n)::BIGINT AS events, count(*)::BIGINT AS hosts
+       FROM (SELECT day, ${DIM_SQL[dim]} AS key, host, sum(n) AS n FROM ${src} WHERE ${DIM_NONEMPTY[dim]} GROUP BY ALL)
+       GROUP BY day, key ORDER BY day, key LIMIT ${limitOf(q.limit, 1_000_000)}`,
+      params,
+    );
+    return rows.map((r) => ({
+      day: dayIso(r.day),
+      key: String(r.key),
+      events: Number(r.events),
+      hosts: Number(r.hosts),
+    }));
+  }
+
+  async instances(q: Range & { host?: string; limit?: number } = {}): Promise<InstanceRow[]> {
+    const params: unknown[] = [];
+    const terms = ["exe <> ''", "(type = 'finding' OR (type = 'process' AND family <> ''))"];
+    this.rangeTerms(q, 'events', terms, params);
+    if (q.host) {
+      terms.push('host = ?');
+      params.push(q.host);
+    }
+    const rows = await this.read(
+      `SELECT host, exe, sha256, max(family) AS family, min(ts) AS first_ts, max(ts) AS last_ts, count(*)::BIGINT AS events
+       FROM events WHERE ${terms.join(' AND ')} GROUP BY host, exe, sha256 ORDER BY first_ts, host, exe
+       LIMIT ${limitOf(q.limit, 100_000)}`,
+      params,
+    );
+    return rows.map((r) => ({
+      host: String(r.host),
+      exe: String(r.exe),
+      sha256: String(r.sha256),
+      family: String(r.family),
+      first: iso(r.first_ts),
+      last: iso(r.last_ts),
+      events: Number(r.events),
+    }));
+  }
+
+  async campaigns(by: CampaignKey, q: Range & { limit?: number } = {}): Promise<CampaignRow[]> {
+    const col = CAMPAIGN_COLUMN[by];
+    const params: unknown[] = [];
+    const terms = [`${col} <> ''`];
+    this.rangeTerms(q, 'events', terms, params);
+    const rows = await this.read(
+      `SELECT key, count(*)::BIGINT AS hosts, list(host ORDER BY host)[1:100] AS host_list, sum(n)::BIGINT AS events,
+         min(first_ts) AS first_ts, max(last_ts) AS last_ts
+       FROM (SELECT ${col} AS key, host, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts FROM events
+             WHERE ${terms.join(' AND ')} GROUP BY ALL)
+       GROUP BY key ORDER BY hosts DESC, events DESC, key LIMIT ${limitOf(q.limit, 1000)}`,
+      params,
+    );
+    return rows.map((r) => ({
+      key: String(r.key),
+      hosts: Number(r.hosts),
+      host_list: (r.host_list as unknown[]).map(String),
+      events: Number(r.events),
+      first: iso(r.first_ts),
+      last: iso(r.last_ts),
+    }));
+  }
+
+  async findings(q: FindingQuery = {}): Promise<StoredFinding[]> {
+    const params: unknown[] = [];
+    const terms = ["type = 'finding'"];
+    this.rangeTerms(q, 'events', terms, params);
+    if (q.host) terms.push('host = ?') && params.push(q.host);
+    if (q.rule) terms.push('rule = ?') && params.push(q.rule);
+    if (q.coin) terms.push('coin = ?') && params.push(q.coin.toUpperCase());
+    if (q.severity) terms.push(`sev >= ${minSev(q.severity)}`);
+    const rows = await this.read(
+      `SELECT id, ts, host, source, data FROM events WHERE ${terms.join(' AND ')} ORDER BY ts DESC, id
+       LIMIT ${limitOf(q.limit, 1000)}`,
+      params,
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      time: iso(r.ts),
+      host: String(r.host),
+      source: String(r.source),
+      finding: (JSON.parse(String(r.data)) as { finding: Record<string, unknown> }).finding,
+    }));
+  }
+
+  async hosts(q: { limit?: number } = {}): Promise<HostRow[]> {
+    const limit = limitOf(q.limit, 100_000);
+    const [stats, beats] = await Promise.all([
+      this.read(
+        `SELECT host, min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(n)::BIGINT AS events,
+           coalesce(sum(n) FILTER (WHERE type = 'finding'), 0)::BIGINT AS findings, max(sev) AS sev
+         FROM host_day GROUP BY host ORDER BY host LIMIT ${limit}`,
+      ),
+      this.read(`SELECT host, arg_max(data, ts) AS data FROM events WHERE type = 'heartbeat' GROUP BY host`),
+    ]);
+    const inv = new Map(beats.map((b) => [String(b.host), String(b.data)]));
+    return stats.map((r) => hostRow(r, inv.get(String(r.host))));
+  }
+
+  async events(q: EventQuery = {}): Promise<MinewatchEvent[]> {
+    const { where, params } = this.eventWhere(q);
+    const rows = await this.read(
+      `SELECT data FROM events${where} ORDER BY ts DESC, id LIMIT ${limitOf(q.limit, 10_000)}`,
+      params,
+    );
+    return rows.map((r) => JSON.parse(String(r.data)) as MinewatchEvent);
+  }
+
+  async count(q: EventQuery = {}): Promise<number> {
+    const { where, params } = this.eventWhere(q);
+    const rows = await this.read(`SELECT count(*)::BIGINT AS n FROM events${where}`, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  private eventWhere(q: EventQuery): { where: string; params: unknown[] } {
+    const params: unknown[] = [];
+    const terms: string[] = [];
+    this.rangeTerms(q, 'events', terms, params);
+    if (q.host) terms.push('host = ?') && params.push(q.host);
+    if (q.type) terms.push('type = ?') && params.push(q.type);
+    return { where: terms.length ? ` WHERE ${terms.join(' AND ')}` : '', params };
+  }
+
+  putToken(t: TokenRecord): Promise<void> {
+    return this.writeLane.run(async () => {
+      await this.writer.run('INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?, ?, ?)', [
+        t.id,
+        t.name,
+        t.admin,
+        t.hash,
+        t.created,
+        t.revoked,
+      ]);
+    });
+  }
+
+  async getToken(id: string): Promise<TokenRecord | null> {
+    const rows = await this.read('SELECT * FROM tokens WHERE id = ?', [id]);
+    return rows[0] ? tokenRow(rows[0]) : null;
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return (await this.read('SELECT * FROM tokens ORDER BY created, id')).map(tokenRow);
+  }
+
+  revokeToken(nameOrId: string): Promise<number> {
+    return this.writeLane.run(async () => {
+      const r = await this.writer.run(
+        'UPDATE tokens SET revoked = true WHERE (name = ? OR id = ?) AND NOT revoked',
+        [nameOrId, nameOrId],
+      );
+      return Number(r.rowsChanged);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.committer.close();
+    await this.writeLane.run(async () => undefined);
+    await this.readLane.run(async () => undefined);
+    this.reader.closeSync();
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+const CAMPAIGN_COLUMN: Record<CampaignKey, string> = {
+  wallet: 'wallet',
+  dropper: 'dropper',
+  account: 'account',
+};
+
+export function limitOf(n: number | undefined, dflt: number): number {
+  if (n === undefined || !Number.isFinite(n)) return dflt;
+  return Math.max(1, Math.min(Math.floor(n), 1_000_000));
+}
+
+export function minSev(name: string): number {
+  const n = SEVERITY_ORDER[name.toLowerCase() as Severity];
+  if (n === undefined) throw new RangeError(`unknown severity '${name}'`);
+  return n;
+}
+
+export function hostRow(r: Record<string, unknown>, heartbeat: string | undefined): HostRow {
+  let inventory: Record<string, unknown> | null = null;
+  if (heartbeat) {
+    const { id: _id, type: _t, host: _h, ...rest } = JSON.parse(heartbeat) as Record<string, unknown>;
+    inventory = rest;
+  }
+  const sev = Number(r.sev);
+  return {
+    host: String(r.host),
+    first: iso(r.first_ts),
+    last: iso(r.last_ts),
+    events: Number(r.events),
+    findings: Number(r.findings),
+    max_severity: sev >= 0 ? severityName(sev) : null,
+    inventory,
+  };
+}
+
+export function tokenRow(r: Record<string, unknown>): TokenRecord {
+  return {
+    id: String(r.id),
+    name: String(r.name),
+    admin: r.admin === true || Number(r.admin) === 1,
+    hash: String(r.hash),
+    created: String(r.created),
+    revoked: r.revoked === true || Number(r.revoked) === 1,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The Store: one interface, two engines (embedded DuckDB file, ClickHouse for fleets). Ingest is idempotent by
+ * (host, event id); queries are the aggregations the fleet analytics and the dashboard need.
+ */
+import type { MinewatchEvent } from '../findings/index.ts';
+
+export type Engine = 'duckdb' | 'clickhouse';
+
+/** The columns every event is stored with, beside its JSON; filled by the pure `toRow`. */
+export interface EventRow {
+  id: string;
+  /** Epoch milliseconds. */
+  ts: number;
+  /** YYYY-MM-DD (UTC) of ts. */
+  day: string;
+  host: string;
+  type: string;
+  /** Who sent it: the agent token's name, `import:<file>`, `demo`. */
+  source: string;
+  rule: string;
+  /** 0 none/info .. 4 critical (SEVERITY_ORDER); -1 for events that are not findings. */
+  sev: number;
+  coin: string;
+  pool: string;
+  port: number;
+  domain: string;
+  dst_ip: string;
+  family: string;
+  exe: string;
+  sha256: string;
+  wallet: string;
+  account: string;
+  dropper: string;
+  bytes: number;
+  /** The whole event as JSON (what `events()` and `findings()` give back). */
+  data: string;
+}
+
+export interface IngestResult {
+  /** Newly stored events. */
+  accepted: number;
+  /** Events already stored (same host and id): a retried batch. */
+  duplicates: number;
+}
+
+export interface IngestOptions {
+  /** Provenance written on every row (token name, `import:<file>`). */
+  source?: string;
+}
+
+/** Time range on event time; ISO 8601 strings or epoch ms. `to` is exclusive. */
+export interface Range {
+  from?: string | number;
+  to?: string | number;
+}
+
+/** Dimensions the rollup queries group by. */
+export type Dim = 'coin' | 'pool' | 'port' | 'family' | 'type' | 'host';
+export const DIMS: readonly Dim[] = ['coin', 'pool', 'port', 'family', 'type', 'host'];
+
+export interface RankQuery extends Range {
+  /** Only events of this type (e.g. 'connection' for flows). */
+  type?: string;
+  /** Only rows whose coin is this (e.g. pools of one coin). */
+  coin?: string;
+  limit?: number;
+}
+
+export interface RankRow {
+  key: string;
+  events: number;
+  hosts: number;
+  bytes: number;
+  first: string;
+  last: string;
+}
+
+export interface SeriesRow {
+  day: string;
+  key: string;
+  events: number;
+  hosts: number;
+}
+
+export interface FindingQuery extends Range {
+  host?: string;
+  rule?: string;
+  coin?: string;
+  /** Minimum severity name ('medium'). */
+  severity?: string;
+  limit?: number;
+}
+
+export interface StoredFinding {
+  id: string;
+  time: string;
+  host: string;
+  source: string;
+  /** The finding as sent (the `finding` field of a finding event). */
+  finding: Record<string, unknown>;
+}
+
+export interface HostRow {
+  host: string;
+  first: string;
+  last: string;
+  events: number;
+  findings: number;
+  /** Highest finding severity seen, or null. */
+  max_severity: string | null;
+  /** The latest heartbeat's inventory (hostname, instance_id, cloud, os, cpus, verdict...), if any. */
+  inventory: Record<string, unknown> | null;
+}
+
+/** A miner instance: one (host, executable, hash) with when it was first and last seen. */
+export interface InstanceRow {
+  host: string;
+  exe: string;
+  sha256: string;
+  family: string;
+  first: string;
+  last: string;
+  events: number;
+}
+
+export type CampaignKey = 'wallet' | 'dropper' | 'account';
+export const CAMPAIGN_KEYS: readonly CampaignKey[] = ['wallet', 'dropper', 'account'];
+
+export interface CampaignRow {
+  key: string;
+  hosts: number;
+  /** Up to 100 host names, sorted. */
+  host_list: string[];
+  events: number;
+  first: string;
+  last: string;
+}
+
+export interface EventQuery extends Range {
+  host?: string;
+  type?: string;
+  limit?: number;
+}
+
+export interface TokenRecord {
+  /** Public part of the token, used to look it up. */
+  id: string;
+  name: string;
+  admin: boolean;
+  /** sha256 hex of the secret part. */
+  hash: string;
+  created: string;
+  revoked: boolean;
+}
+
+export interface Store {
+  readonly engine: Engine;
+  /** Where it lives, without credentials. */
+  readonly location: string;
+  /**
+   * Stores events; resolves once they are durable (committed). Concurrent calls are grouped into one commit.
+   * Events must already be valid (`validateEvent`); a duplicate (same host and id, already stored or earlier in
+   * the same call) is counted, not stored again.
+   */
+  ingest(events: readonly MinewatchEvent[], opts?: IngestOptions): Promise<IngestResult>;
+  /** Events by a dimension with distinct hosts, largest first (by hosts for pool/family/coin, events otherwise). */
+  rank(dim: Dim, q?: RankQuery): Promise<RankRow[]>;
+  /** Daily counts per key of a dimension. */
+  series(dim: Dim, q?: RankQuery): Promise<SeriesRow[]>;
+  /** First and last sight of each (host, exe, sha256) from process events and findings. */
+  instances(q?: Range & { host?: string; limit?: number }): Promise<InstanceRow[]>;
+  /** Hosts sharing a wallet, dropper URL or pool account. */
+  campaigns(by: CampaignKey, q?: Range & { limit?: number }): Promise<CampaignRow[]>;
+  findings(q?: FindingQuery): Promise<StoredFinding[]>;
+  hosts(q?: { limit?: number }): Promise<HostRow[]>;
+  /** Raw events, newest first (export, tests). */
+  events(q?: EventQuery): Promise<MinewatchEvent[]>;
+  count(q?: EventQuery): Promise<number>;
+  /** Agent and admin tokens. */
+  putToken(t: TokenRecord): Promise<void>;
+  getToken(id: string): Promise<TokenRecord | null>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(nameOrId: string): Promise<number>;
+  close(): Promise<void>;
+}
