@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { OUTPUT_FORMATS, type OutputFormat } from '../findings/format.ts';
+import { OUTPUT_FORMATS, type OutputFormat, REPORT_FORMATS } from '../findings/format.ts';
 import { CliError, type CliIO, EXIT, type ExitCode } from './io.ts';
 
 /** What every command gets: where to write, and a slot for its exit code. */
@@ -12,8 +12,13 @@ export function formatOption(formats: readonly string[] = OUTPUT_FORMATS, dflt =
   return new Option('--format <format>', 'output format').choices(formats as string[]).default(dflt);
 }
 
+/** `--format` for commands that report findings: table, json, ndjson, and OCSF / ECS as NDJSON. */
+export function reportFormatOption(): Option {
+  return formatOption(REPORT_FORMATS);
+}
+
 export function asFormat(v: unknown): OutputFormat {
-  if (typeof v === 'string' && (OUTPUT_FORMATS as readonly string[]).includes(v)) return v as OutputFormat;
+  if (typeof v === 'string' && (REPORT_FORMATS as readonly string[]).includes(v)) return v as OutputFormat;
   throw new CliError(`unknown format '${String(v)}'`);
 }
 

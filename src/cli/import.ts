@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { Finding, FindingEvent, MinewatchEvent } from '../findings/index.ts';
 import type { LogFormat } from '../sensors/logs/index.ts';
-import { asFormat, type CommandContext, examples, formatOption } from './common.ts';
+import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
 import { loadIntelFor, userDirOption } from './intel-options.ts';
 import { CliError, EXIT } from './io.ts';
 import { miningFound, printReport } from './output.ts';
@@ -50,7 +50,7 @@ export function registerImport(program: Command, ctx: CommandContext): void {
         .choices(['field', 'address'])
         .default('field'),
     )
-    .addOption(formatOption())
+    .addOption(reportFormatOption())
     .addOption(userDirOption())
     .option('--no-user-intel', 'use the built-in intel base only')
     .addHelpText(
@@ -157,8 +157,6 @@ export function registerImport(program: Command, ctx: CommandContext): void {
             bad_lines: stats.reduce((a, s) => a + s.errors, 0),
             findings_stored: fr.accepted,
           };
-          if (format === 'ndjson')
-            for (const f of findings) ctx.io.stdout.write(`${JSON.stringify({ type: 'finding', ...f })}\n`);
           printReport(ctx, format, findings, summary, [
             {
               title: 'Imported',

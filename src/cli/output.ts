@@ -1,5 +1,6 @@
 import { findingLine, type OutputFormat, renderFindingsTable } from '../findings/format.ts';
 import { type Finding, MINING_SEVERITY_THRESHOLD, severityAtLeast } from '../findings/index.ts';
+import { toEcs, toOcsf } from '../findings/siem.ts';
 import { type CommandContext, write } from './common.ts';
 import { type Column, renderTable } from './table.ts';
 
@@ -19,16 +20,32 @@ export function miningFound(findings: readonly Finding[]): boolean {
  * callbacks a detector calls as it decides.
  */
 export function streamingSink(ctx: CommandContext, format: OutputFormat) {
-  const live = format === 'ndjson';
+  const line = findingWriter(format);
   return {
-    onFinding: live ? (f: Finding) => ctx.io.stdout.write(findingLine(f)) : undefined,
-    onUpdate: live
-      ? (f: Finding) =>
-          ctx.io.stdout.write(
-            `${JSON.stringify({ type: 'update', id: f.id, rule: f.rule, confidence: f.confidence, last_seen: f.last_seen, shares: f.shares, jobs: f.jobs, signals: f.signals })}\n`,
-          )
-      : undefined,
+    streamed: line !== undefined,
+    onFinding: line ? (f: Finding) => ctx.io.stdout.write(line(f)) : undefined,
+    onUpdate:
+      format === 'ndjson'
+        ? (f: Finding) =>
+            ctx.io.stdout.write(
+              `${JSON.stringify({ type: 'update', id: f.id, rule: f.rule, confidence: f.confidence, last_seen: f.last_seen, shares: f.shares, jobs: f.jobs, signals: f.signals })}\n`,
+            )
+        : undefined,
   };
+}
+
+/** One line per finding for the line-oriented formats (NDJSON, OCSF, ECS); undefined for table and JSON. */
+function findingWriter(format: OutputFormat): ((f: Finding) => string) | undefined {
+  switch (format) {
+    case 'ndjson':
+      return findingLine;
+    case 'ocsf':
+      return (f) => `${JSON.stringify(toOcsf(f))}\n`;
+    case 'ecs':
+      return (f) => `${JSON.stringify(toEcs(f))}\n`;
+    default:
+      return undefined;
+  }
 }
 
 /** Prints a command's result in the chosen format (NDJSON findings were already streamed). */
@@ -39,13 +56,17 @@ export function printReport(
   summary: Record<string, unknown>,
   // biome-ignore lint/suspicious/noExplicitAny: each section has its own row type; renderTable checks it per section
   sections: SummarySection<any>[] = [],
+  opts: { streamed?: boolean } = {},
 ): void {
   if (format === 'json') {
     ctx.io.stdout.write(`${JSON.stringify({ findings, summary }, null, 2)}\n`);
     return;
   }
-  if (format === 'ndjson') {
-    ctx.io.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
+  const line = findingWriter(format);
+  if (line) {
+    if (!opts.streamed) for (const f of findings) ctx.io.stdout.write(line(f));
+    // The SIEM shapes are findings only; NDJSON closes with the summary.
+    if (format === 'ndjson') ctx.io.stdout.write(`${JSON.stringify({ type: 'summary', ...summary })}\n`);
     return;
   }
   write(ctx, renderFindingsTable(findings));

@@ -88,3 +88,20 @@ test('an unknown format is a usage error (exit 2)', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /xml/);
 });
+
+test('--format ocsf and ecs: one SIEM-shaped finding a line', { skip: !have }, async () => {
+  const o = await runCli(['pcap', MINING, '--format', 'ocsf']);
+  assert.equal(o.code, 1);
+  const lines = o.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(lines.length, 4);
+  assert.ok(lines.every((l) => l.class_uid === 2004 && l.finding_info.attacks.length > 0));
+  const e = await runCli(['pcap', MINING, '--format', 'ecs']);
+  const docs = e.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.ok(docs.every((d) => d.event.kind === 'alert' && d.rule.id === 'net.stratum.session'));
+});

@@ -3,7 +3,7 @@ import type { CaptureReport } from '../detect/traffic/index.ts';
 import { analyseCapture, summarise } from '../detect/traffic/index.ts';
 import type { Finding } from '../findings/index.ts';
 import { CaptureFormatError } from '../sensors/pcap/index.ts';
-import { asFormat, type CommandContext, examples, formatOption } from './common.ts';
+import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
 import { loadIntelFor, userDirOption } from './intel-options.ts';
 import { EXIT } from './io.ts';
 import { miningFound, printReport, streamingSink } from './output.ts';
@@ -13,7 +13,7 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
     .command('pcap')
     .description('find mining in packet captures (pcap, pcapng) or a live stream on stdin')
     .argument('<files...>', "capture files, or '-' for stdin (e.g. tcpdump -w -)")
-    .addOption(formatOption())
+    .addOption(reportFormatOption())
     .addOption(userDirOption())
     .option('--no-user-intel', 'use the built-in intel base only')
     .addHelpText(
@@ -63,45 +63,52 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
           return stats;
         }),
       };
-      printReport(ctx, format, findings, summary, [
-        {
-          title: 'Hosts mining',
-          rows: summary.hosts,
-          columns: [
-            { header: 'HOST', value: (r) => r.host },
-            { header: 'POOLS', value: (r) => r.pools.join(', ') },
-            { header: 'COINS', value: (r) => r.coins.join(', ') },
-          ],
-        },
-        {
-          title: 'Pools by hosts',
-          rows: summary.pools,
-          columns: [
-            { header: 'POOL', value: (r) => r.pool },
-            { header: 'HOSTS', value: (r) => r.hosts, align: 'right' },
-            { header: 'SHARE', value: (r) => `${Math.round(r.share * 100)}%`, align: 'right' },
-          ],
-        },
-        {
-          title: 'Ports by flows',
-          rows: summary.ports,
-          columns: [
-            { header: 'PORT', value: (r) => r.port, align: 'right' },
-            { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
-          ],
-        },
-        {
-          title: 'Captures',
-          rows: summary.captures,
-          columns: [
-            { header: 'CAPTURE', value: (r) => r.source },
-            { header: 'FORMAT', value: (r) => r.format },
-            { header: 'PACKETS', value: (r) => r.packets, align: 'right' },
-            { header: 'DAMAGED', value: (r) => r.damaged_packets, align: 'right' },
-            { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
-          ],
-        },
-      ]);
+      printReport(
+        ctx,
+        format,
+        findings,
+        summary,
+        [
+          {
+            title: 'Hosts mining',
+            rows: summary.hosts,
+            columns: [
+              { header: 'HOST', value: (r) => r.host },
+              { header: 'POOLS', value: (r) => r.pools.join(', ') },
+              { header: 'COINS', value: (r) => r.coins.join(', ') },
+            ],
+          },
+          {
+            title: 'Pools by hosts',
+            rows: summary.pools,
+            columns: [
+              { header: 'POOL', value: (r) => r.pool },
+              { header: 'HOSTS', value: (r) => r.hosts, align: 'right' },
+              { header: 'SHARE', value: (r) => `${Math.round(r.share * 100)}%`, align: 'right' },
+            ],
+          },
+          {
+            title: 'Ports by flows',
+            rows: summary.ports,
+            columns: [
+              { header: 'PORT', value: (r) => r.port, align: 'right' },
+              { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
+            ],
+          },
+          {
+            title: 'Captures',
+            rows: summary.captures,
+            columns: [
+              { header: 'CAPTURE', value: (r) => r.source },
+              { header: 'FORMAT', value: (r) => r.format },
+              { header: 'PACKETS', value: (r) => r.packets, align: 'right' },
+              { header: 'DAMAGED', value: (r) => r.damaged_packets, align: 'right' },
+              { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
+            ],
+          },
+        ],
+        { streamed: sink.streamed },
+      );
       ctx.exitCode = failed ? EXIT.ERROR : miningFound(findings) ? EXIT.FOUND : EXIT.CLEAN;
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { intelView, type ScanResult, scanHost } from '../detect/host/index.ts';
-import { asFormat, type CommandContext, examples, formatOption } from './common.ts';
+import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
 import { loadIntelFor, userDirOption } from './intel-options.ts';
 import { EXIT } from './io.ts';
 import { printReport } from './output.ts';
@@ -47,7 +47,7 @@ export function registerScan(program: Command, ctx: CommandContext): void {
     .option('--paths <paths...>', 'paths under the root to content-scan (default: the usual drop zones)')
     .option('--no-files', 'skip the file content scan (processes, connections and persistence still run)')
     .option('--max-file-mb <n>', 'read at most this much of one file', (v) => Number(v), 64)
-    .addOption(formatOption())
+    .addOption(reportFormatOption())
     .addOption(userDirOption())
     .option('--no-user-intel', 'use the built-in intel base only')
     .addHelpText(
@@ -80,9 +80,6 @@ export function registerScan(program: Command, ctx: CommandContext): void {
           ...(bar ? { onProgress: bar.onProgress } : {}),
         });
         bar?.done();
-        if (format === 'ndjson')
-          for (const f of result.findings)
-            ctx.io.stdout.write(`${JSON.stringify({ type: 'finding', ...f })}\n`);
         const v = result.verdict;
         printReport(ctx, format, result.findings, scanSummary(result), [
           {

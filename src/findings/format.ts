@@ -2,8 +2,10 @@ import type { Column } from '../cli/table.ts';
 import { renderTable } from '../cli/table.ts';
 import type { Finding } from './finding.ts';
 
-export type OutputFormat = 'table' | 'json' | 'ndjson';
+export type OutputFormat = 'table' | 'json' | 'ndjson' | 'ocsf' | 'ecs';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'ndjson'];
+/** Commands that report findings also speak the SIEMs' shapes (one JSON object a line). */
+export const REPORT_FORMATS: readonly OutputFormat[] = ['table', 'json', 'ndjson', 'ocsf', 'ecs'];
 
 export const findingColumns: Column<Finding>[] = [
   { header: 'SEVERITY', value: (f) => f.severity },
