@@ -2,6 +2,8 @@
  * Benchmark of `minewatch scan`: a generated root with 1,000 processes and 100,000 files (~1 GB), scanned
  * by scanHost in a child process (so peak RSS is the scan's own), against `yara -r` with the public rules
  * in ../shared/intel-sources/yara/ (each rule file kept only if it compiles) over the same tree.
+ * The scanned tree is a fixture root, not '/', so no directory is pruned: this measures the full walk and
+ * content scan. The scan is run twice after a warm-up and the faster run kept (the machine is shared).
  * Run alone: node --import tsx bench/scan.ts [--files N] [--procs N]
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -151,7 +153,10 @@ export async function benchScan(opts: { files?: number; procs?: number } = {}): 
   const root = buildBenchTree(files, procs);
   const buildMs = Date.now() - t0;
   childScan(root); // warm the page cache so both tools read from memory
-  const ours = childScan(root);
+  // Best of two: the machine is shared, and the slower run measures the neighbours, not the scan.
+  const runs = [childScan(root), childScan(root)];
+  const ours = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const load = os.loadavg()[0]!;
   const res: BenchResult[] = [
     { name: 'scan.tree_build', value: buildMs, unit: 'ms' },
     { name: 'scan.total', value: ours.ms, unit: 'ms' },
@@ -161,6 +166,8 @@ export async function benchScan(opts: { files?: number; procs?: number } = {}): 
     { name: 'scan.peak_rss', value: Math.round(ours.maxRssKb / 1024), unit: 'MiB' },
     { name: 'scan.processes', value: ours.processes, unit: 'processes' },
     { name: 'scan.findings', value: ours.findings, unit: 'findings' },
+    ...runs.map((r, i) => ({ name: `scan.run${i + 1}`, value: r.ms, unit: 'ms' })),
+    { name: 'machine.load_1m', value: Math.round(load * 100) / 100, unit: `(${os.cpus().length} cpus)` },
   ];
   const rules = spawnSync('yara', ['--version']).status === 0 ? yaraRules() : [];
   if (rules.length) {

@@ -46,6 +46,10 @@ export function registerScan(program: Command, ctx: CommandContext): void {
     )
     .option('--paths <paths...>', 'paths under the root to content-scan (default: the usual drop zones)')
     .option('--no-files', 'skip the file content scan (processes, connections and persistence still run)')
+    .option(
+      '--deep',
+      'also walk package and toolchain trees (node_modules, site-packages, .pyenv, .rustup…), pruned by default',
+    )
     .option('--max-file-mb <n>', 'read at most this much of one file', (v) => Number(v), 64)
     .addOption(reportFormatOption())
     .addOption(userDirOption())
@@ -64,6 +68,7 @@ export function registerScan(program: Command, ctx: CommandContext): void {
         root: string;
         paths?: string[];
         files: boolean;
+        deep?: boolean;
         maxFileMb: number;
         format: string;
         intelDir?: string;
@@ -75,6 +80,7 @@ export function registerScan(program: Command, ctx: CommandContext): void {
           root: opts.root,
           ...(opts.paths ? { paths: opts.paths } : {}),
           files: opts.files,
+          deep: opts.deep === true,
           maxFileBytes: Math.max(1, opts.maxFileMb) * 1024 * 1024,
           intel: intelView(loadIntelFor(opts)),
           ...(bar ? { onProgress: bar.onProgress } : {}),

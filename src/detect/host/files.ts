@@ -93,10 +93,14 @@ function binary(f: FileRecord, iv: IntelView): Finding[] {
   const hardcoded = h.wallets.length > 0 || h.pools.length > 0;
   const stock = h.strings.some((s) => iv.minerStrings(s.value).length > 0 && !iv.families(s.value).length);
   const inTemp = TEMP_DIR_RE.test(f.path);
-  // Miner strings alone convict only when strong or several: monerod and wallets also say 'cryptonight'.
+  // A strong miner string (xmrig's format strings, its donate host) convicts. The plain words 'xmrig' and
+  // 'cryptonight' do not: monerod, wallets, hashing libraries and their Python bindings say them too, so
+  // together they convict only a binary that already sits where executables should not (temp, hidden
+  // dir) or is UPX-packed.
   const strWeights = new Map<string, string>();
   for (const x of h.strings) for (const m of iv.minerStrings(x.value)) strWeights.set(m.value, m.weight);
-  const stringsConvict = [...strWeights.values()].includes('strong') || strWeights.size >= 2;
+  const stringsConvict =
+    [...strWeights.values()].includes('strong') || (strWeights.size >= 2 && (inTemp || !!f.packed));
   if (hardcoded || stringsConvict || (name && name.weight !== 'weak') || h.families.length) {
     const w = h.wallets[0];
     const p = h.pools[0];
@@ -292,6 +296,7 @@ function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>):
   let exec = false;
   let b64 = false;
   const strongLines: { line: number; text: string }[] = [];
+  const library = f.lang === 'py' || f.lang === 'js';
   for (let i = 0; i < lines.length && i < 50_000; i++) {
     const t = lines[i]!;
     if (!t.trim() || t.length > 20_000) continue;
@@ -304,6 +309,9 @@ function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>):
     for (const b of BEHAVIOURS)
       if (b.re.test(t)) beh.set(b.id, [...(beh.get(b.id) ?? []), { line: i + 1, text: t }]);
     const sig = classifyCommand(t, iv);
+    // Python and JavaScript files are mostly libraries and their tests and docs: a miner's name there is
+    // mining context only on a line that fetches or runs something ('urlretrieve(u, "/tmp/xmrig")').
+    if (sig.miner && library && !DOWNLOAD_RE.test(t) && !EXEC_RE.test(t)) delete sig.miner;
     let strong = false;
     for (const p of [...sig.stratum, ...sig.pools]) {
       mining.pools.set(poolKey(p), p);
@@ -337,17 +345,23 @@ function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>):
   }
   const famMarkers = iv.families(text);
   for (const fm of famMarkers) if (!mining.families.has(fm.family)) mining.families.set(fm.family, fm.marker);
+  // Strong miner strings (a static xmrig release URL, xmrig's console help) name the miner in any language.
+  for (const m of iv.minerStrings(text)) if (m.weight === 'strong') mining.miner.add(m.value);
   const tuning = iv.systemMarkers(text);
   const behaviourIds = [...beh.keys()];
   const evasive = behaviourIds.filter((b) => b !== 'persistence-install');
   const miningSeen = mining.pools.size + mining.wallets.size + mining.miner.size + mining.families.size > 0;
   const dropper =
     (dl.length > 0 && (exec || b64)) || f.lang === 'vbs' || f.lang === 'ps1' || f.lang === 'bat';
-  // A dropper: fetches and runs code AND either points at mining or behaves like a campaign (kills rivals,
-  // removes agents, tampers), or a script that launches a miner against a pool/wallet.
+  // A dropper: fetches and runs code AND points at mining (pool, wallet, miner, campaign marker), or a
+  // script that launches a miner against a pool/wallet. Fetch-and-run alone is every installer (and
+  // Python's own urllib tests); campaign behaviour without a miner named (kills rivals, removes agents,
+  // tampers) is enough only for a script that itself sits in a temp or hidden directory.
+  const campaignLike =
+    TEMP_DIR_RE.test(f.path) &&
+    (evasive.length >= 2 || (evasive.length >= 1 && beh.has('persistence-install')));
   const isDropper =
-    (dropper &&
-      (miningSeen || evasive.length >= 2 || (evasive.length >= 1 && beh.has('persistence-install')))) ||
+    (dropper && (miningSeen || campaignLike)) ||
     (miningSeen &&
       (mining.pools.size > 0 || mining.wallets.size > 0) &&
       (exec || dl.length > 0 || f.lang !== undefined));

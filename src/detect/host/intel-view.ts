@@ -115,7 +115,11 @@ class MarkerSet {
   private exact = new Map<string, MarkerLike>();
   private others: { m: MarkerLike; re: RegExp }[] = [];
   private any: RegExp | undefined;
-  constructor(markers: MarkerLike[], caseless = true) {
+  /**
+   * `wholeRegex`: regex markers match the whole name or path, as `find -regex` applies LinuxCheck's file
+   * patterns; unanchored, '.*kerbero' would call 'Kerberos' a miner and '.*xmrig' any 'xmrig_docs.py'.
+   */
+  constructor(markers: MarkerLike[], caseless = true, wholeRegex = false) {
     const alts: string[] = [];
     for (const m of markers) {
       if (m.match === 'exact') this.exact.set(caseless ? m.value.toLowerCase() : m.value, m);
@@ -123,7 +127,9 @@ class MarkerSet {
       try {
         src =
           m.match === 'regex'
-            ? m.value
+            ? wholeRegex
+              ? `^(?:${m.value})$`
+              : m.value
             : m.match === 'prefix'
               ? `^${esc(m.value)}`
               : m.match === 'exact'
@@ -158,7 +164,7 @@ class MarkerSet {
 
 export function intelView(base: IntelLike): IntelView {
   const procs = new MarkerSet(base.miners.processes);
-  const files = new MarkerSet(base.miners.files);
+  const files = new MarkerSet(base.miners.files, true, true);
   const cmd = new MarkerSet(base.miners.cmdline);
   const strings = new MarkerSet(base.miners.strings);
   const system = new MarkerSet(base.miners.system);
@@ -184,8 +190,16 @@ export function intelView(base: IntelLike): IntelView {
   ];
   const famRes = kinds.map((k) => {
     const all = [...new Set(base.families.flatMap(k.pick))].filter((s) => s.length >= 4);
-    const boundary = k.what === 'ip' ? '(?![0-9])' : '';
-    return { ...k, re: all.length ? new RegExp(`(?:${all.map(esc).join('|')})${boundary}`, 'i') : undefined };
+    // Process names are words, some of them ordinary ones (sysupdate, networkservice): in text they count
+    // only as a whole name, case and all, so 'systemd-sysupdate', 'ksysguard' or Windows' 'NetworkService'
+    // account are not a campaign's miner.
+    const word = k.what === 'process';
+    const pre = word ? '(?<![A-Za-z0-9_.-])' : '';
+    const post = k.what === 'ip' ? '(?![0-9])' : word ? '(?![A-Za-z0-9_-])' : '';
+    const re = all.length
+      ? new RegExp(`${pre}(?:${all.map(esc).join('|')})${post}`, word ? '' : 'i')
+      : undefined;
+    return { ...k, re };
   });
 
   const tlds = new Set<string>();
@@ -256,10 +270,15 @@ export function intelView(base: IntelLike): IntelView {
       const out = new Set<string>();
       for (const m of base.miners.strings)
         if (m.weight !== 'weak' && m.match !== 'regex' && m.value.length >= 5) out.add(m.value);
-      // Family artefact names, except kernel-thread look-alikes (kswapd0) and generic .exe names that
-      // legitimate binaries contain as strings.
-      for (const f of base.families)
-        for (const p of f.processes) if (p.length >= 6 && !/^k\w*d\d?$|\.exe$/i.test(p)) out.add(p);
+      // Family artefact names the curation also lists as script markers (kinsing, kdevtmpfsi): those are the
+      // ones distinctive enough to find in any file's bytes. Other process names (sysupdate, watchdogs,
+      // networkservice, work64) are ordinary words that legitimate binaries carry as strings: they identify a
+      // family as a process or file name, not as content.
+      for (const f of base.families) {
+        const markers = new Set(f.script_markers.map((m) => m.toLowerCase()));
+        for (const p of f.processes)
+          if (p.length >= 6 && markers.has(p.toLowerCase()) && !/^k\w*d\d?$|\.exe$/i.test(p)) out.add(p);
+      }
       return [...out];
     },
     poolTlds: () => [...tlds].filter((t) => /^[a-z][a-z0-9-]*$/.test(t)),

@@ -122,8 +122,17 @@ export const DAEMON_NAMES = new Set([
 export const SECURITY_DOMAIN_RE =
   /aegis\.aliyun|aliyun\.com$|aliyuncs\.com$|cloudmonitor|tencentyun\.com$|qcloud\.com$|yunjing|update\.\S*(?:microsoft|windowsupdate)\.com|windowsupdate\.com$|virustotal\.com$|sophos|kaspersky|eset\.com$|mcafee|symantec|crowdstrike|sentinelone|bitdefender/i;
 
-/** Directories an executable or script has no business running from. */
-export const TEMP_DIR_RE = /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm)(?:\/|$)|\/\.[^/]+\//;
+/**
+ * Directories an executable or script has no business running from: the temp dirs, and hidden directories
+ * elsewhere except the ones version managers and toolchains keep binaries in on purpose (~/.pyenv, ~/.cargo,
+ * ~/.rustup, ~/.nvm, ~/.local/bin ...); those hold every interpreter a developer box runs.
+ */
+export const TEMP_DIR_RE =
+  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git)\/)[^/]+\//;
+
+/** An executable mapped from a memfd ('/memfd:NAME (deleted)'): fileless, but also how runc, container
+ * runtimes and sandboxes re-exec themselves from a sealed copy, so it is evidence only beside other signs. */
+export const MEMFD_EXE_RE = /^\/memfd:/;
 
 /**
  * Names droppers give wget/curl after moving them aside (TeamTNT: wd1/cd1; 8220 and others: wget1/cur).

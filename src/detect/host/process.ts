@@ -3,7 +3,7 @@ import { ATTACK, type Evidence, type Finding } from '../../findings/index.ts';
 import type { ConnectionRecord, CpuAccount, ProcessRecord } from '../../sensors/host/types.ts';
 import { classifyCommand, excerpt, makeFinding, poolCoins, poolField, poolKey } from './common.ts';
 import type { IntelView } from './intel-view.ts';
-import { DAEMON_NAMES, KERNEL_THREAD_NAME, TEMP_DIR_RE } from './patterns.ts';
+import { DAEMON_NAMES, KERNEL_THREAD_NAME, MEMFD_EXE_RE, TEMP_DIR_RE } from './patterns.ts';
 
 /** A process using at least this much of one core on average is worth saying so in the reasons. */
 const BUSY_CPU = 50;
@@ -120,9 +120,13 @@ export function detectProcesses(procs: ProcessRecord[], iv: IntelView): Finding[
     const claimsKernel =
       KERNEL_THREAD_NAME.test(shown) || KERNEL_THREAD_NAME.test(argv0) || /^\[.*\]$/.test(argv0);
     const claimsDaemon = DAEMON_NAMES.has(shown) || DAEMON_NAMES.has(baseName(argv0));
-    const exeOdd = p.exeDeleted || (p.exe !== undefined && TEMP_DIR_RE.test(p.exe));
+    const busy = (p.cpuPercent ?? 0) >= BUSY_CPU;
+    const memfd = p.exe !== undefined && MEMFD_EXE_RE.test(p.exe);
+    // A sealed memfd exe is how runtimes re-exec themselves: it counts only on a busy process or one that
+    // also poses as a kernel thread or daemon (checked below).
+    const exeOdd = (memfd ? busy : p.exeDeleted) || (p.exe !== undefined && TEMP_DIR_RE.test(p.exe));
     const exeMismatch = p.exe !== undefined && claimsKernel; // a real kernel thread has no exe at all
-    if ((claimsKernel || claimsDaemon) && (exeOdd || exeMismatch)) {
+    if ((claimsKernel || claimsDaemon) && (exeOdd || exeMismatch || memfd)) {
       out.push(
         makeFinding({
           rule: 'host.process.masquerade',
@@ -144,20 +148,21 @@ export function detectProcesses(procs: ProcessRecord[], iv: IntelView): Finding[
       );
     } else if (exeOdd && !nameHit) {
       // 4. Executable in a temp dir or deleted: suspicious on its own, more so when busy.
-      const busy = (p.cpuPercent ?? 0) >= BUSY_CPU;
       out.push(
         makeFinding({
           rule: 'host.process.suspicious-exe',
           key: [p.pid, p.exe],
-          title: `Process ${p.pid} runs ${p.exeDeleted ? 'a deleted executable' : `from ${p.exe}`}`,
+          title: `Process ${p.pid} runs ${memfd ? `from memory (${p.exe})` : p.exeDeleted ? 'a deleted executable' : `from ${p.exe}`}`,
           severity: busy ? 'high' : 'medium',
           confidence: busy ? 0.7 : 0.5,
           attack: [ATTACK.masquerading],
           evidence: [ev],
           reasons: [
-            p.exeDeleted
-              ? `executable ${p.exe ?? ''} deleted after start`
-              : `executable in a temporary directory (${p.exe})`,
+            memfd
+              ? `executable is an in-memory file (${p.exe}) and the process is busy`
+              : p.exeDeleted
+                ? `executable ${p.exe ?? ''} deleted after start`
+                : `executable in a temporary directory (${p.exe})`,
             ...cpuNote,
           ],
         }),

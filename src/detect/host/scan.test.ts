@@ -3,9 +3,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, mock } from 'node:test';
-import { buildAll, type CaseName, XMR_WALLET, XMR_WALLET2 } from '../../../test/fixtures/hosts/build.ts';
+import {
+  buildAll,
+  type CaseName,
+  fakeBinary,
+  Tree,
+  XMR_WALLET,
+  XMR_WALLET2,
+} from '../../../test/fixtures/hosts/build.ts';
 import { SEVERITY_ORDER } from '../../findings/index.ts';
+import type { ContentHit } from '../../sensors/host/types.ts';
+import { contentMatcher } from './content.ts';
 import { type ScanResult, scanHost } from './index.ts';
+import { defaultIntelView } from './scan.ts';
 
 let base: string;
 let roots: Record<CaseName, string>;
@@ -81,6 +91,8 @@ describe('scanHost on campaign fixtures', () => {
     assert.equal(r.verdict.infection_type, 'type2-stock-miner-dropper');
     assert.deepEqual(r.verdict.coins, ['XMR']);
     assert.ok(r.verdict.persistence.includes('ld-preload:/etc/ld.so.preload'));
+    // 'watchdogs' is WatchDog's implant name (curated family intel).
+    assert.equal(has(r, 'host.process.miner-name', '/usr/sbin/watchdogs').family, 'watchdog');
   });
 
   it('TeamTNT: renamed xmrig in a container, planted ssh key, renamed wget/curl, agent removal', async () => {
@@ -89,6 +101,7 @@ describe('scanHost on campaign fixtures', () => {
     assert.equal(p.wallet, XMR_WALLET2);
     assert.equal(p.pool?.host, 'xmr.f2pool.com');
     assert.equal(p.evidence[0]?.container, 'a3f1c2d4e5b6');
+    assert.equal(has(r, 'host.process.miner-name', '/var/tmp/.../dbused').family, 'teamtnt');
     const dr = has(r, 'host.file.dropper-script', '/tmp/.ICE-unix/setup.sh');
     assert.equal(dr.family, 'teamtnt');
     has(r, 'host.file.security-agent-removal', '/tmp/.ICE-unix/setup.sh', 6);
@@ -110,6 +123,8 @@ describe('scanHost on campaign fixtures', () => {
     has(r, 'host.persistence.cron', '/etc/cron.d/apache', 1);
     has(r, 'host.file.miner-binary', '/etc/sysupdate');
     has(r, 'host.process.miner-exe', '/etc/sysupdate');
+    assert.equal(has(r, 'host.process.miner-name', '/etc/sysupdate').family, '8220');
+    assert.equal(has(r, 'host.file.miner-binary', '/etc/networkservice').family, '8220');
     const c = has(r, 'host.net.pool-connection');
     assert.equal(c.pool?.ip, '198.46.202.146');
     assert.ok(r.verdict.pools.includes('xmr-eu1.nanopool.org:14444'));
@@ -168,7 +183,96 @@ describe('scanHost on campaign fixtures', () => {
     );
     assert.equal(r.verdict.status, 'clean');
     assert.equal(r.verdict.infection_type, null);
-    assert.equal(r.stats.processes, 8);
+    assert.equal(r.stats.processes, 11);
+    // The site-packages, node_modules and ~/.pyenv/versions trees were listed, not walked.
+    assert.ok(r.stats.pruned >= 3, JSON.stringify(r.stats));
+    assert.ok(r.stats.prunedDirs.includes('/root/.pyenv/versions'));
+  });
+
+  it('busy clean server walked whole (--deep): the look-alikes in package trees stay quiet too', async () => {
+    const r = await scanHost({ root: roots.clean, live: false, deep: true });
+    const loud = r.findings.filter((f) => SEVERITY_ORDER[f.severity] > SEVERITY_ORDER.low);
+    assert.deepEqual(
+      loud.map((f) => `${f.rule} ${f.title}`),
+      [],
+    );
+    assert.equal(r.stats.pruned, 0);
+    assert.equal(r.stats.deep, true);
+    assert.ok(r.stats.files > (await scan('clean')).stats.files);
+  });
+});
+
+describe('content matcher', () => {
+  const m = contentMatcher(defaultIntelView());
+  const hits = (text: string) => {
+    const out: ContentHit[] = [];
+    m.scanBytes(Buffer.from(text, 'latin1'), 100, out);
+    return out.map((h) => `${h.kind}:${h.value}@${h.offset}`);
+  };
+  it('finds each kind once, leftmost first, the stratum URL swallowing its own host and port', () => {
+    const text = `x stratum+tcp://pool.supportxmr.com:3333 y ${XMR_WALLET}\nXMRig/%s libuv/%s%s kinsing 45.9.148.85:443 pool.supportxmr.com:443 kdevtmpfsi`;
+    assert.deepEqual(hits(text), [
+      'stratum:stratum+tcp://pool.supportxmr.com:3333@102',
+      `wallet:${XMR_WALLET}@${100 + text.indexOf(XMR_WALLET)}`,
+      `miner:XMRig/%s libuv/%s%s@${100 + text.indexOf('XMRig/')}`,
+      `miner:kinsing@${100 + text.indexOf('kinsing')}`,
+      `ip-port:45.9.148.85:443@${100 + text.indexOf('45.9.')}`,
+      `domain:pool.supportxmr.com:443@${100 + text.lastIndexOf('pool.supportxmr.com')}`,
+      `miner:kdevtmpfsi@${100 + text.indexOf('kdevtmpfsi')}`,
+    ]);
+  });
+  it('ignores look-alikes: short base58 runs, labels that only start like a TLD, 6-digit ports', () => {
+    assert.deepEqual(hits(`${XMR_WALLET.slice(0, 94)} a.supportxmr.community 45.9.148.85:123456 XMRIG`), []);
+  });
+  it('scans decoded text the same way, other characters never forming ASCII', () => {
+    const out: ContentHit[] = [];
+    // U+4E78's low byte is 'x': it must not make 'xmrig'.
+    m.scan('\u4e78mrig 中文 kdevtmpfsi', 0, out);
+    assert.deepEqual(
+      out.map((h) => `${h.value}@${h.offset}`),
+      ['kdevtmpfsi@9'],
+    );
+  });
+});
+
+describe('package-tree pruning', () => {
+  it('lists pruned trees by name, reads running executables in them, and --deep reads everything', async () => {
+    const root = path.join(base, 'pruning');
+    const t = new Tree(root);
+    t.write('etc/hostname', 'dev01\n');
+    t.write('proc/uptime', '1000.0 0\n');
+    const miner = ['XMRig/%s libuv/%s%s', 'donate.ssl.xmrig.com'];
+    // Dropped straight into a package tree under a miner's name: found from the directory listing.
+    t.write('opt/app/node_modules/kdevtmpfsi', fakeBinary(miner, { seed: 1 }), 0o755);
+    // Renamed and buried: not read by default, found with --deep.
+    t.write('opt/app/node_modules/left-pad/lib/helper', fakeBinary(miner, { seed: 2 }), 0o755);
+    // Renamed and buried but running: its executable is read anyway.
+    t.write('opt/app/node_modules/.bin/worker', fakeBinary(miner, { seed: 3 }), 0o755);
+    t.proc(42, { argv: ['worker'], comm: 'worker', exe: '/opt/app/node_modules/.bin/worker' });
+    const bins = (r: ScanResult) =>
+      r.findings
+        .filter((f) => f.rule === 'host.file.miner-binary')
+        .map((f) => f.evidence[0]?.path)
+        .sort();
+    const r = await scanHost({ root, live: false, paths: ['opt'] });
+    assert.deepEqual(bins(r), ['/opt/app/node_modules/.bin/worker', '/opt/app/node_modules/kdevtmpfsi']);
+    has(r, 'host.process.miner-exe', '/opt/app/node_modules/.bin/worker');
+    assert.deepEqual(r.stats.prunedDirs, ['/opt/app/node_modules']);
+    const d = await scanHost({ root, live: false, paths: ['opt'], deep: true });
+    assert.deepEqual(bins(d), [
+      '/opt/app/node_modules/.bin/worker',
+      '/opt/app/node_modules/kdevtmpfsi',
+      '/opt/app/node_modules/left-pad/lib/helper',
+    ]);
+  });
+
+  it('never prunes inside the temp drop zones', async () => {
+    const root = path.join(base, 'pruning-tmp');
+    const t = new Tree(root);
+    t.write('tmp/node_modules/x/y/helper', fakeBinary(['XMRig/%s libuv/%s%s'], { seed: 4 }), 0o755);
+    const r = await scanHost({ root, live: false, paths: ['tmp'] });
+    has(r, 'host.file.miner-binary', '/tmp/node_modules/x/y/helper');
+    assert.equal(r.stats.pruned, 0);
   });
 });
 

@@ -4,7 +4,7 @@
 import { ATTACK, type Finding, SEVERITY_ORDER } from '../../findings/index.ts';
 import { loadIntel } from '../../intel/index.ts';
 import { collectHost, type ScanOptions } from '../../sensors/host/collect.ts';
-import type { HostEvidence } from '../../sensors/host/types.ts';
+import type { HostEvidence, ScanStats } from '../../sensors/host/types.ts';
 import { makeFinding } from './common.ts';
 import { contentMatcher } from './content.ts';
 import { detectFiles } from './files.ts';
@@ -19,7 +19,11 @@ export interface ScanResult {
   findings: Finding[];
   verdict: HostVerdict;
   warnings: { path: string; reason: string }[];
-  stats: { processes: number; files: number; bytes: number; ms: number; warnings?: number };
+  /**
+   * What was read. `pruned`/`prunedDirs`: package and toolchain trees listed but not walked (only their
+   * entries' names were checked; `deep` turns this off); `compressed`: archives and media not content-matched.
+   */
+  stats: ScanStats & { warnings?: number };
 }
 
 export interface ScanHostOptions extends ScanOptions {

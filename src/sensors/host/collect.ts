@@ -3,7 +3,7 @@
  * the rest are readers of one kind of place each.
  */
 import { detectOs, readConfigs, readDownloadTools, readHostname } from './configs.ts';
-import { DEFAULT_LINUX_PATHS, DEFAULT_WINDOWS_PATHS, scanFiles } from './files.ts';
+import { DEFAULT_LINUX_PATHS, DEFAULT_WINDOWS_PATHS, type FileScanResult, scanFiles } from './files.ts';
 import { RootFs } from './fsroot.ts';
 import { readConnections } from './net.ts';
 import { accountCpu, readProcesses, sampleCpu } from './proc.ts';
@@ -21,6 +21,8 @@ export interface ScanOptions {
   onProgress?(p: { files: number; bytes: number; path: string }): void;
   /** Scanning the running host (default: root === '/'): enables the two-sample CPU accounting. */
   live?: boolean;
+  /** Walk package/toolchain trees (node_modules, site-packages, ~/.pyenv/versions ...) too; see PRUNED_DIRS. */
+  deep?: boolean;
 }
 
 export interface CollectOptions extends ScanOptions {
@@ -47,12 +49,19 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
   let files: HostEvidence['files'] = [];
   let fileCount = 0;
   let bytes = 0;
+  let walk: Pick<FileScanResult, 'pruned' | 'prunedDirs' | 'compressed'> = {
+    pruned: 0,
+    prunedDirs: [],
+    compressed: 0,
+  };
   if (opts.files !== false) {
     const paths = opts.paths ?? (os === 'windows' ? DEFAULT_WINDOWS_PATHS : DEFAULT_LINUX_PATHS);
     const fsOpts: Parameters<typeof scanFiles>[1] = {
       paths,
       maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
       matcher: opts.matcher,
+      deep: opts.deep ?? false,
+      processExes: processes.flatMap((p) => (p.exe && !p.exeDeleted ? [p.exe] : [])),
     };
     if (opts.interestingName) fsOpts.interestingName = opts.interestingName;
     if (opts.onProgress) fsOpts.onProgress = opts.onProgress;
@@ -60,6 +69,7 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
     files = r.files;
     fileCount = r.count;
     bytes = r.bytes;
+    walk = { pruned: r.pruned, prunedDirs: r.prunedDirs, compressed: r.compressed };
   }
   let cpu: CpuAccount | undefined;
   if (cpu0) {
@@ -84,6 +94,8 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
       files: fileCount,
       bytes: bytes + rfs.bytesRead,
       ms: Math.round(performance.now() - t0),
+      deep: opts.deep ?? false,
+      ...walk,
     },
   };
   const hostname = readHostname(rfs);

@@ -29,6 +29,8 @@ export const DEFAULT_WINDOWS_PATHS = [
 
 /** Read size per step; 4 MiB amortises syscalls and the latin1 decode without holding much memory. */
 const CHUNK = 4 * 1024 * 1024;
+/** First read of a file: enough to type it and to recognise an archive or media file by its magic. */
+const PROBE = 64 * 1024;
 /** Longer than any token the matcher looks for (a 106-char wallet, a stratum URL with user and pass). */
 const OVERLAP = 1024;
 const MAX_HITS_PER_FILE = 256;
@@ -36,14 +38,90 @@ const MAX_HITS_PER_FILE = 256;
 const MAX_KEPT_TEXT = 1024 * 1024;
 const MAX_KEPT_TOTAL = 64 * 1024 * 1024;
 const MAX_DEPTH = 40;
-/** Directories where an executable has no business (drop zones). */
+/**
+ * Directories where an executable has no business (drop zones): temp dirs and hidden directories, except
+ * the ones toolchains keep binaries in (same list as the detectors' TEMP_DIR_RE), so a --deep walk of
+ * ~/.pyenv or ~/.rustup does not keep a record per interpreter.
+ */
 const TEMP_DIR =
-  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|Windows\/Temp|Users\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.[^/]+\//;
+  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|Windows\/Temp|Users\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git)\/)[^/]+\//;
+
+/**
+ * Package, toolchain and cache trees: hundreds of thousands of files written by package managers, each
+ * verified by them, none a place a dropper writes to. The walk reads such a directory's own entries (so a
+ * miner dropped there under a miner's name is still met) but does not descend; running processes whose
+ * executable lives inside one are still scanned, and --deep walks everything. Matched as the last
+ * components of a directory's path. Never applied inside the temp drop zones.
+ */
+export const PRUNED_DIRS: readonly string[] = [
+  'node_modules',
+  'site-packages',
+  'dist-packages',
+  '__pycache__',
+  '.git/objects',
+  '.pyenv/versions',
+  '.rbenv/versions',
+  '.nvm/versions',
+  '.rustup/toolchains',
+  '.cargo/registry',
+  '.cargo/git',
+  '.npm/_cacache',
+  '.cache/pip',
+  '.cache/go-build',
+  '.cache/yarn',
+  '.m2/repository',
+  '.gradle/caches',
+  '.conda/pkgs',
+  'go/pkg/mod',
+];
+const PRUNED_RE = new RegExp(
+  `(?:^|/)(?:${PRUNED_DIRS.map((d) => d.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`,
+);
+/** Drop zones are walked whole whatever lives there: they are where droppers write. */
+const NEVER_PRUNE = /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm)(?:\/|$)/;
+/** Pruned directories listed by path in the stats (all are counted). */
+const MAX_PRUNED_LISTED = 20;
+
+/**
+ * Magic numbers of archives and entropy-coded formats (zip and its kin: wheels, jars, docx; gzip, bzip2,
+ * xz, zstd, 7z, rar, PNG, JPEG, GIF, WebP, ISO media, Ogg, FLAC, MP3). A pool, wallet or stratum URL can
+ * appear in compressed bytes only by coincidence, and what an archive stores uncompressed cannot run until
+ * it is unpacked, where the scan meets it; so only the first 64 KiB are read (to know what the file is) and
+ * nothing is matched. The name still counts (a 'xmrig.tar.gz' is still reported).
+ */
+export function compressedMagic(b: Uint8Array): boolean {
+  if (b.length < 12) return false;
+  const s = Buffer.from(b.buffer, b.byteOffset, 12).toString('latin1');
+  return (
+    s.startsWith('PK\x03\x04') ||
+    s.startsWith('\x1f\x8b') ||
+    /^BZh[1-9]1AY&SY/.test(s) ||
+    s.startsWith('\xfd7zXZ\0') ||
+    s.startsWith('\x28\xb5\x2f\xfd') ||
+    s.startsWith('7z\xbc\xaf\x27\x1c') ||
+    s.startsWith('Rar!\x1a\x07') ||
+    s.startsWith('\x89PNG\r\n\x1a\n') ||
+    s.startsWith('\xff\xd8\xff') ||
+    s.startsWith('GIF8') ||
+    (s.startsWith('RIFF') && s.slice(8, 12) === 'WEBP') ||
+    s.slice(4, 8) === 'ftyp' ||
+    s.startsWith('OggS') ||
+    s.startsWith('fLaC') ||
+    s.startsWith('ID3')
+  );
+}
 
 export interface FileScanOptions {
   paths: string[];
   maxFileBytes: number;
   matcher: ContentMatcher;
+  /** Walk package/toolchain trees too (default: prune them, see PRUNED_DIRS). */
+  deep?: boolean;
+  /**
+   * Executables of running processes (root-relative): those inside a pruned directory are scanned anyway,
+   * so pruning never hides a running miner's binary.
+   */
+  processExes?: string[];
   /** Basenames worth a record even without content hits (miner names from intel). */
   interestingName?: (base: string) => boolean;
   onProgress?: (p: { files: number; bytes: number; path: string }) => void;
@@ -53,6 +131,11 @@ export interface FileScanResult {
   files: FileRecord[];
   count: number;
   bytes: number;
+  /** Directories not descended into (package/toolchain trees), and the first few of them. */
+  pruned: number;
+  prunedDirs: string[];
+  /** Files whose content was not matched because it is compressed or media (see compressedMagic). */
+  compressed: number;
 }
 
 const SCRIPT_EXT: Record<string, FileRecord['lang']> = {
@@ -103,11 +186,17 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
   let bytes = 0;
   let kept = 0;
   let lastProgress = 0;
+  let pruned = 0;
+  let compressed = 0;
+  const prunedDirs: string[] = [];
+  const prunedRoots: string[] = [];
+  const scanned = new Set<string>();
 
   const scanOne = (rel: string, name: string, st: fs.Stats): void => {
     const h = rfs.openRegular(rel, false);
     if (!h) return;
     count++;
+    if (prunedRoots.length > 0) scanned.add(rel);
     const hits: ContentHit[] = [];
     let type: FileType = 'data';
     let lang: FileRecord['lang'];
@@ -120,15 +209,25 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
       while (pos < limit) {
         const want = Math.min(CHUNK, limit - pos);
         let n = 0;
+        // The first read is a small probe: an archive or media file stops there.
+        let step = pos === 0 ? Math.min(want, PROBE) : want;
         while (n < want) {
-          const r = fs.readSync(h.fd, buf, n, want - n, pos + n);
+          const r = fs.readSync(h.fd, buf, n, step - n, pos + n);
           if (r === 0) break;
           n += r;
+          if (n === step && pos === 0 && step < want) {
+            if (compressedMagic(buf.subarray(0, n))) break;
+            step = want;
+          }
         }
         if (n === 0) break;
         bytes += n;
         const chunk = buf.subarray(0, n);
         if (pos === 0) {
+          if (compressedMagic(chunk)) {
+            compressed++;
+            break;
+          }
           ({ type, lang } = classify(chunk, name));
           const textual = type === 'script' || type === 'json' || type === 'xml' || type === 'text';
           if (textual && looksUtf16le(chunk)) {
@@ -144,7 +243,7 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
           }
         }
         const before = hits.length;
-        opts.matcher.scan(chunk.toString('latin1'), pos, hits);
+        opts.matcher.scanBytes(chunk, pos, hits);
         if (prevEnd > 0) {
           // Drop hits wholly inside the overlap: the previous chunk already reported them.
           let w = before;
@@ -227,8 +326,22 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
       seenDirs.add(key);
       const ents = rfs.readdir(dir, true);
       if (!ents) continue;
+      const prune = !opts.deep && depth > 0 && PRUNED_RE.test(dir) && !NEVER_PRUNE.test(dir);
+      if (prune) {
+        pruned++;
+        prunedRoots.push(`${dir}/`);
+        if (prunedDirs.length < MAX_PRUNED_LISTED) prunedDirs.push(dir);
+      }
       for (const e of ents) {
         const rel = joinRel(dir, e.name);
+        if (prune) {
+          // Only the entries' names: a file named like a miner is still read, nothing else.
+          if (e.isFile() && opts.interestingName?.(e.name)) {
+            const st = rfs.lstat(rel);
+            if (st?.isFile()) scanOne(rel, e.name, st);
+          }
+          continue;
+        }
         if (e.isDirectory()) {
           if (depth < MAX_DEPTH) stack.push({ rel, depth: depth + 1 });
           else rfs.warn(rel, 'directory nesting too deep, not entered');
@@ -261,8 +374,14 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
     const starts = p.includes('*') ? expandGlobDirs(rfs, p) : [`/${p.replace(/^\/+/, '')}`];
     for (const s of starts) walk(s);
   }
+  // A running program inside a pruned tree is read like any scanned file.
+  for (const exe of new Set(opts.processExes ?? [])) {
+    if (scanned.has(exe) || !prunedRoots.some((r) => exe.startsWith(r))) continue;
+    const st = rfs.lstat(exe);
+    if (st?.isFile()) scanOne(exe, path.posix.basename(exe), st);
+  }
   opts.onProgress?.({ files: count, bytes, path: '' });
-  return { files, count, bytes };
+  return { files, count, bytes, pruned, prunedDirs, compressed };
 }
 
 function expandGlobDirs(rfs: RootFs, pattern: string): string[] {

@@ -24,9 +24,17 @@ export function listPids(rfs: RootFs): number[] {
 }
 
 /** Parse proc/PID/stat; comm is in parentheses and may itself contain spaces and ')'. */
-export function parseStat(
-  text: string,
-): { comm: string; ppid: number; utime: number; stime: number; starttime: number } | undefined {
+export function parseStat(text: string):
+  | {
+      comm: string;
+      ppid: number;
+      utime: number;
+      stime: number;
+      cutime: number;
+      cstime: number;
+      starttime: number;
+    }
+  | undefined {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return undefined;
@@ -34,9 +42,17 @@ export function parseStat(
     .slice(close + 2)
     .trim()
     .split(/\s+/);
-  // rest[0] is field 3 (state); utime is field 14, stime 15, starttime 22.
+  // rest[0] is field 3 (state); utime is field 14, stime 15, cutime 16, cstime 17, starttime 22.
   const f = (n: number) => Number(rest[n - 3]);
-  const r = { comm: text.slice(open + 1, close), ppid: f(4), utime: f(14), stime: f(15), starttime: f(22) };
+  const r = {
+    comm: text.slice(open + 1, close),
+    ppid: f(4),
+    utime: f(14),
+    stime: f(15),
+    cutime: f(16) || 0,
+    cstime: f(17) || 0,
+    starttime: f(22),
+  };
   return Number.isFinite(r.utime) ? r : undefined;
 }
 
@@ -156,6 +172,10 @@ export interface CpuSample {
   cores: number;
   /** utime+stime per visible pid. */
   perPid: Map<number, number>;
+  /** cutime+cstime per pid: CPU of children it has reaped, so short-lived commands are not 'hidden'. */
+  children?: Map<number, number>;
+  /** starttime per pid, to tell a reused pid from the same process. */
+  starts?: Map<number, number>;
 }
 
 export function parseProcStat(text: string): { busy: number; cores: number } | undefined {
@@ -176,17 +196,24 @@ export function sampleCpu(rfs: RootFs): CpuSample | undefined {
   const k = st ? parseProcStat(st) : undefined;
   if (!k) return undefined;
   const perPid = new Map<number, number>();
+  const children = new Map<number, number>();
+  const starts = new Map<number, number>();
   for (const pid of listPids(rfs)) {
     const s = rfs.readSmall(`/proc/${pid}/stat`, 4096);
     const p = s ? parseStat(s) : undefined;
-    if (p) perPid.set(pid, p.utime + p.stime);
+    if (!p) continue;
+    perPid.set(pid, p.utime + p.stime);
+    children.set(pid, p.cutime + p.cstime);
+    starts.set(pid, p.starttime);
   }
-  return { atMs: Date.now(), busy: k.busy, cores: k.cores, perPid };
+  return { atMs: Date.now(), busy: k.busy, cores: k.cores, perPid, children, starts };
 }
 
 /**
- * Pure: compare two samples. Processes that exist in only one sample contribute nothing (a short-lived
- * process can make the unexplained share look larger, so callers should use a threshold, not zero).
+ * Pure: compare two samples. A process seen in both contributes its own and its reaped children's CPU
+ * (cutime/cstime: every command a shell or build ran and waited for between the samples); one that started
+ * between them contributes all it used. Only processes that both started and exited unreaped by a visible
+ * parent between the samples are missed, so callers still use a threshold, not zero.
  */
 export function accountCpu(a: CpuSample, b: CpuSample): CpuAccount {
   const seconds = Math.max(0.001, (b.atMs - a.atMs) / 1000);
@@ -194,9 +221,11 @@ export function accountCpu(a: CpuSample, b: CpuSample): CpuAccount {
   let processTicks = 0;
   const top: { pid: number; percent: number }[] = [];
   for (const [pid, t2] of b.perPid) {
-    const t1 = a.perPid.get(pid);
-    if (t1 === undefined) continue;
-    const d = Math.max(0, t2 - t1);
+    const c2 = b.children?.get(pid) ?? 0;
+    const same = a.perPid.has(pid) && a.starts?.get(pid) === b.starts?.get(pid);
+    const t1 = same ? a.perPid.get(pid)! : 0;
+    const c1 = same ? (a.children?.get(pid) ?? 0) : 0;
+    const d = Math.max(0, t2 - t1) + Math.max(0, c2 - c1);
     processTicks += d;
     if (d > 0) top.push({ pid, percent: round1((d / CLK_TCK / seconds) * 100) });
   }

@@ -42,7 +42,15 @@ describe('proc/net parsing', () => {
 describe('proc parsing', () => {
   it('parses stat with spaces and parentheses in comm', () => {
     const s = parseStat('42 (my (odd) proc) R 1 42 42 0 -1 0 0 0 0 0 1234 56 0 0 20 0 1 0 999 0 0\n');
-    assert.deepEqual(s, { comm: 'my (odd) proc', ppid: 1, utime: 1234, stime: 56, starttime: 999 });
+    assert.deepEqual(s, {
+      comm: 'my (odd) proc',
+      ppid: 1,
+      utime: 1234,
+      stime: 56,
+      cutime: 0,
+      cstime: 0,
+      starttime: 999,
+    });
   });
   it('finds container ids in cgroup v1 and v2 lines', () => {
     const id = 'a'.repeat(64);
@@ -78,8 +86,32 @@ describe('proc parsing', () => {
     };
     const acc = accountCpu(a, b);
     assert.equal(acc.kernelBusyTicks, 190);
-    assert.equal(acc.processTicks, 30);
-    assert.equal(acc.unexplainedPercent, 160);
+    // pid 3 started between the samples: all its 5 ticks fall inside the interval.
+    assert.equal(acc.processTicks, 35);
+    assert.equal(acc.unexplainedPercent, 155);
+    // Commands a visible shell ran and reaped between the samples (cutime/cstime) are explained, and a
+    // reused pid (other starttime) counts whole.
+    const withKids = accountCpu(
+      {
+        ...a,
+        children: new Map([[1, 0]]),
+        starts: new Map([
+          [1, 10],
+          [2, 20],
+        ]),
+      },
+      {
+        ...b,
+        children: new Map([[1, 100]]),
+        starts: new Map([
+          [1, 10],
+          [2, 99],
+          [3, 5],
+        ]),
+      },
+    );
+    assert.equal(withKids.processTicks, 20 + 100 + 60 + 5);
+    assert.equal(withKids.unexplainedPercent, 5);
     assert.deepEqual(parseProcStat('cpu  10 2 3 100 0 0 0 0 0 0\ncpu0 5 1 1 50\ncpu1 5 1 2 50\n'), {
       busy: 15,
       cores: 2,
@@ -153,6 +185,9 @@ describe('file scanning', () => {
         for (let m = re.exec(text); m; m = re.exec(text))
           out.push({ kind: 'wallet', value: m[0], offset: base + m.index });
       },
+      scanBytes(bytes: Buffer, base: number, out: ContentHit[]) {
+        this.scan(bytes.toString('latin1'), base, out);
+      },
       keepText: () => false,
     };
     const r = scanFiles(new RootFs(t.root), { paths: ['tmp'], maxFileBytes: 64 << 20, matcher });
@@ -162,6 +197,37 @@ describe('file scanning', () => {
       [4 * 1024 * 1024 - 40],
     );
     assert.equal(r.files[0]?.type, 'elf');
+  });
+  it('reads only the head of archives and media, still judging them by name', () => {
+    const t = new Tree(path.join(tmp, 'z'));
+    const body = Buffer.concat([
+      Buffer.from('\x1f\x8b\x08\x00\x00\x00\x00\x00', 'latin1'),
+      Buffer.alloc(1 << 20, 0x41),
+      Buffer.from(`stratum+tcp://pool.supportxmr.com:3333 ${XMR_WALLET}`, 'latin1'),
+    ]);
+    t.write('tmp/logs.tar.gz', body);
+    t.write('tmp/xmrig.tar.gz', body);
+    t.write('tmp/plain.bin', body.subarray(8));
+    const seen: number[] = [];
+    const matcher: ContentMatcher = {
+      scan() {},
+      scanBytes(bytes: Buffer, base: number, out: ContentHit[]) {
+        seen.push(bytes.length);
+        const i = bytes.indexOf('stratum+tcp://');
+        if (i >= 0) out.push({ kind: 'stratum', value: 'stratum+tcp://x', offset: base + i });
+      },
+      keepText: () => false,
+    };
+    const r = scanFiles(new RootFs(t.root), {
+      paths: ['tmp'],
+      maxFileBytes: 64 << 20,
+      matcher,
+      interestingName: (n) => n.startsWith('xmrig'),
+    });
+    assert.equal(r.compressed, 2);
+    assert.deepEqual(seen, [body.length - 8]); // only plain.bin went through the matcher
+    assert.deepEqual(r.files.map((f) => f.path).sort(), ['/tmp/plain.bin', '/tmp/xmrig.tar.gz']);
+    assert.ok(r.bytes < body.length + 2 * 64 * 1024 + 1, `read ${r.bytes}`);
   });
   it('decodes junk and UTF-16 text keeping line numbers', () => {
     const d = decodeText(Buffer.from('REDIS0006\x00\xfe\n* * * * * x\n', 'latin1'));

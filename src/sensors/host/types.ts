@@ -156,7 +156,21 @@ export interface HostEvidence {
   cpu?: CpuAccount;
   warnings: ScanWarning[];
   warningCount: number;
-  stats: { processes: number; files: number; bytes: number; ms: number };
+  stats: ScanStats;
+}
+
+export interface ScanStats {
+  processes: number;
+  files: number;
+  bytes: number;
+  ms: number;
+  /** Package/toolchain trees were walked too (--deep). */
+  deep: boolean;
+  /** Package/toolchain directories whose entries were listed but not descended into, and the first few. */
+  pruned: number;
+  prunedDirs: string[];
+  /** Compressed or media files typed by their first bytes but not content-matched. */
+  compressed: number;
 }
 
 /**
@@ -164,7 +178,9 @@ export interface HostEvidence {
  * only streams bytes through it, so the patterns stay data and the reading stays bounded.
  */
 export interface ContentMatcher {
-  /** Find hits in `text` (latin1 or decoded UTF-16 of bytes starting at file offset `base`); push onto `out`. */
+  /** Find hits in raw bytes that start at file offset `base` (values are their latin1 text); push onto `out`. */
+  scanBytes(bytes: Buffer, base: number, out: ContentHit[]): void;
+  /** The same over decoded text (UTF-16 files), offsets in characters. */
   scan(text: string, base: number, out: ContentHit[]): void;
   /** A script or config worth keeping in full for the detectors even without hits (downloads, kills...). */
   keepText(text: string): boolean;
