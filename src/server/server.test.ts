@@ -152,8 +152,8 @@ for (const eng of engines) {
         assert.deepEqual(
           (coins.body.rows as { key: string; hosts: number }[]).map((r) => [r.key, r.hosts]),
           [
-            ['xmr', 2],
-            ['etc', 1],
+            ['XMR', 2],
+            ['ETC', 1],
           ],
         );
         const ports = await http(u('/api/v1/stats/ports'), { token: ADMIN });
