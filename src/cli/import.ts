@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import type { Finding, FindingEvent, MinewatchEvent } from '../findings/index.ts';
-import type { LogFormat } from '../sensors/logs/index.ts';
+import { LOG_FORMATS, type LogFormat } from '../sensors/logs/types.ts';
+import { dbOption } from '../store/index.ts';
 import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
 import { loadIntelFor, userDirOption } from './intel-options.ts';
 import { CliError, EXIT } from './io.ts';

@@ -37,6 +37,7 @@ import { contentMatcher } from '../host/content.ts';
 import { detectFiles } from '../host/files.ts';
 import { type IntelLike, type IntelView, intelView } from '../host/intel-view.ts';
 import { detectProcesses } from '../host/process.ts';
+import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
 import { toFileRecord, toProcessRecord } from './adapt.ts';
 
 export interface EventDetectorOptions {
@@ -54,40 +55,8 @@ export interface EventDetectorStats {
   findings: number;
 }
 
-/** Network signals, strongest first (the ranks of src/detect/traffic/analyzer.ts, plus the UA signal). */
-const SIGNALS = {
-  agent: {
-    rule: 'net.http.miner-agent',
-    rank: 5,
-    severity: 'high',
-    title: 'HTTP request with a miner User-Agent',
-  },
-  sni: {
-    rule: 'net.tls.pool-sni',
-    rank: 4,
-    severity: 'high',
-    title: 'TLS connection to a mining pool (SNI)',
-  },
-  name: {
-    rule: 'net.pool.connection',
-    rank: 3,
-    severity: 'high',
-    title: 'Connection to a mining pool (DNS name)',
-  },
-  behaviour: {
-    rule: 'net.flow.mining-behaviour',
-    rank: 2,
-    severity: 'medium',
-    title: 'Flow behaves like mining',
-  },
-  endpoint: {
-    rule: 'net.pool.known-endpoint',
-    rank: 1,
-    severity: 'medium',
-    title: 'Connection to a known pool address',
-  },
-} as const satisfies Record<string, { rule: string; rank: number; severity: Severity; title: string }>;
-type Signal = keyof typeof SIGNALS;
+const SIGNALS = NETWORK_SIGNALS;
+type Signal = NetworkSignal;
 
 const MINING_ALERT_RE =
   /coin ?miner|crypto ?(?:currency )?min(?:er|ing)|cryptomin|stratum|xmrig|monero|mining pool|miner checkin|coinhive|nicehash|\bminer\b/i;

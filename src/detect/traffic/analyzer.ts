@@ -21,41 +21,14 @@ import { HttpMiningSession, looksLikeHttpRequestStart } from '../../sensors/prot
 import { looksLikeStratumStart, type StratumResult } from '../../sensors/protocols/stratum.ts';
 import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
 import { type LoginParts, parseLogin } from '../../wallets/index.ts';
+import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
 import { judgeBehaviour, MessageTracker } from './behaviour.ts';
 import { inferCoin } from './coin.ts';
 import { addressesByName, DnsNameMap } from './dns-map.ts';
 import { StratumTracker } from './stratum-tracker.ts';
 
-/** Signals, strongest first; a connection finding takes the rule of its strongest signal. */
-const SIGNALS = {
-  stratum: { rule: 'net.stratum.session', rank: 6, severity: 'high', title: 'Stratum mining session' },
-  http: { rule: 'net.http.mining', rank: 5, severity: 'high', title: 'HTTP getwork/getblocktemplate mining' },
-  sni: {
-    rule: 'net.tls.pool-sni',
-    rank: 4,
-    severity: 'high',
-    title: 'TLS connection to a mining pool (SNI)',
-  },
-  name: {
-    rule: 'net.pool.connection',
-    rank: 3,
-    severity: 'high',
-    title: 'Connection to a mining pool (DNS name)',
-  },
-  behaviour: {
-    rule: 'net.flow.mining-behaviour',
-    rank: 2,
-    severity: 'medium',
-    title: 'Flow behaves like mining',
-  },
-  endpoint: {
-    rule: 'net.pool.known-endpoint',
-    rank: 1,
-    severity: 'medium',
-    title: 'Connection to a known pool address',
-  },
-} as const satisfies Record<string, { rule: string; rank: number; severity: Severity; title: string }>;
-type SignalKind = keyof typeof SIGNALS;
+const SIGNALS = NETWORK_SIGNALS;
+type SignalKind = NetworkSignal;
 
 const MAX_EVIDENCE_PACKETS = 32;
 /** Bytes of an unrecognised stream we look at before giving up on its content (the tracker goes on). */
@@ -569,7 +542,7 @@ function rankOf(f: Finding): number {
 }
 
 function defaultConfidence(kind: SignalKind): number {
-  return { stratum: 0.9, http: 0.85, sni: 0.85, name: 0.8, behaviour: 0.6, endpoint: 0.55 }[kind];
+  return { stratum: 0.9, http: 0.85, agent: 0.8, sni: 0.85, name: 0.8, behaviour: 0.6, endpoint: 0.55 }[kind];
 }
 
 function attackFor(kind: SignalKind, port: number): AttackRef[] {
