@@ -18,6 +18,8 @@ const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   pcap: async () => (await import('./pcap.ts')).benchPcap(),
   scan: async () => (await import('./scan.ts')).benchScan(),
   import: async () => (await import('./import.ts')).benchImport(),
+  fleet: async () => (await import('./fleet.ts')).benchFleet(),
+  report: async () => (await import('./report.ts')).benchReport(),
 };
 
 function fmt(v: number): string {

@@ -21,6 +21,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   serve: async () => (await import('./serve.ts')).registerServe,
   agent: async () => (await import('./agent.ts')).registerAgent,
   import: async () => (await import('./import.ts')).registerImport,
+  report: async () => (await import('./report.ts')).registerReport,
+  demo: async () => (await import('./demo.ts')).registerDemo,
   token: async () => (await import('./token.ts')).registerToken,
 };
 
