@@ -20,6 +20,7 @@ const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   import: async () => (await import('./import.ts')).benchImport(),
   fleet: async () => (await import('./fleet.ts')).benchFleet(),
   report: async () => (await import('./report.ts')).benchReport(),
+  dashboard: async () => (await import('./dashboard.ts')).benchDashboard(),
 };
 
 function fmt(v: number): string {
