@@ -145,7 +145,7 @@ export class ClickHouseStore implements Store {
   }
 
   ingest(events: readonly MinewatchEvent[], opts: IngestOptions = {}): Promise<IngestResult> {
-    return this.committer.submit(events, opts.source ?? '');
+    return this.committer.submit(events, opts.source ?? '', opts.raw);
   }
 
   private async rows(query: string): Promise<Record<string, unknown>[]> {

@@ -10,6 +10,17 @@ import type { EventRow, IngestResult } from './types.ts';
 export interface Submission {
   events: readonly MinewatchEvent[];
   source: string;
+  /** The JSON text each event was parsed from, when the caller has it (see `IngestOptions.raw`). */
+  raw?: readonly (string | undefined)[];
+  /** The rows of `events`, made on submit so a waiting group's rows are ready when its commit starts. */
+  rows?: EventRow[];
+}
+
+/** Pure: the stored rows of one submission. */
+export function submissionRows(s: Submission): EventRow[] {
+  const rows = new Array<EventRow>(s.events.length);
+  for (let i = 0; i < rows.length; i++) rows[i] = toRow(s.events[i]!, s.source, s.raw?.[i]);
+  return rows;
 }
 
 /** Rows of one group, each tagged with the submission it came from; repeats inside the group are counted. */
@@ -28,8 +39,7 @@ export function groupRows(subs: readonly Submission[]): GroupRows {
   const req: number[] = [];
   const innerDuplicates = subs.map(() => 0);
   subs.forEach((s, i) => {
-    for (const ev of s.events) {
-      const row = toRow(ev, s.source);
+    for (const row of s.rows ?? submissionRows(s)) {
       const key = `${row.host}\u0000${row.id}`;
       if (seen.has(key)) {
         innerDuplicates[i]!++;
@@ -63,11 +73,23 @@ export class GroupCommitter {
     private readonly maxEvents = 50_000,
   ) {}
 
-  submit(events: readonly MinewatchEvent[], source: string): Promise<IngestResult> {
+  submit(
+    events: readonly MinewatchEvent[],
+    source: string,
+    raw?: readonly (string | undefined)[],
+  ): Promise<IngestResult> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     if (!events.length) return Promise.resolve({ accepted: 0, duplicates: 0 });
+    const sub: Submission = { events, source, ...(raw ? { raw } : {}) };
+    // Rows are made now, on the caller's turn: with HTTP clients in flight this JS work overlaps the engine's
+    // commit of the previous group (which runs on DuckDB's or ClickHouse's threads), instead of following it.
+    try {
+      sub.rows = submissionRows(sub);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise((resolve, reject) => {
-      this.queue.push({ sub: { events, source }, resolve, reject });
+      this.queue.push({ sub, resolve, reject });
       if (!this.running) void this.drain();
     });
   }

@@ -121,7 +121,7 @@ export function dayOf(ts: number): string {
  * finding: pool (host, else ip, else name), port (connection dst_port, finding pool.port), coin, miner family,
  * executable and hash, wallet, pool account (`account`/`login`), dropper URL (`dropper_url`/`url`).
  */
-export function toRow(ev: MinewatchEvent, source = ''): EventRow {
+export function toRow(ev: MinewatchEvent, source = '', raw?: string): EventRow {
   const e = ev as Record<string, unknown>;
   const ts = Date.parse(ev.time);
   const f = ev.type === 'finding' && isObj(e.finding) ? (e.finding as Record<string, unknown>) : undefined;
@@ -165,7 +165,9 @@ export function toRow(ev: MinewatchEvent, source = ''): EventRow {
     account: str(src.account ?? src.login ?? e.account ?? e.login),
     dropper: str(src.dropper_url ?? src.url ?? e.dropper_url),
     bytes: ev.type === 'connection' ? num(e.bytes_out) + num(e.bytes_in) : 0,
-    data: JSON.stringify(ev),
+    // The text the event was parsed from, when the caller has it: it parses to the same event, and
+    // re-serialising was a third of toRow's time (1.6 of 5 us per event).
+    data: raw ?? JSON.stringify(ev),
   };
 }
 
@@ -176,7 +178,8 @@ export interface Rejected {
 }
 
 export interface ParsedBatch {
-  events: { line: number; event: MinewatchEvent }[];
+  /** `raw`: the NDJSON line the event was parsed from (unset for JSON arrays and mapped items). */
+  events: { line: number; event: MinewatchEvent; raw?: string }[];
   rejected: Rejected[];
 }
 
@@ -223,12 +226,18 @@ function parseNdjson(body: string, out: ParsedBatch, map?: (item: unknown) => un
       out.rejected.push({ line, reason: `not valid JSON: ${(err as Error).message}` });
       continue;
     }
-    accept(value, line, out, map);
+    accept(value, line, out, map, text);
   }
   return out;
 }
 
-function accept(value: unknown, line: number, out: ParsedBatch, map?: (item: unknown) => unknown): void {
+function accept(
+  value: unknown,
+  line: number,
+  out: ParsedBatch,
+  map?: (item: unknown) => unknown,
+  raw?: string,
+): void {
   if (map) {
     try {
       value = map(value);
@@ -239,6 +248,7 @@ function accept(value: unknown, line: number, out: ParsedBatch, map?: (item: unk
   }
   const reason = validateEvent(value);
   if (reason) out.rejected.push({ line, reason });
+  else if (raw !== undefined && !map) out.events.push({ line, event: value as MinewatchEvent, raw });
   else out.events.push({ line, event: value as MinewatchEvent });
 }
 

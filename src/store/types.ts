@@ -46,6 +46,12 @@ export interface IngestResult {
 export interface IngestOptions {
   /** Provenance written on every row (token name, `import:<file>`). */
   source?: string;
+  /**
+   * The JSON text each event was parsed from (same order as the events), stored as its `data` instead of
+   * serialising the event again. Only text that `JSON.parse`s to exactly that event; undefined entries are
+   * serialised as usual.
+   */
+  raw?: readonly (string | undefined)[];
 }
 
 /** Time range on event time; ISO 8601 strings or epoch ms. `to` is exclusive. */
