@@ -140,6 +140,10 @@ export function registerIntel(program: Command, ctx: CommandContext): void {
     .addOption(formatOption())
     .addOption(userDirOption())
     .option('--no-user-intel', 'use the built-in base only')
+    .addHelpText(
+      'after',
+      examples(['minewatch intel stats', 'minewatch intel stats --format json | jq .poolsByCoin']),
+    )
     .action((opts: { format: string; intelDir?: string; userIntel?: boolean }) => {
       const format = asFormat(opts.format);
       const base = loadIntelFor(opts);
@@ -229,6 +233,13 @@ export function registerIntel(program: Command, ctx: CommandContext): void {
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addOption(userDirOption())
     .option('--no-user-intel', 'use the built-in base only')
+    .addHelpText(
+      'after',
+      examples([
+        'minewatch intel export --format csv -o intel.csv',
+        'minewatch intel export --no-user-intel > builtin.json',
+      ]),
+    )
     .action((opts: { format: 'json' | 'csv'; output?: string; intelDir?: string; userIntel?: boolean }) => {
       const text = exportIntel(loadIntelFor(opts), opts.format);
       if (opts.output) writeFileSync(opts.output, text);

@@ -63,7 +63,18 @@ function shown(t: Omit<TokenRecord, 'hash'> & { hash?: string }) {
 }
 
 export function registerToken(program: Command, ctx: CommandContext): void {
-  const token = program.command('token').description('create, list and revoke agent and admin tokens');
+  const token = program
+    .command('token')
+    .description('create, list and revoke agent and admin tokens')
+    .addHelpText(
+      'after',
+      examples([
+        'minewatch token create --name web-01 --db ./minewatch.db',
+        'minewatch token create --name ops --admin --db ./minewatch.db',
+        'minewatch token list --server http://127.0.0.1:8750 --admin-token $MINEWATCH_ADMIN_TOKEN',
+        'minewatch token revoke web-01 --db ./minewatch.db',
+      ]),
+    );
   const common = (c: Command) =>
     c
       .addOption(dbOption())
