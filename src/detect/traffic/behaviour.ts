@@ -110,6 +110,11 @@ export class MessageTracker {
     }
   }
 
+  /** Cheap pre-check: false when the flow is too short for hasMiningRhythm (then features() need not be built). */
+  longEnough(): boolean {
+    return this.lastTs - this.firstTs >= MIN_RHYTHM_SEC;
+  }
+
   features(): BehaviourFeatures {
     this.closeMessage();
     this.curDir = -1;
@@ -147,22 +152,30 @@ export interface BehaviourVerdict {
 }
 
 export const BEHAVIOUR_THRESHOLD = 4;
+const MIN_RHYTHM_SEC = 120;
+
+/**
+ * Necessary conditions: without a steady push rhythm and acknowledged client messages it is not a mining
+ * session, whatever the port or address says.
+ */
+export function hasMiningRhythm(f: BehaviourFeatures): boolean {
+  return (
+    f.durationSec >= MIN_RHYTHM_SEC &&
+    f.serverPushes >= 4 &&
+    f.clientMessages >= 2 &&
+    f.ackedClientShare >= 0.5 &&
+    f.medianPushGapSec >= 5 &&
+    f.totalBytes < 5_000_000
+  );
+}
 
 /** Pure: features and context in, verdict with its reasons out. */
 export function judgeBehaviour(f: BehaviourFeatures, ctx: BehaviourContext = {}): BehaviourVerdict {
   const reasons: string[] = [];
   let score = 0;
   const r2 = (x: number) => Math.round(x * 100) / 100;
-  // Necessary conditions: without a steady push rhythm and acknowledged client messages it is not a
-  // mining session, whatever the port or address says.
-  const rhythm =
-    f.durationSec >= 120 &&
-    f.serverPushes >= 4 &&
-    f.clientMessages >= 2 &&
-    f.ackedClientShare >= 0.5 &&
-    f.medianPushGapSec >= 5 &&
-    f.totalBytes < 5_000_000;
-  if (!rhythm) return { mining: false, score: 0, confidence: 0, reasons: ['no mining rhythm'], features: f };
+  if (!hasMiningRhythm(f))
+    return { mining: false, score: 0, confidence: 0, reasons: ['no mining rhythm'], features: f };
 
   score += 1;
   reasons.push(`long-lived flow (${Math.round(f.durationSec)} s)`);

@@ -169,6 +169,65 @@ describe('decodePacket: IP details', () => {
   });
 });
 
+describe('PacketDecoder.decodeRange', () => {
+  it('decodes a frame lying inside a larger buffer like the frame on its own, offsets into the buffer', () => {
+    for (const [link, frame] of [
+      [
+        1,
+        ether(
+          tcp({
+            src: '10.0.0.1',
+            dst: '10.0.0.2',
+            sport: 40000,
+            dport: 3333,
+            seq: 5,
+            payload: 'mining.subscribe',
+          }),
+        ),
+      ],
+      [1, ether(udp({ src: '2001:db8::1', dst: '2001:db8::53', sport: 5353, dport: 53, payload: 'q' }))],
+      [113, sll(tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 5, payload: '' }))],
+    ] as const) {
+      const pad = 37;
+      const big = new Uint8Array(pad + frame.length + 11).fill(0xee);
+      big.set(frame, pad);
+      const alone = new PacketDecoder().decode(link, frame);
+      const inside = new PacketDecoder().decodeRange(link, big, pad, pad + frame.length);
+      assert.ok(alone && inside);
+      for (const k of [
+        'ipVersion',
+        'src',
+        'dst',
+        'proto',
+        'srcPort',
+        'dstPort',
+        'payloadLen',
+        'fragment',
+      ] as const)
+        assert.deepEqual(inside[k], alone[k], k);
+      assert.deepEqual([...inside.payload], [...alone.payload]);
+      assert.equal(inside.raw, big);
+      assert.equal(inside.srcOff, alone.srcOff + pad);
+      assert.equal(inside.payloadOff, alone.payloadOff + pad);
+      assert.equal(inside.payloadEnd - inside.payloadOff, alone.payload.length);
+    }
+  });
+  it('bounds checks stop at the end of the range, not of the buffer', () => {
+    const frame = ether(
+      tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 5, payload: 'abcdef' }),
+    );
+    const big = new Uint8Array(frame.length + 100);
+    big.set(frame, 0);
+    const d = new PacketDecoder();
+    assert.equal(d.decodeRange(1, big, 0, 30), null); // cut inside the IP header
+    assert.equal(d.stats.damaged, 1);
+    const snapped = d.decodeRange(1, big, 0, frame.length - 2);
+    assert.ok(snapped);
+    assert.equal(snapped.payload.length, 4);
+    assert.equal(snapped.payloadLen, 6);
+  });
+});
+
 describe('formatIp', () => {
   it('formats IPv4 and RFC 5952 IPv6', () => {
     const f = (s: string) => {

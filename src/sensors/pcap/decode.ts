@@ -1,7 +1,9 @@
 /**
- * Link, IP and transport decoding. Pure, allocation-light: bytes are read straight from the Uint8Array
- * (no DataView per packet), the payload is a subarray (no copy), and IP addresses are only formatted to
- * strings when someone reads `src`/`dst` (the flow table does that once per new flow).
+ * Link, IP and transport decoding. Pure, allocation-free on the hot path: bytes are read straight from the
+ * Uint8Array (no DataView per packet), the frame may be a range of a larger buffer (decodeRange: no subarray
+ * per record), the payload is only materialised as a subarray when someone reads `payload` (the flow table
+ * uses payloadOff/payloadEnd into `raw` instead), and IP addresses are only formatted to strings when
+ * someone reads `src`/`dst` (the flow table does that once per new flow).
  */
 
 export const LINKTYPE = {
@@ -47,10 +49,13 @@ export interface DecodedPacket {
   payloadLen?: number;
   /** A first IPv4/IPv6 fragment: ports are real, the payload is partial. */
   fragment?: boolean;
-  /** The link-layer frame and where the raw addresses sit in it (4 or 16 bytes); lets the flow table key flows without strings. */
+  /** The buffer holding the frame and where the raw addresses sit in it (4 or 16 bytes); lets the flow table key flows without strings. */
   raw?: Uint8Array;
   srcOff?: number;
   dstOff?: number;
+  /** Where the captured payload sits in `raw` (payload = raw[payloadOff, payloadEnd)). */
+  payloadOff?: number;
+  payloadEnd?: number;
 }
 
 /** Why packets were not decoded to TCP/UDP. */
@@ -74,21 +79,31 @@ export function newDecodeStats(): DecodeStats {
 
 const EMPTY = new Uint8Array(0);
 
-/** Concrete DecodedPacket; `src`/`dst` are formatted lazily and cached. */
+/** Concrete DecodedPacket; `src`/`dst` and `payload` are made lazily and cached. */
 export class PacketView implements DecodedPacket {
   ipVersion: 4 | 6 = 4;
   proto = 0;
   srcPort = 0;
   dstPort = 0;
   tcp: TcpInfo | undefined = undefined;
-  payload: Uint8Array = EMPTY;
   payloadLen = 0;
   fragment = false;
   raw: Uint8Array = EMPTY;
   srcOff = 0;
   dstOff = 0;
+  payloadOff = 0;
+  payloadEnd = 0;
   private _src: string | undefined = undefined;
   private _dst: string | undefined = undefined;
+  private _payload: Uint8Array | undefined = undefined;
+
+  /** The captured L4 payload as a view of `raw` (made on first read: the flow table works on offsets). */
+  get payload(): Uint8Array {
+    if (this._payload === undefined)
+      this._payload =
+        this.payloadOff < this.payloadEnd ? this.raw.subarray(this.payloadOff, this.payloadEnd) : EMPTY;
+    return this._payload;
+  }
 
   get src(): string {
     if (this._src === undefined) this._src = formatIp(this.raw, this.srcOff, this.ipVersion);
@@ -102,6 +117,7 @@ export class PacketView implements DecodedPacket {
   clearCache(): void {
     this._src = undefined;
     this._dst = undefined;
+    this._payload = undefined;
   }
 }
 
@@ -124,10 +140,15 @@ export class PacketDecoder {
   private readonly tcpInfo: TcpInfo = { seq: 0, ack: 0, flags: 0, window: 0 };
 
   decode(linkType: number, data: Uint8Array): PacketView | null {
+    return this.decodeRange(linkType, data, 0, data.length);
+  }
+
+  /** Decode the frame buf[start, end) without making a view of it (offsets in the result are into buf). */
+  decodeRange(linkType: number, buf: Uint8Array, start: number, end: number): PacketView | null {
     const v = this.view;
     v.clearCache();
     v.tcp = this.tcpInfo;
-    return decodeInto(v, linkType, data, this.stats) ? v : null;
+    return decodeRangeInto(v, linkType, buf, start, end, this.stats) ? v : null;
   }
 }
 
@@ -137,38 +158,50 @@ const u32 = (d: Uint8Array, i: number): number =>
 
 /** Fill v from a frame. Returns false (and bumps one reason counter) when it is not usable TCP/UDP. */
 export function decodeInto(v: PacketView, linkType: number, d: Uint8Array, st: DecodeStats): boolean {
-  const n = d.length;
+  return decodeRangeInto(v, linkType, d, 0, d.length, st);
+}
+
+/** decodeInto for the frame d[start, n): every offset (and every bound check) is into d. */
+export function decodeRangeInto(
+  v: PacketView,
+  linkType: number,
+  d: Uint8Array,
+  start: number,
+  n: number,
+  st: DecodeStats,
+): boolean {
+  v.clearCache();
   let off: number;
   let etype: number;
   switch (linkType) {
     case 1: // Ethernet
-      if (n < 14) return bad(st);
-      etype = u16(d, 12);
-      off = 14;
+      if (n - start < 14) return bad(st);
+      etype = u16(d, start + 12);
+      off = start + 14;
       break;
     case 113: // Linux cooked v1: 16-byte header, protocol at 14
-      if (n < 16) return bad(st);
-      etype = u16(d, 14);
-      off = 16;
+      if (n - start < 16) return bad(st);
+      etype = u16(d, start + 14);
+      off = start + 16;
       break;
     case 276: // Linux cooked v2: protocol first, 20-byte header
-      if (n < 20) return bad(st);
-      etype = u16(d, 0);
-      off = 20;
+      if (n - start < 20) return bad(st);
+      etype = u16(d, start);
+      off = start + 20;
       break;
     case 101:
     case 12:
     case 14:
     case 228:
     case 229:
-      etype = ipByVersion(d, 0);
-      off = 0;
+      etype = ipByVersion(d, start, n);
+      off = start;
       break;
     case 0: // BSD NULL: AF in the capturing host's byte order; the IP version nibble is unambiguous
     case 108: // OpenBSD LOOP: AF in network order
-      if (n < 4) return bad(st);
-      etype = ipByVersion(d, 4);
-      off = 4;
+      if (n - start < 4) return bad(st);
+      etype = ipByVersion(d, start + 4, n);
+      off = start + 4;
       break;
     default:
       st.unsupportedLink++;
@@ -196,7 +229,7 @@ export function decodeInto(v: PacketView, linkType: number, d: Uint8Array, st: D
         off += 4;
         if (bos) break;
       }
-      etype = ipByVersion(d, off);
+      etype = ipByVersion(d, off, n);
       if (etype === 0) return nonIp(st);
     } else if (etype === 0) {
       return bad(st);
@@ -204,12 +237,12 @@ export function decodeInto(v: PacketView, linkType: number, d: Uint8Array, st: D
       return nonIp(st);
     }
   }
-  if (etype === 0x0800) return ipv4(v, d, off, st);
-  return ipv6(v, d, off, st);
+  if (etype === 0x0800) return ipv4(v, d, off, n, st);
+  return ipv6(v, d, off, n, st);
 }
 
-function ipByVersion(d: Uint8Array, off: number): number {
-  if (off >= d.length) return 0;
+function ipByVersion(d: Uint8Array, off: number, n: number): number {
+  if (off >= n) return 0;
   const ver = d[off]! >> 4;
   return ver === 4 ? 0x0800 : ver === 6 ? 0x86dd : 0;
 }
@@ -223,8 +256,7 @@ function nonIp(st: DecodeStats): false {
   return false;
 }
 
-function ipv4(v: PacketView, d: Uint8Array, off: number, st: DecodeStats): boolean {
-  const n = d.length;
+function ipv4(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats): boolean {
   if (off + 20 > n) return bad(st);
   const vihl = d[off]!;
   if (vihl >> 4 !== 4) return bad(st);
@@ -245,11 +277,10 @@ function ipv4(v: PacketView, d: Uint8Array, off: number, st: DecodeStats): boole
   v.dstOff = off + 16;
   // Ethernet pads short frames; the IP total length says where the packet really ends.
   const l4 = off + ihl;
-  return l4proto(v, d, d[off + 9]!, l4, off + total, st);
+  return l4proto(v, d, d[off + 9]!, l4, off + total, n, st);
 }
 
-function ipv6(v: PacketView, d: Uint8Array, off: number, st: DecodeStats): boolean {
-  const n = d.length;
+function ipv6(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats): boolean {
   if (off + 40 > n) return bad(st);
   if (d[off]! >> 4 !== 6) return bad(st);
   const plen = u16(d, off + 4);
@@ -289,7 +320,7 @@ function ipv6(v: PacketView, d: Uint8Array, off: number, st: DecodeStats): boole
   v.raw = d;
   v.srcOff = off + 8;
   v.dstOff = off + 24;
-  return l4proto(v, d, next, p, ipEnd, st);
+  return l4proto(v, d, next, p, ipEnd, n, st);
 }
 
 function l4proto(
@@ -298,9 +329,9 @@ function l4proto(
   proto: number,
   p: number,
   ipEnd: number,
+  n: number,
   st: DecodeStats,
 ): boolean {
-  const n = d.length;
   const capEnd = Math.min(ipEnd, n);
   if (proto === IPPROTO_TCP) {
     if (p + 20 > capEnd) return bad(st);
@@ -316,7 +347,8 @@ function l4proto(
     t.flags = d[p + 13]!;
     t.window = u16(d, p + 14);
     const start = p + doff;
-    v.payload = start < capEnd ? d.subarray(start, capEnd) : EMPTY;
+    v.payloadOff = start;
+    v.payloadEnd = Math.max(start, capEnd);
     v.payloadLen = ipEnd - start;
     st.ok++;
     return true;
@@ -331,7 +363,8 @@ function l4proto(
     if (ulen < 8 || p + ulen > ipEnd) ulen = ipEnd - p; // 0 = jumbogram; lies are clamped to the IP length
     const start = p + 8;
     const end = Math.min(p + ulen, capEnd);
-    v.payload = start < end ? d.subarray(start, end) : EMPTY;
+    v.payloadOff = start;
+    v.payloadEnd = Math.max(start, end);
     v.payloadLen = ulen - 8;
     st.ok++;
     return true;

@@ -337,6 +337,82 @@ describe('FlowTable: direction', () => {
   });
 });
 
+describe('FlowTable: sizesOnly', () => {
+  const msg = new TextEncoder().encode(
+    Array.from({ length: 60 }, (_, i) => `{"id":${i},"method":"submit","params":["job${i}"]}\n`).join(''),
+  );
+  /** Deliveries (dir, bytes, packet) and gaps of one shuffled stream, with the flow switched to sizesOnly at `after` deliveries. */
+  function run(seed: number, after: number, opts: FlowTableOptions = {}) {
+    const r = rng(seed);
+    const events: string[] = [];
+    const table = new FlowTable(
+      {
+        onData: (f, dir, data, pkt) => {
+          events.push(`${dir} ${data.length} @${pkt}`);
+          if (events.length >= after) f.sizesOnly = true;
+        },
+        onSize: (_f, dir, n, pkt) => {
+          events.push(`${dir} ${n} @${pkt}`);
+        },
+        onGap: (_f, dir, n, pkt) => {
+          events.push(`gap ${dir} ${n} @${pkt}`);
+        },
+        onClose: (_f, reason) => {
+          events.push(`close ${reason}`);
+        },
+      },
+      opts,
+    );
+    let index = 0;
+    const feed = (ip: Uint8Array, ts: number) => table.add(decodePacket(101, ip)!, ++index, ts);
+    feed(tcp({ ...C, seq: 99, flags: 0x02 }), 0);
+    feed(tcp({ ...S, seq: 9, ack: 100, flags: 0x12 }), 0.01);
+    const all = segments(msg, 100, r);
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = Math.max(0, i - Math.floor(r() * 8));
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    all.splice(5, 1); // a lost segment: a hole some bytes wait behind
+    let t = 0.02;
+    for (const s of all) feed(tcp({ ...C, seq: s.seq, ack: 10, payload: s.payload }), (t += 0.001));
+    table.end();
+    return { events, stats: table.stats };
+  }
+
+  for (const seed of [1, 2, 3]) {
+    it(`delivers the same sizes, gaps and closes in the same order as onData would (seed ${seed})`, () => {
+      const full = run(seed, Number.POSITIVE_INFINITY);
+      assert.ok(full.stats.oooSegments > 0 && full.stats.gapBytes > 0); // segments were held behind a hole
+      for (const after of [1, 3, 10]) {
+        const sized = run(seed, after);
+        assert.deepEqual(sized.events, full.events);
+        assert.deepEqual(sized.stats, full.stats); // pending bytes are accounted as if held
+      }
+      // and under a per-direction cap that forces holes to be skipped
+      const capped = { maxPendingPerDir: 120 };
+      const cappedFull = run(seed, Number.POSITIVE_INFINITY, capped);
+      assert.ok(cappedFull.stats.capFlushes > 0);
+      assert.deepEqual(run(seed, 1, capped).events, cappedFull.events);
+    });
+  }
+
+  it('without onSize a sizesOnly flow still gets its bytes through onData', () => {
+    const got: string[] = [];
+    const table = new FlowTable({
+      onData: (f, _dir, data) => {
+        f.sizesOnly = true;
+        got.push(new TextDecoder().decode(data));
+      },
+    });
+    for (const p of conversation('10.0.0.1:40000', '10.0.0.2:3333', [
+      { from: 'c', data: 'one ' },
+      { from: 'c', data: 'two' },
+    ]))
+      table.add(decodePacket(101, p.ip)!, 1, p.ts);
+    assert.equal(got.join(''), 'one two');
+  });
+});
+
 describe('FlowTable: corpus', () => {
   it('mining.pcapng: the four mining flows with the right client and server', async () => {
     const flows: string[] = [];

@@ -95,6 +95,42 @@ describe('CaptureReader: corpus', () => {
   });
 });
 
+describe('CaptureReader: reuse mode', () => {
+  for (const file of ['ndpi/mining.pcapng', 'zeek-cryptomining/coinhive.pcap']) {
+    it(`${file}: one packet object, same packets as the default mode, whole and in chunks`, () => {
+      const buf = readFileSync(new URL(file, CORPUS));
+      const want = parse(buf).seen;
+      for (const chunk of [undefined, 1500, 7]) {
+        const r = new CaptureReader({ source: 'test', reuse: true });
+        const seen: Seen[] = [];
+        let first: RawPacket | undefined;
+        const cb = (p: RawPacket): void => {
+          first ??= p;
+          assert.equal(p, first); // the same object every time
+          // buf/offset give the record without a view; data (made on demand) agrees
+          let sum = 0;
+          for (let i = 0; i < p.caplen; i++) sum = (sum * 31 + p.buf![p.offset! + i]!) >>> 0;
+          assert.equal(p.data.length, p.caplen);
+          assert.equal(p.data[0], p.buf![p.offset!]);
+          seen.push({
+            index: p.index,
+            ts: p.tsSec,
+            linkType: p.linkType,
+            caplen: p.caplen,
+            origLen: p.origLen,
+            iface: p.iface,
+            sum,
+          });
+        };
+        if (chunk === undefined) r.push(buf, cb);
+        else for (let off = 0; off < buf.length; off += chunk) r.push(buf.subarray(off, off + chunk), cb);
+        r.end();
+        assert.deepEqual(seen, want);
+      }
+    });
+  }
+});
+
 describe('CaptureReader: pcap variants', () => {
   const pkts = samplePackets();
   const recs = pkts.map((p) => ({ ts: p.ts, data: ether(p.ip) }));

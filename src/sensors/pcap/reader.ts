@@ -23,6 +23,33 @@ export interface RawPacket {
   iface: number;
   /** Captured bytes; a view into the reader's input, valid only during the callback. */
   data: Uint8Array;
+  /** The buffer the record lies in and where (data = buf[offset, offset + caplen)), for callers that work on offsets. */
+  buf?: Uint8Array;
+  offset?: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** The packet object handed out in `reuse` mode: one per reader, `data` made only when read. */
+class ReusedPacket implements RawPacket {
+  index = 0;
+  tsSec = 0;
+  linkType = 0;
+  caplen = 0;
+  origLen = 0;
+  iface = 0;
+  buf: Uint8Array = EMPTY;
+  offset = 0;
+  private view: Uint8Array | undefined = undefined;
+  get data(): Uint8Array {
+    if (this.view === undefined) this.view = this.buf.subarray(this.offset, this.offset + this.caplen);
+    return this.view;
+  }
+  set(buf: Uint8Array, offset: number): void {
+    this.buf = buf;
+    this.offset = offset;
+    this.view = undefined;
+  }
 }
 
 export type CaptureFormat = 'pcap' | 'pcapng' | 'unknown';
@@ -50,6 +77,12 @@ export interface CaptureReaderOptions {
   source?: string;
   /** Largest record/block accepted, in bytes; larger ones count as damage. Bounds the carry buffer. */
   maxRecord?: number;
+  /**
+   * Hand out the same RawPacket object for every record (its fields change per call, `data` is made only
+   * when read; use buf/offset to avoid it). For pipelines that copy what they keep: per-record allocation
+   * (object + subarray) was ~90 MB of the 332 MB a 552k-packet run allocated.
+   */
+  reuse?: boolean;
 }
 
 export class CaptureFormatError extends Error {
@@ -93,8 +126,6 @@ interface Iface {
   offset: number;
 }
 
-const EMPTY = new Uint8Array(0);
-
 export class CaptureReader {
   readonly stats: CaptureStats = {
     packets: 0,
@@ -118,6 +149,7 @@ export class CaptureReader {
   private carryDv = new DataView(new ArrayBuffer(0));
   private carryLen = 0;
   private cb: (p: RawPacket) => void = () => {};
+  private readonly reused: ReusedPacket | null;
   private ended = false;
   /** Set by end(): resync candidates that would need more input are rejected instead of awaited. */
   private final = false;
@@ -136,6 +168,7 @@ export class CaptureReader {
   constructor(opts: CaptureReaderOptions = {}) {
     this.source = opts.source ?? 'capture';
     this.maxRecord = Math.max(opts.maxRecord ?? 1 << 20, 64);
+    this.reused = opts.reuse ? new ReusedPacket() : null;
   }
 
   /** Feed the next bytes of the capture. Packets are delivered synchronously to onPacket. */
@@ -171,6 +204,7 @@ export class CaptureReader {
     const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let off = coff;
     for (;;) {
+      if (this.state === S_PCAP_REC) off = this.pcapRecords(chunk, dv, off, clen);
       const n = this.parse(chunk, dv, off, clen);
       if (n === 0) break;
       off += n;
@@ -235,6 +269,18 @@ export class CaptureReader {
     const st = this.stats;
     if (caplen < origLen) st.snapped++;
     this.lastTs = ts;
+    const r = this.reused;
+    if (r !== null) {
+      r.index = ++st.packets + st.nonPacketFrames;
+      r.tsSec = ts;
+      r.linkType = linkType;
+      r.caplen = caplen;
+      r.origLen = origLen;
+      r.iface = iface;
+      r.set(buf, start);
+      this.cb(r);
+      return;
+    }
     this.cb({
       index: ++st.packets + st.nonPacketFrames,
       tsSec: ts,
@@ -244,6 +290,40 @@ export class CaptureReader {
       iface,
       data: buf.subarray(start, start + caplen),
     });
+  }
+
+  /**
+   * The common case of a pcap file in one tight loop: whole, sane records lying in buf[off..end). Stops at
+   * anything else (a partial record, an impossible length) and returns where, for parse() to handle exactly
+   * as before. (Per-record parse() calls and its state switch were ~4% of a cold 552k-packet run.)
+   */
+  private pcapRecords(buf: Uint8Array, dv: DataView, off: number, end: number): number {
+    const h = this.recHdr;
+    const le = this.le;
+    const max = this.maxRecord;
+    const div = this.fracDiv;
+    const linkType = this.linkType;
+    const st = this.stats;
+    while (end - off >= h) {
+      const caplen = dv.getUint32(off + 8, le);
+      const total = h + caplen;
+      if (caplen > max || end - off < total) break;
+      const sec = dv.getUint32(off, le);
+      this.lastSec = sec;
+      this.emit(
+        buf,
+        off + h,
+        caplen,
+        dv.getUint32(off + 12, le),
+        sec + dv.getUint32(off + 4, le) / div,
+        linkType,
+        0,
+      );
+      off += total;
+      st.bytes += total;
+      if (this.state !== S_PCAP_REC) break;
+    }
+    return off;
   }
 
   /**

@@ -66,10 +66,9 @@ export const HTTP_MINING_THRESHOLD = 0.6;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const cap = (s: string) => (s.length > MAX_STR ? s.slice(0, MAX_STR) : s);
 
+/** Bytes as ISO-8859-1 text, one char per byte (Buffer's latin1 decoder: no string built char by char). */
 function latin1(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, end);
 }
 
 /** Index just after the blank line ending the head (CRLFCRLF, or bare LFLF from sloppy clients), or -1. */
@@ -349,10 +348,19 @@ export class HttpMiningAnalyzer {
       this.signal('raw-json-answer', 0.3, 'HTTP request answered with bare JSON-RPC (a stratum port)');
   }
 
-  result(): HttpMiningResult {
+  /** result().isMining without building the result (asked after every segment). */
+  get isMining(): boolean {
+    return this.decisive && this.confidence() >= HTTP_MINING_THRESHOLD;
+  }
+
+  private confidence(): number {
     let p = 1;
     for (const w of this.signals.values()) p *= 1 - w;
-    const confidence = Math.round((1 - p) * 1000) / 1000;
+    return Math.round((1 - p) * 1000) / 1000;
+  }
+
+  result(): HttpMiningResult {
+    const confidence = this.confidence();
     return {
       // Decisive signals are the miner-only ones; supporting ones (capabilities, long polling) cannot
       // make a verdict alone, so a pool's own full-node GBT traffic stays below the line.
