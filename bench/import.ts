@@ -10,24 +10,10 @@ import { join } from 'node:path';
 import { EventDetector } from '../src/detect/events/index.ts';
 import { loadIntel } from '../src/intel/index.ts';
 import { readTelemetryBatches } from '../src/sensors/logs/index.ts';
+import { mulberry32 } from '../src/util/random.ts';
+import type { BenchRow } from './row.ts';
 
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const WALLET =
   '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A';

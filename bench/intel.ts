@@ -7,25 +7,10 @@
 import { loadIntel, readIntelFiles } from '../src/intel/load.ts';
 import { ExclusionIndex, PoolMatcher } from '../src/intel/match.ts';
 import type { PoolEntry } from '../src/intel/schema.ts';
+import { mulberry32 } from '../src/util/random.ts';
+import type { BenchRow } from './row.ts';
 
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
-
-/** Deterministic PRNG (mulberry32), so every run queries the same names. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const WORDS = ['shop', 'news', 'cdn', 'api', 'mail', 'static', 'img', 'app', 'cloud', 'data', 'web', 'blog'];
 const TLDS = ['com', 'net', 'org', 'io', 'de', 'ru', 'cn', 'co.uk'];

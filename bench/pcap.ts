@@ -31,13 +31,7 @@ import { PacketDecoder } from '../src/sensors/pcap/decode.ts';
 import { FlowTable } from '../src/sensors/pcap/flows.ts';
 import { CaptureReader } from '../src/sensors/pcap/reader.ts';
 import { readCapture } from '../src/sensors/pcap/source.ts';
-
-interface Row {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow as Row } from './row.ts';
 
 const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
 const TARGET = 150 * 1024 * 1024;

@@ -4,13 +4,7 @@
  * Results also go to bench/out/results.json for the README table.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from './row.ts';
 
 const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   intel: async () => (await import('./intel.ts')).benchIntel(),

@@ -6,35 +6,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import { Command, CommanderError } from 'commander';
-import { registerBlock } from './block.ts';
-import type { CommandContext } from './common.ts';
-import { CliError, EXIT, type ExitCode } from './io.ts';
+import { EXIT } from './io.ts';
+import { runCli } from './test-helpers/run.ts';
 
-async function run(argv: string[]): Promise<{ code: ExitCode; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const ctx: CommandContext = { io: { stdout, stderr, stdin: new PassThrough() }, exitCode: EXIT.CLEAN };
-  const program = new Command('minewatch').exitOverride();
-  registerBlock(program, ctx);
-  for (const c of program.commands)
-    c.exitOverride().configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
-  let code: ExitCode;
-  try {
-    await program.parseAsync(['block', ...argv], { from: 'user' });
-    code = ctx.exitCode;
-  } catch (e) {
-    if (e instanceof CliError) err += `minewatch: ${e.describe()}\n`;
-    else if (!(e instanceof CommanderError)) throw e;
-    code = e instanceof CommanderError && e.exitCode === 0 ? EXIT.CLEAN : EXIT.ERROR;
-  }
-  return { code, out, err };
+/** The CLI in-process, as a user runs it. */
+async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
+  const r = await runCli(['block', ...argv]);
+  return { out: r.stdout, err: r.stderr, code: r.code };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'mw-block-cli-'));

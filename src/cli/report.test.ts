@@ -2,38 +2,15 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { Command, CommanderError } from 'commander';
-import type { CommandContext } from './common.ts';
-import { registerDemo } from './demo.ts';
-import { CliError } from './io.ts';
-import { registerReport, reportFormat } from './report.ts';
+import { reportFormat } from './report.ts';
+import { runCli } from './test-helpers/run.ts';
 
 /** Runs `report`/`demo` in-process (the lead wires them into main.ts; this keeps the test independent of it). */
+/** The CLI in-process, as a user runs it. */
 async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const ctx: CommandContext = { io: { stdout, stderr, stdin: new PassThrough() }, exitCode: 0 };
-  const program = new Command('minewatch')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (out += s) });
-  registerReport(program, ctx);
-  registerDemo(program, ctx);
-  for (const c of program.commands)
-    c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: (s) => (out += s) });
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { out, err, code: ctx.exitCode };
-  } catch (e) {
-    if (e instanceof CliError) return { out, err: `${err}${e.describe()}`, code: 2 };
-    if (e instanceof CommanderError) return { out, err, code: e.exitCode === 0 ? 0 : 2 };
-    throw e;
-  }
+  const r = await runCli(argv);
+  return { out: r.stdout, err: r.stderr, code: r.code };
 }
 
 let dir: string;

@@ -2,35 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { Command } from 'commander';
 import { parseToken } from '../server/tokens.ts';
-import { parseDuration, parseSize, registerAgent } from './agent.ts';
-import type { CommandContext } from './common.ts';
+import { parseDuration, parseSize } from './agent.ts';
 import { CliError } from './io.ts';
-import { registerServe } from './serve.ts';
-import { registerToken } from './token.ts';
+import { runCli } from './test-helpers/run.ts';
 
+/** The CLI in-process, as a user runs it. */
 async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const ctx: CommandContext = { io: { stdout, stderr, stdin: new PassThrough() }, exitCode: 0 };
-  const program = new Command('minewatch').exitOverride();
-  registerServe(program, ctx);
-  registerAgent(program, ctx);
-  registerToken(program, ctx);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { out, err, code: ctx.exitCode };
-  } catch (e) {
-    if (e instanceof CliError) return { out, err: `${err}${e.describe()}`, code: 2 };
-    throw e;
-  }
+  const r = await runCli(argv);
+  return { out: r.stdout, err: r.stderr, code: r.code };
 }
 
 test('token create prints a token once; list shows no secret; revoke', async () => {

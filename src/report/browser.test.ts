@@ -4,7 +4,7 @@
  * Screenshots go to test-artifacts/ (git-ignored) for a human to look at.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -12,16 +12,12 @@ import { pathToFileURL } from 'node:url';
 import { analyze, collect, parsePrices } from '../analytics/index.ts';
 import { loadDemo, planDemo, pricesCsv } from '../demo/index.ts';
 import { openStore } from '../store/index.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkip } from '../util/test-helpers/chromium.ts';
 import { renderHtml } from './html.ts';
 
-const CHROMIUM = process.env.MINEWATCH_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
-const skip = existsSync(CHROMIUM)
-  ? false
-  : process.env.CI === 'true'
-    ? false // fail loudly in CI: the launch below throws
-    : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
+const skip = chromiumSkip;
 
 test('the report opens offline in headless Chromium without console errors, on desktop and phone widths', {
   skip,
@@ -30,15 +26,7 @@ test('the report opens offline in headless Chromium without console errors, on d
   const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: CHROMIUM_ARGS,
   });
   try {
     // A small demo fleet: every section of the report has real content.

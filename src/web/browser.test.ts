@@ -5,7 +5,7 @@
  * download, phone width, log out; no console errors. Screenshots go to test-artifacts/ (git-ignored).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { loadDemo, planDemo } from '../demo/index.ts';
 import { startServer } from '../server/app.ts';
 import { openStore } from '../store/index.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkip } from '../util/test-helpers/chromium.ts';
 
-const CHROMIUM = process.env.MINEWATCH_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
 const ADMIN = 'dashboard-test-admin-token-0123456789';
 
@@ -27,11 +27,7 @@ type Doc = {
   innerWidth: number;
 };
 
-const skip = existsSync(CHROMIUM)
-  ? false
-  : process.env.CI === 'true'
-    ? false
-    : `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
+const skip = chromiumSkip;
 
 test('dashboard: login, overview, live update, coin filter, host, campaign, intel, blocklist, phone', {
   skip,
@@ -47,15 +43,7 @@ test('dashboard: login, overview, live update, coin filter, host, campaign, inte
   const { chromium } = await import('playwright-core');
   const ctx = await chromium.launchPersistentContext(join(dir, 'profile'), {
     executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1366, height: 800 },
     acceptDownloads: true,
   });
