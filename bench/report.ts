@@ -16,6 +16,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { analyze, collect, parsePrices } from '../src/analytics/index.ts';
 import { loadDemo, planDemo, pricesCsv } from '../src/demo/index.ts';
 import { renderHtml } from '../src/report/index.ts';
+import { rebuildDerived } from '../src/store/duckdb.ts';
 import { openStore } from '../src/store/index.ts';
 
 export interface BenchRow {
@@ -42,9 +43,8 @@ async function buildStore(path: string, n: number): Promise<number> {
        family, exe, sha256, wallet, account, dropper, bytes, data
      FROM events, range(1, ${copies + 1}) r(k)`,
   );
-  await c.run('DELETE FROM host_day');
-  await c.run(`INSERT INTO host_day SELECT day, host, type, coin, pool, port, family, count(*), sum(bytes), min(ts), max(ts), max(sev)
-               FROM events GROUP BY ALL`);
+  // The rollups as ingest keeps them (host_day, host_sum, finding_events).
+  await rebuildDerived(c);
   await c.run('CHECKPOINT');
   const total = Number((await c.runAndReadAll('SELECT count(*) FROM events')).getRows()[0]?.[0] ?? 0);
   c.closeSync();

@@ -37,9 +37,9 @@ export interface AnalysisInput {
   familyRank: RankRow[];
   /** Hosts per day per coin (all event types). */
   coinSeries: SeriesRow[];
-  /** Connections per day per pool. */
+  /** Connections per day per pool (`events`; `hosts` is not counted, 0). */
   poolSeries: SeriesRow[];
-  /** Flows per day per destination port. */
+  /** Flows per day per destination port (`events`; `hosts` 0). */
   portSeries: SeriesRow[];
   /** Hosts per day per miner family. */
   familySeries: SeriesRow[];
@@ -521,8 +521,9 @@ export async function collect(store: Store, opts: CollectOptions = {}): Promise<
     store.rank('port', { ...conn, limit: 50 }),
     store.rank('family', q),
     store.series('coin', q),
-    store.series('pool', conn),
-    store.series('port', conn),
+    // Pools and ports chart connections per day (events), never hosts: skip the distinct-host count.
+    store.series('pool', { ...conn, countHosts: false }),
+    store.series('port', { ...conn, countHosts: false }),
     store.series('family', q),
   ]);
   const [instances, wallet, dropper, account, findings] = await Promise.all([

@@ -29,6 +29,7 @@ import type {
   Dim,
   EventQuery,
   FindingQuery,
+  HostKeyRow,
   HostRow,
   IngestOptions,
   IngestResult,
@@ -240,6 +241,7 @@ export class ClickHouseStore implements Store {
     this.range(q, terms);
     if (q.type) terms.push(`type = ${chString(q.type)}`);
     if (q.coin) terms.push(`coin = ${chString(q.coin.toUpperCase())}`);
+    if (q.host) terms.push(`host = ${chString(q.host)}`);
     return terms.join(' AND ');
   }
 
@@ -264,9 +266,18 @@ export class ClickHouseStore implements Store {
     }));
   }
 
-  async series(dim: Dim, q: RankQuery = {}): Promise<SeriesRow[]> {
+  async hostKeys(dim: Dim, q: RankQuery = {}): Promise<HostKeyRow[]> {
     const rows = await this.rows(
-      `SELECT d, k, sum(n) AS events, count() AS hosts
+      `SELECT host, ${DIM_SQL[dim]} AS k, count() AS events FROM events WHERE ${this.rankWhere(q, dim)}
+       GROUP BY host, k ORDER BY host, k LIMIT ${chInt(limitOf(q.limit, 1_000_000))}`,
+    );
+    return rows.map((r) => ({ host: String(r.host), key: String(r.k), events: Number(r.events) }));
+  }
+
+  async series(dim: Dim, q: RankQuery = {}): Promise<SeriesRow[]> {
+    const hosts = q.countHosts === false ? '0' : 'count()';
+    const rows = await this.rows(
+      `SELECT d, k, sum(n) AS events, ${hosts} AS hosts
        FROM (SELECT toString(day) AS d, ${DIM_SQL[dim]} AS k, host, count() AS n
              FROM events WHERE ${this.rankWhere(q, dim)} GROUP BY d, k, host)
        GROUP BY d, k ORDER BY d, k LIMIT ${chInt(limitOf(q.limit, 1_000_000))}`,

@@ -14,7 +14,15 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 storeContract(
   'duckdb',
-  () => DuckDBStore.open(join(dir, `s${n++}.db`), { memoryLimit: '256MB', threads: 2 }),
+  // compactAfter 3, foldAfter 2: commits fold and rollups are merged every few commits, so answers go through
+  // commit-time folds, read-time folds and merges.
+  () =>
+    DuckDBStore.open(join(dir, `s${n++}.db`), {
+      memoryLimit: '256MB',
+      threads: 2,
+      compactAfter: 3,
+      foldAfter: 2,
+    }),
   async (s) => {
     await s.close();
     return DuckDBStore.open(s.location, { memoryLimit: '256MB', threads: 2 });

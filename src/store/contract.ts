@@ -205,6 +205,38 @@ export function storeContract(
       ]);
       assert.deepEqual(await s.series('family'), [{ day: '2026-03-01', key: 'xmrig', events: 2, hosts: 1 }]);
       assert.equal((await s.rank('coin', { limit: 1 })).length, 1);
+      assert.deepEqual(await s.series('coin', { countHosts: false }), [
+        { day: '2026-03-01', key: 'XMR', events: 4, hosts: 0 },
+        { day: '2026-03-02', key: 'ETC', events: 2, hosts: 0 },
+        { day: '2026-03-02', key: 'XMR', events: 1, hosts: 0 },
+      ]);
+      // One host's rows: every ranking and series, all time, whole days and inside a day.
+      assert.deepEqual(pick(await s.rank('coin', { host: 'web-02' }), 'key', 'events', 'hosts'), [
+        { key: 'XMR', events: 2, hosts: 1 },
+      ]);
+      for (const r of [{}, { from: '2026-03-01', to: '2026-03-03' }, { from: '2026-03-01T09:00:00Z' }])
+        assert.deepEqual(pick(await s.rank('coin', { ...r, host: 'web-01' }), 'key', 'events', 'hosts'), [
+          { key: 'XMR', events: 3, hosts: 1 },
+        ]);
+      assert.deepEqual(await s.hostKeys('coin'), [
+        { host: 'db-01', key: 'ETC', events: 2 },
+        { host: 'web-01', key: 'XMR', events: 3 },
+        { host: 'web-02', key: 'XMR', events: 2 },
+      ]);
+      assert.deepEqual(await s.hostKeys('coin', { from: '2026-03-02', to: '2026-03-03' }), [
+        { host: 'db-01', key: 'ETC', events: 2 },
+        { host: 'web-02', key: 'XMR', events: 1 },
+      ]);
+      assert.deepEqual(await s.hostKeys('coin', { from: '2026-03-02T08:30:00Z', type: 'finding' }), [
+        { host: 'db-01', key: 'ETC', events: 1 },
+      ]);
+      assert.deepEqual(await s.series('coin', { host: 'db-01' }), [
+        { day: '2026-03-02', key: 'ETC', events: 2, hosts: 1 },
+      ]);
+      assert.deepEqual(pick(await s.rank('host', { coin: 'XMR' }), 'key', 'events', 'hosts'), [
+        { key: 'web-01', events: 3, hosts: 1 },
+        { key: 'web-02', events: 2, hosts: 1 },
+      ]);
     } finally {
       await s.close();
     }
@@ -376,6 +408,49 @@ export function storeContract(
       assert.equal((await s.getToken('abc123abc123'))?.revoked, true);
     } finally {
       await s.close();
+    }
+  });
+
+  t('one event per commit, newest heartbeat first: the same answers as one batch', async () => {
+    const one = await open();
+    const many = await open();
+    try {
+      await one.ingest(fleetFixture());
+      for (const ev of fleetFixture().reverse()) await many.ingest([ev]);
+      const answers = (s: Store) =>
+        Promise.all([
+          s.hosts(),
+          s.rank('host'),
+          s.rank('coin'),
+          s.rank('pool', { type: 'connection' }),
+          s.rank('type'),
+          s.series('coin'),
+          s.series('pool', { countHosts: false }),
+          s.findings(),
+          s.findings({ host: 'web-01', severity: 'high' }),
+          s.instances(),
+          s.instances({ host: 'web-01' }),
+          s.campaigns('wallet'),
+          s.campaigns('dropper'),
+          s.campaigns('account'),
+          s.hostKeys('pool'),
+        ]);
+      const a = await answers(one);
+      assert.deepEqual(await answers(many), a);
+      assert.equal(a[0][1]!.inventory?.instance_id, 'i-123');
+      assert.equal(a[9].length, 1);
+      assert.deepEqual(a[11][0]!.host_list, ['web-01', 'web-02']);
+      assert.deepEqual(
+        a[1].map((r) => [r.key, r.events, r.hosts]),
+        [
+          ['web-01', 7, 1],
+          ['web-02', 4, 1],
+          ['db-01', 2, 1],
+        ],
+      );
+    } finally {
+      await one.close();
+      await many.close();
     }
   });
 

@@ -120,17 +120,26 @@ export class DashboardData {
     return new Set((await this.hosts()).filter((h) => h.group === f.group).map((h) => h.host));
   }
 
-  /** host → coins it showed in the range (from the rollup, one query per coin). */
+  /** host → coins it showed in the range, in the order of `coins` (one (host, coin) query over the rollup). */
   async coinsByHost(r: Range, coins: readonly string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    for (const coin of coins) {
-      const rows = await this.store.rank('host', { ...r, coin, limit: 1_000_000 });
-      for (const row of rows) {
-        const l = out.get(row.key);
-        if (l) l.push(coin);
-        else out.set(row.key, [coin]);
-      }
+    if (!coins.length) return out;
+    // Stored coins are upper case (toRow), as a coin filter matches them.
+    const order = new Map(coins.map((c, i) => [c.toUpperCase(), i]));
+    const rows = await this.store.hostKeys('coin', {
+      ...r,
+      ...(coins.length === 1 ? { coin: coins[0]! } : {}),
+      limit: 1_000_000,
+    });
+    for (const row of rows) {
+      const i = order.get(row.key.toUpperCase());
+      if (i === undefined) continue;
+      const l = out.get(row.host);
+      if (l) l.push(coins[i]!);
+      else out.set(row.host, [coins[i]!]);
     }
+    for (const l of out.values())
+      if (l.length > 1) l.sort((a, b) => order.get(a.toUpperCase())! - order.get(b.toUpperCase())!);
     return out;
   }
 
