@@ -242,6 +242,7 @@ export class ClickHouseStore implements Store {
     if (q.type) terms.push(`type = ${chString(q.type)}`);
     if (q.coin) terms.push(`coin = ${chString(q.coin.toUpperCase())}`);
     if (q.host) terms.push(`host = ${chString(q.host)}`);
+    if (q.hosts) terms.push(q.hosts.length ? `host IN ${chStringList(q.hosts)}` : '0');
     return terms.join(' AND ');
   }
 

@@ -233,6 +233,26 @@ export function storeContract(
       assert.deepEqual(await s.series('coin', { host: 'db-01' }), [
         { day: '2026-03-02', key: 'ETC', events: 2, hosts: 1 },
       ]);
+      // A host group: the rows of these hosts only, in rankings, series and (host, key) pairs; none for [].
+      for (const r of [{}, { from: '2026-03-01', to: '2026-03-03' }]) {
+        assert.deepEqual(
+          pick(await s.rank('coin', { ...r, hosts: ['web-01', 'db-01'] }), 'key', 'events', 'hosts'),
+          [
+            { key: 'XMR', events: 3, hosts: 1 },
+            { key: 'ETC', events: 2, hosts: 1 },
+          ],
+        );
+      }
+      assert.deepEqual(await s.series('coin', { hosts: ['web-02', 'db-01'] }), [
+        { day: '2026-03-01', key: 'XMR', events: 1, hosts: 1 },
+        { day: '2026-03-02', key: 'ETC', events: 2, hosts: 1 },
+        { day: '2026-03-02', key: 'XMR', events: 1, hosts: 1 },
+      ]);
+      assert.deepEqual(await s.hostKeys('coin', { hosts: ['web-02'] }), [
+        { host: 'web-02', key: 'XMR', events: 2 },
+      ]);
+      assert.deepEqual(await s.rank('coin', { hosts: [] }), []);
+      assert.deepEqual(await s.rank('host', { hosts: ["web-01' OR '1'='1"] }), []);
       assert.deepEqual(pick(await s.rank('host', { coin: 'XMR' }), 'key', 'events', 'hosts'), [
         { key: 'web-01', events: 3, hosts: 1 },
         { key: 'web-02', events: 2, hosts: 1 },

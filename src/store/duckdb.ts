@@ -561,6 +561,12 @@ export class DuckDBStore implements Store {
       terms.push('host = ?');
       params.push(q.host);
     }
+    if (q.hosts) {
+      if (q.hosts.length) {
+        terms.push(`host IN (${q.hosts.map(() => '?').join(', ')})`);
+        params.push(...q.hosts);
+      } else terms.push('FALSE');
+    }
     const cols =
       table === 'host_all'
         ? 'host, type, coin, pool, port, family, n, bytes, first_ts, last_ts'
@@ -571,7 +577,7 @@ export class DuckDBStore implements Store {
   }
 
   async rank(dim: Dim, q: RankQuery = {}): Promise<RankRow[]> {
-    if (dim === 'host' && !q.type && !q.coin && !q.host && allTime(q)) {
+    if (dim === 'host' && !q.type && !q.coin && !q.host && !q.hosts && allTime(q)) {
       // Every host over all time: the per-host rollup has it (one row per host and commit, not per day).
       const rows = await this.readDerived(
         `SELECT host AS key, sum(n)::BIGINT AS events, sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts,

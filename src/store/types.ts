@@ -71,6 +71,8 @@ export interface RankQuery extends Range {
   coin?: string;
   /** Only this host's rows (e.g. the coins one host showed). */
   host?: string;
+  /** Only these hosts' rows (a host group); an empty list matches nothing. */
+  hosts?: readonly string[];
   /**
    * `series` only: false skips counting distinct hosts per day (every row's `hosts` is 0). A daily count of
    * events (connections per pool) then costs a fraction of the distinct count over ~10M events.

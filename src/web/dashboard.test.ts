@@ -11,6 +11,7 @@ import type { MinewatchEvent } from '../findings/index.ts';
 import { buildServer } from '../server/app.ts';
 import { openStore } from '../store/index.ts';
 import { isDashboardPath, safeNext } from './app.ts';
+import { DashboardData } from './data.ts';
 import { bounds, groupOf, link, parseFilter } from './filter.ts';
 import { html } from './html.ts';
 import { parseCookies, Sessions, sameOrigin } from './session.ts';
@@ -191,5 +192,55 @@ test('served by buildServer: /ui needs a session, login is CSRF-safe, the API ke
     await app.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a group filter narrows the overview: coins, pools, ports and the daily trend of that group only', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'minewatch-ui-group-'));
+  const store = await openStore(join(dir, 'g.db'));
+  try {
+    // web-* hosts mine XMR on nanopool:14444; db-* hosts mine ETN on another pool and port.
+    const conn = (host: string, i: number, pool: string, port: number, coin: string) => ({
+      id: `${host}-${i}`,
+      time: `2018-09-${String(10 + (i % 9)).padStart(2, '0')}T10:00:00Z`,
+      host,
+      type: 'connection' as const,
+      src_ip: '10.0.0.1',
+      dst_ip: '198.51.100.1',
+      dst_port: port,
+      domain: pool,
+      coin,
+      pool,
+    });
+    const events = [];
+    for (let h = 1; h <= 3; h++)
+      for (let i = 0; i < 4; i++) events.push(conn(`web-${h}`, i, 'xmr.nanopool.org', 14444, 'XMR'));
+    for (let h = 1; h <= 2; h++)
+      for (let i = 0; i < 4; i++) events.push(conn(`db-${h}`, i, 'etn.pool.example', 5555, 'ETN'));
+    await store.ingest(events);
+    const data = new DashboardData(store);
+    const all = await data.overview(parseFilter({ range: 'all' }));
+    assert.deepEqual(all.pools.map((p) => p.key).sort(), ['etn.pool.example', 'xmr.nanopool.org']);
+    const web = await data.overview(parseFilter({ range: 'all', group: 'web' }));
+    assert.deepEqual(
+      web.pools.map((p) => [p.key, p.hosts]),
+      [['xmr.nanopool.org', 3]],
+    );
+    assert.deepEqual(
+      web.ports.map((p) => [p.key, p.hosts]),
+      [['14444', 3]],
+    );
+    assert.deepEqual(
+      web.coins.map((c) => c.key),
+      ['XMR'],
+    );
+    assert.equal(web.kpis.hosts, 3);
+    // The daily trend draws one line per coin: the whole fleet has both coins, the web group only XMR.
+    const trendCoins = (o: typeof all) =>
+      o.series.map((x) => x.name).filter((n) => n !== 'newly flagged hosts');
+    assert.deepEqual(trendCoins(all).sort(), ['ETN', 'XMR']);
+    assert.deepEqual(trendCoins(web), ['XMR']);
+  } finally {
+    await store.close();
   }
 });

@@ -1,7 +1,6 @@
 /**
  * What each view shows, computed from the store's aggregations (rank, series, campaigns, findings); the server
  * only joins small results (per-coin host sets, one row per host) and never pulls raw events for a chart.
- * Where the Store cannot narrow a panel by host group (pool and port ranks, daily series), the panel says so.
  */
 import { fillSeries } from '../analytics/series.ts';
 import { detectSpikes, type Spike } from '../analytics/spikes.ts';
@@ -174,9 +173,11 @@ export class DashboardData {
     const weekAgo = clock - 7 * DAY_MS;
     const newHosts = firstFindings.filter((h) => Date.parse(h.first) >= weekAgo && inGroup(h.key));
     const types = await store.rank('type', { ...r, limit: 100 });
-    const pools = await store.rank('pool', { ...r, ...coinQ, limit: 10 });
-    const ports = await store.rank('port', { ...r, ...coinQ, type: 'connection', limit: 10 });
-    const seriesRows = await store.series('coin', { ...r, ...coinQ });
+    // A group filter narrows every panel in the store (its hosts as a list filter).
+    const hostsQ = group ? { hosts: [...group] } : {};
+    const pools = await store.rank('pool', { ...r, ...coinQ, ...hostsQ, limit: 10 });
+    const ports = await store.rank('port', { ...r, ...coinQ, ...hostsQ, type: 'connection', limit: 10 });
+    const seriesRows = await store.series('coin', { ...r, ...coinQ, ...hostsQ });
     const days = dayList(
       b.from ?? (seriesRows[0] ? Date.parse(seriesRows[0].day) : clock),
       b.to !== undefined ? b.to - DAY_MS : clock,
@@ -225,7 +226,6 @@ export class DashboardData {
       days,
       series: series.map((s) => ({ name: seriesLabel(s.name), values: s.points.map((p) => p.value) })),
       spikes: explained,
-      group_narrowed: !group,
     };
   }
 
@@ -447,8 +447,6 @@ export interface Overview {
   days: string[];
   series: { name: string; values: number[] }[];
   spikes: SpikeInfo[];
-  /** False when a group filter is set but pools, ports and trends are fleet-wide (the store has no host filter). */
-  group_narrowed: boolean;
 }
 
 export interface HostListRow {

@@ -173,9 +173,6 @@ export function overviewPage(o: Overview, f: Filter): Html {
     axis: 'hosts',
     rows: o.coins.slice(0, 10).map((c) => ({ name: c.key, value: c.hosts })),
   };
-  const note = o.group_narrowed
-    ? ''
-    : html`<p class="note">Group filter: pools, ports and the daily trend are for the whole fleet (the store cannot narrow them by host group yet); counts, coins, spikes' findings and hosts are narrowed.</p>`;
   return html`<h1>Overview</h1>
 <section class="kpis" aria-label="Key numbers">
   ${kpi('hosts mining now (today or yesterday, UTC, in the data)', k.mining_now)}
@@ -184,7 +181,6 @@ export function overviewPage(o: Overview, f: Filter): Html {
   ${kpi('findings in range', k.findings)}
   ${kpi('events in range', k.events)}
 </section>
-${note}
 <section aria-labelledby="h-trend"><h2 id="h-trend">Daily trend</h2>
   <div class="chart" data-chart="chart-trend" role="img" aria-label="Line chart: mining hosts per day by coin and newly flagged hosts per day; spikes are pinned with their date"></div>
   ${jsonBlock('chart-trend', trend)}
