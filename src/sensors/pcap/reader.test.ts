@@ -4,6 +4,19 @@ import { describe, it } from 'node:test';
 import { CaptureFormatError, CaptureReader, type RawPacket } from './reader.ts';
 import { conversation, ether, sll, tcp, udp, writePcap, writePcapng } from './testkit.ts';
 
+/** What a test compares of a packet: its header fields and a checksum of its bytes. */
+function snapshot(p: RawPacket, sum: number) {
+  return {
+    index: p.index,
+    ts: p.tsSec,
+    linkType: p.linkType,
+    caplen: p.caplen,
+    origLen: p.origLen,
+    iface: p.iface,
+    sum,
+  };
+}
+
 const CORPUS = new URL('../../../../shared/corpus/pcap/', import.meta.url);
 export const CORPUS_COUNTS: Record<string, number> = {
   'ndpi/mining.pcapng': 673,
@@ -36,15 +49,7 @@ function parse(buf: Uint8Array, chunks?: (i: number) => number, maxRecord?: numb
   const cb = (p: RawPacket): void => {
     let sum = 0;
     for (let i = 0; i < p.data.length; i++) sum = (sum * 31 + p.data[i]!) >>> 0;
-    seen.push({
-      index: p.index,
-      ts: p.tsSec,
-      linkType: p.linkType,
-      caplen: p.caplen,
-      origLen: p.origLen,
-      iface: p.iface,
-      sum,
-    });
+    seen.push(snapshot(p, sum));
   };
   if (!chunks) r.push(buf, cb);
   else {
@@ -112,15 +117,7 @@ describe('CaptureReader: reuse mode', () => {
           for (let i = 0; i < p.caplen; i++) sum = (sum * 31 + p.buf![p.offset! + i]!) >>> 0;
           assert.equal(p.data.length, p.caplen);
           assert.equal(p.data[0], p.buf![p.offset!]);
-          seen.push({
-            index: p.index,
-            ts: p.tsSec,
-            linkType: p.linkType,
-            caplen: p.caplen,
-            origLen: p.origLen,
-            iface: p.iface,
-            sum,
-          });
+          seen.push(snapshot(p, sum));
         };
         if (chunk === undefined) r.push(buf, cb);
         else for (let off = 0; off < buf.length; off += chunk) r.push(buf.subarray(off, off + chunk), cb);
