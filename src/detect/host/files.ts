@@ -360,11 +360,15 @@ function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>):
   const campaignLike =
     TEMP_DIR_RE.test(f.path) &&
     (evasive.length >= 2 || (evasive.length >= 1 && beh.has('persistence-install')));
+  // Without fetching or running anything, a script counts only when it also names the miner it starts: a
+  // pool or wallet alone is what every security tool's source, rule file and documentation contains.
   const isDropper =
     (dropper && (miningSeen || campaignLike)) ||
     (miningSeen &&
       (mining.pools.size > 0 || mining.wallets.size > 0) &&
-      (exec || dl.length > 0 || f.lang !== undefined));
+      (exec ||
+        dl.length > 0 ||
+        (f.lang !== undefined && (mining.miner.size > 0 || mining.families.size > 0))));
   if (isDropper) {
     const p = [...mining.pools.values()][0];
     const w = [...mining.wallets.values()][0];

@@ -16,9 +16,10 @@ export interface Behaviour {
 export const DOWNLOAD_RE =
   /(?:^|[\s;|&(`"'$/])(?:curl|wget|wget1|wge|cur|cd1|wd1|xget|tftp|lwp-download|fetch)\s+[^\n]*?(?:https?|ftp):\/\/|(?:curl|wget)\s+[^\n]*?\d{1,3}(?:\.\d{1,3}){3}|bitsadmin[^\n]*\/transfer|certutil[^\n]*-urlcache|Invoke-WebRequest|\biwr\s|Net\.WebClient|DownloadString|DownloadFile|Start-BitsTransfer|MSXML2\.(?:Server)?XMLHTTP|WinHttp\.WinHttpRequest|Microsoft\.XMLHTTP|urllib(?:2|\.request)?\.(?:urlopen|urlretrieve)|requests\.get\(|\/dev\/tcp\/\d/i;
 
-/** Running what was fetched: pipe to a shell, eval, chmod+exec, IEX, WScript.Shell.Run. */
+/** Running what was fetched: pipe to a shell, eval, chmod+exec, IEX, WScript.Shell.Run. A bare `exec(` call
+ * counts (Python, PHP, Perl), a method `.exec(` does not: JavaScript's RegExp.prototype.exec is everywhere. */
 export const EXEC_RE =
-  /\|\s*(?:sudo\s+)?(?:ba|da|z)?sh\b|\|\s*python[23]?\b|(?:ba)?sh\s+-c\s+["']?\$\(|chmod\s+(?:\+x|[0-7]*7[0-7]*)\b|\bnohup\b|\bIEX\b|Invoke-Expression|WScript\.Shell|Shell\.Application|Start-Process|\bexec\s*\(|os\.system\(|subprocess\./i;
+  /\|\s*(?:sudo\s+)?(?:ba|da|z)?sh\b|\|\s*python[23]?\b|(?:ba)?sh\s+-c\s+["']?\$\(|chmod\s+(?:\+x|[0-7]*7[0-7]*)\b|\bnohup\b|\bIEX\b|Invoke-Expression|WScript\.Shell|Shell\.Application|Start-Process|(?<![.\w$])exec\s*\(|\bchild_process\b|\bexecSync\s*\(|os\.system\(|subprocess\./i;
 
 export const BASE64_EXEC_RE =
   /base64\s+(?:-d|--decode)[^\n]*\|\s*(?:ba)?sh|FromBase64String|-enc(?:odedcommand)?\s+[A-Za-z0-9+/=]{20,}/i;
