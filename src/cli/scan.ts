@@ -69,6 +69,7 @@ export function registerScan(program: Command, ctx: CommandContext): void {
         paths?: string[];
         files: boolean;
         deep?: boolean;
+        exclude?: string[];
         maxFileMb: number;
         format: string;
         intelDir?: string;
@@ -81,6 +82,7 @@ export function registerScan(program: Command, ctx: CommandContext): void {
           ...(opts.paths ? { paths: opts.paths } : {}),
           files: opts.files,
           deep: opts.deep === true,
+          ...(opts.exclude ? { exclude: opts.exclude } : {}),
           maxFileBytes: Math.max(1, opts.maxFileMb) * 1024 * 1024,
           intel: intelView(loadIntelFor(opts)),
           ...(bar ? { onProgress: bar.onProgress } : {}),

@@ -338,3 +338,17 @@ describe('scan safety', () => {
     has(r, 'host.process.miner-name', '/tmp/kdevtmpfsi');
   });
 });
+
+describe('excluded directories', () => {
+  it('--exclude skips a directory entirely and counts it; the rest of the host is still scanned', async () => {
+    const r = await scanHost({ root: roots.kinsing, live: false, exclude: ['tmp'] });
+    assert.equal(r.stats.excluded, 1);
+    const fileRules = r.findings.filter((f) => f.rule.startsWith('host.file.'));
+    assert.ok(
+      fileRules.every((f) => f.evidence.every((e) => !e.path?.startsWith('/tmp/'))),
+      'nothing read under /tmp',
+    );
+    has(r, 'host.persistence.cron', '/var/spool/cron/crontabs/root', 2);
+    has(r, 'host.process.miner-name', '/tmp/kdevtmpfsi'); // processes are still seen: exclusion is for the file walk
+  });
+});

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 /**
  * `minewatch scan`: run the host sensors below a root, then the pure host rules, then the verdict.
  */
@@ -31,6 +32,9 @@ export interface ScanHostOptions extends ScanOptions {
   intel?: IntelView;
   cpuSampleMs?: number;
 }
+
+/** This package's directory (the same from src/ and dist/), as a root-relative path of the live host. */
+const OWN_PACKAGE_DIR = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/+$/, '');
 
 let defaultView: IntelView | undefined;
 export function defaultIntelView(): IntelView {
@@ -103,9 +107,15 @@ function minerExeProcesses(ev: HostEvidence, fileFindings: Finding[]): Finding[]
 export async function scanHost(opts: ScanHostOptions): Promise<ScanResult> {
   const t0 = performance.now();
   const iv = opts.intel ?? defaultIntelView();
+  const root = opts.root || '/';
+  // On the live host the scanner leaves its own install alone: its intel, rules and tests are full of the
+  // pools, wallets and dropper lines it looks for (a clone in /opt would otherwise report itself).
+  const live = opts.live ?? root === '/';
+  const exclude = [...(opts.exclude ?? []), ...(live ? [OWN_PACKAGE_DIR] : [])];
   const ev = await collectHost({
     ...opts,
-    root: opts.root || '/',
+    exclude,
+    root,
     matcher: contentMatcher(iv),
     interestingName: (n) => {
       const h = iv.minerFile(n);

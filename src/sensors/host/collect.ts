@@ -21,6 +21,8 @@ export interface ScanOptions {
   onProgress?(p: { files: number; bytes: number; path: string }): void;
   /** Scanning the running host (default: root === '/'): enables the two-sample CPU accounting. */
   live?: boolean;
+  /** Root-relative directories not walked at all. */
+  exclude?: string[];
   /** Walk package/toolchain trees (node_modules, site-packages, ~/.pyenv/versions ...) too; see PRUNED_DIRS. */
   deep?: boolean;
 }
@@ -49,8 +51,9 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
   let files: HostEvidence['files'] = [];
   let fileCount = 0;
   let bytes = 0;
-  let walk: Pick<FileScanResult, 'pruned' | 'prunedDirs' | 'compressed'> = {
+  let walk: Pick<FileScanResult, 'pruned' | 'prunedDirs' | 'compressed' | 'excluded'> = {
     pruned: 0,
+    excluded: 0,
     prunedDirs: [],
     compressed: 0,
   };
@@ -61,6 +64,7 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
       maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
       matcher: opts.matcher,
       deep: opts.deep ?? false,
+      ...(opts.exclude ? { exclude: opts.exclude } : {}),
       processExes: processes.flatMap((p) => (p.exe && !p.exeDeleted ? [p.exe] : [])),
     };
     if (opts.interestingName) fsOpts.interestingName = opts.interestingName;
@@ -69,7 +73,7 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
     files = r.files;
     fileCount = r.count;
     bytes = r.bytes;
-    walk = { pruned: r.pruned, prunedDirs: r.prunedDirs, compressed: r.compressed };
+    walk = { pruned: r.pruned, prunedDirs: r.prunedDirs, compressed: r.compressed, excluded: r.excluded };
   }
   let cpu: CpuAccount | undefined;
   if (cpu0) {

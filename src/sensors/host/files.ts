@@ -117,6 +117,8 @@ export interface FileScanOptions {
   matcher: ContentMatcher;
   /** Walk package/toolchain trees too (default: prune them, see PRUNED_DIRS). */
   deep?: boolean;
+  /** Root-relative directories not walked at all (minewatch's own install; --exclude). */
+  exclude?: readonly string[];
   /**
    * Executables of running processes (root-relative): those inside a pruned directory are scanned anyway,
    * so pruning never hides a running miner's binary.
@@ -136,6 +138,8 @@ export interface FileScanResult {
   prunedDirs: string[];
   /** Files whose content was not matched because it is compressed or media (see compressedMagic). */
   compressed: number;
+  /** Directories skipped because they were excluded. */
+  excluded: number;
 }
 
 const SCRIPT_EXT: Record<string, FileRecord['lang']> = {
@@ -187,6 +191,10 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
   let kept = 0;
   let lastProgress = 0;
   let pruned = 0;
+  let excludedCount = 0;
+  const excluded = (opts.exclude ?? []).map((d) => `/${d.replace(/^\/+|\/+$/g, '')}`);
+  // The directory or anything below it (a walk may start inside an excluded tree: --paths work/minewatch/src).
+  const isExcluded = (dir: string) => excluded.some((x) => dir === x || dir.startsWith(`${x}/`));
   let compressed = 0;
   const prunedDirs: string[] = [];
   const prunedRoots: string[] = [];
@@ -326,6 +334,10 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
       seenDirs.add(key);
       const ents = rfs.readdir(dir, true);
       if (!ents) continue;
+      if (isExcluded(dir)) {
+        excludedCount++;
+        continue;
+      }
       const prune = !opts.deep && depth > 0 && PRUNED_RE.test(dir) && !NEVER_PRUNE.test(dir);
       if (prune) {
         pruned++;
@@ -381,7 +393,7 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
     if (st?.isFile()) scanOne(exe, path.posix.basename(exe), st);
   }
   opts.onProgress?.({ files: count, bytes, path: '' });
-  return { files, count, bytes, pruned, prunedDirs, compressed };
+  return { files, count, bytes, pruned, prunedDirs, compressed, excluded: excludedCount };
 }
 
 function expandGlobDirs(rfs: RootFs, pattern: string): string[] {

@@ -171,6 +171,8 @@ export interface ScanStats {
   prunedDirs: string[];
   /** Compressed or media files typed by their first bytes but not content-matched. */
   compressed: number;
+  /** Directories not walked because they were excluded (minewatch's own install on a live scan, --exclude). */
+  excluded: number;
 }
 
 /**
