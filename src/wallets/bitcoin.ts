@@ -6,20 +6,10 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bech32, bech32m } from '@scure/base';
 import { decodeBase58, describeBadChar } from './base58.ts';
 import type { FormatIndex, WalletFormat } from './formats.ts';
-import type { WalletInfo, WalletNetwork } from './types.ts';
+import { walletInfo } from './formats.ts';
+import type { WalletInfo } from './types.ts';
 
-function info(s: string, f: WalletFormat, valid: boolean | null, reason?: string): WalletInfo {
-  const out: WalletInfo = {
-    address: s,
-    coin: f.coin,
-    format: f.id,
-    network: f.network as WalletNetwork,
-    valid,
-  };
-  if (f.coins && f.coins.length > 1) out.coins = [...f.coins];
-  if (reason !== undefined) out.reason = reason;
-  return out;
-}
+const info = walletInfo;
 
 // ---------------------------------------------------------------------------------------------------------------
 // base58check

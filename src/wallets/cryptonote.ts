@@ -13,24 +13,14 @@ import {
   toHex,
 } from './base58.ts';
 import type { FormatIndex, WalletFormat } from './formats.ts';
-import type { WalletInfo, WalletNetwork } from './types.ts';
+import { walletInfo } from './formats.ts';
+import type { WalletInfo } from './types.ts';
 
 const KEYS = 64;
 const CHECKSUM = 4;
 const PAYMENT_ID = 8;
 
-function info(s: string, f: WalletFormat, valid: boolean | null, reason?: string): WalletInfo {
-  const out: WalletInfo = {
-    address: s,
-    coin: f.coin,
-    format: f.id,
-    network: f.network as WalletNetwork,
-    valid,
-  };
-  if (f.coins && f.coins.length > 1) out.coins = [...f.coins];
-  if (reason !== undefined) out.reason = reason;
-  return out;
-}
+const info = walletInfo;
 
 function extraBytes(f: WalletFormat): number {
   return f.type === 'integrated' ? PAYMENT_ID : 0;

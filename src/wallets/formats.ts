@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { WalletInfo, WalletNetwork } from './types.ts';
 
 export const WALLET_FORMATS_SCHEMA = 'minewatch-intel/wallet-formats@1';
 
@@ -155,4 +156,18 @@ let cachedIndex: FormatIndex | undefined;
 export function formatIndex(): FormatIndex {
   cachedIndex ??= indexFormats(loadWalletFormats());
   return cachedIndex;
+}
+
+/** The WalletInfo of an address in format `f`: the one shape every validator answers in. */
+export function walletInfo(s: string, f: WalletFormat, valid: boolean | null, reason?: string): WalletInfo {
+  const out: WalletInfo = {
+    address: s,
+    coin: f.coin,
+    format: f.id,
+    network: f.network as WalletNetwork,
+    valid,
+  };
+  if (f.coins && f.coins.length > 1) out.coins = [...f.coins];
+  if (reason !== undefined) out.reason = reason;
+  return out;
 }

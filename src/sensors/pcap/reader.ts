@@ -538,9 +538,11 @@ export class CaptureReader {
       return this.skip(1);
     }
     switch (type) {
-      case NG_EPB: {
+      case NG_EPB:
+      case NG_PB: {
+        // The obsolete Packet Block has the Enhanced one's layout but a 16-bit interface id (then a drop count).
         if (len < 32) return this.damagedBlock(len);
-        const ifId = dv.getUint32(off + 8, le);
+        const ifId = type === NG_EPB ? dv.getUint32(off + 8, le) : dv.getUint16(off + 8, le);
         const ifc = this.ifaces[ifId];
         const caplen = dv.getUint32(off + 20, le);
         if (!ifc || 28 + caplen > len - 4) return this.damagedBlock(len);
@@ -555,16 +557,6 @@ export class CaptureReader {
         let caplen = Math.min(orig, len - 16);
         if (ifc.snaplen > 0 && caplen > ifc.snaplen) caplen = ifc.snaplen;
         this.emit(buf, off + 12, caplen, orig, this.lastTs, ifc.linkType, 0);
-        return len;
-      }
-      case NG_PB: {
-        if (len < 32) return this.damagedBlock(len);
-        const ifId = dv.getUint16(off + 8, le);
-        const ifc = this.ifaces[ifId];
-        const caplen = dv.getUint32(off + 20, le);
-        if (!ifc || 28 + caplen > len - 4) return this.damagedBlock(len);
-        const ts = ngTime(dv.getUint32(off + 12, le), dv.getUint32(off + 16, le), ifc);
-        this.emit(buf, off + 28, caplen, dv.getUint32(off + 24, le), ts, ifc.linkType, ifId);
         return len;
       }
       case NG_IDB: {
