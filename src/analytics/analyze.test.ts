@@ -4,6 +4,7 @@ import type { InstanceRow, RankRow, SeriesRow, StoredFinding } from '../store/in
 import { type AnalysisInput, analyze, minerName, toDay } from './analyze.ts';
 import { parsePrices } from './prices.ts';
 import { dayRange } from './series.ts';
+import { emptyInput } from './test-helpers/input.ts';
 
 const rank = (key: string, hosts: number, events: number): RankRow => ({
   key,
@@ -13,25 +14,6 @@ const rank = (key: string, hosts: number, events: number): RankRow => ({
   first: '2018-01-01T00:00:00.000Z',
   last: '2018-01-12T00:00:00.000Z',
 });
-
-function emptyInput(over: Partial<AnalysisInput> = {}): AnalysisInput {
-  return {
-    events: 0,
-    hostCount: 0,
-    coinRank: [],
-    poolRank: [],
-    portRank: [],
-    familyRank: [],
-    coinSeries: [],
-    poolSeries: [],
-    portSeries: [],
-    familySeries: [],
-    instances: [],
-    campaigns: { wallet: [], dropper: [], account: [] },
-    findings: [],
-    ...over,
-  };
-}
 
 const finding = (host: string, time: string, f: Record<string, unknown>): StoredFinding => ({
   id: `${host}-${time}-${String(f.rule)}`,

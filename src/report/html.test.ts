@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Analysis, analyze } from '../analytics/index.ts';
+import { emptyInput } from '../analytics/test-helpers/input.ts';
 import { renderHtml } from './html.ts';
 import { renderMarkdown } from './markdown.ts';
 import { summarize } from './summary.ts';
 import { sampleAnalysis } from './test-helpers/sample.ts';
 
-const empty: Analysis = analyze({
-  events: 0,
-  hostCount: 0,
-  coinRank: [],
-  poolRank: [],
-  portRank: [],
-  familyRank: [],
-  coinSeries: [],
-  poolSeries: [],
-  portSeries: [],
-  familySeries: [],
-  instances: [],
-  campaigns: { wallet: [], dropper: [], account: [] },
-  findings: [],
-});
+const empty: Analysis = analyze(emptyInput());
 
 test('the HTML report is one self-contained file with every section and its charts', () => {
   const a = sampleAnalysis();
