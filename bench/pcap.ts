@@ -26,6 +26,7 @@ import {
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { analyseCapture } from '../src/detect/traffic/capture.ts';
+import { corpusFiles, writeReplicatedCorpus } from '../src/detect/traffic/test-helpers/replicate.ts';
 import { loadIntel } from '../src/intel/index.ts';
 import { PacketDecoder } from '../src/sensors/pcap/decode.ts';
 import { FlowTable } from '../src/sensors/pcap/flows.ts';
@@ -33,105 +34,13 @@ import { CaptureReader } from '../src/sensors/pcap/reader.ts';
 import { readCapture } from '../src/sensors/pcap/source.ts';
 import type { BenchRow as Row } from './row.ts';
 
-const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
 const TARGET = 150 * 1024 * 1024;
 const DEFAULT_FILE = '/tmp/minewatch-bench/pcap-corpus-x-150m.pcap';
 
-interface Pkt {
-  ts: number;
-  data: Uint8Array;
-  /** offsets of the address bytes to rewrite, and their length (4 or 16) */
-  src: number;
-  dst: number;
-  alen: number;
-}
-
-function corpusFiles(): string[] {
-  const out: string[] = [];
-  for (const sub of readdirSync(CORPUS).sort())
-    for (const f of readdirSync(`${CORPUS}${sub}`).sort())
-      if (/\.pcap(ng)?$/.test(f)) out.push(`${CORPUS}${sub}/${f}`);
-  return out;
-}
-
-/** Load every Ethernet packet of the corpus, with where its IP addresses sit. */
-function loadCorpus(): Pkt[][] {
-  const files: Pkt[][] = [];
-  const dec = new PacketDecoder();
-  for (const f of corpusFiles()) {
-    const pk: Pkt[] = [];
-    const r = new CaptureReader({ source: f });
-    r.push(readFileSync(f), (p) => {
-      if (p.linkType !== 1) return;
-      const data = p.data.slice();
-      const d = dec.decode(1, data);
-      pk.push({
-        ts: p.tsSec,
-        data,
-        src: d ? d.srcOff : -1,
-        dst: d ? d.dstOff : -1,
-        alen: d?.ipVersion === 6 ? 16 : 4,
-      });
-    });
-    r.end();
-    files.push(pk);
-  }
-  return files;
-}
-
-/** Write the replicated capture (pcap, µs, little-endian, Ethernet) in a streaming way. */
+/** The bench capture, built once (deterministic) and kept under /tmp. */
 export function buildBenchCapture(path = DEFAULT_FILE, target = TARGET): string {
   if (existsSync(path) && statSync(path).size >= target) return path;
-  mkdirSync(path.replace(/\/[^/]*$/, ''), { recursive: true });
-  const files = loadCorpus();
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  const hdr = new Uint8Array(24);
-  const hv = new DataView(hdr.buffer);
-  hv.setUint32(0, 0xa1b2c3d4, true);
-  hv.setUint16(4, 2, true);
-  hv.setUint16(6, 4, true);
-  hv.setUint32(16, 262144, true);
-  hv.setUint32(20, 1, true);
-  writeSync(fd, hdr);
-  let size = 24;
-  const buf = new Uint8Array(4 << 20);
-  const bv = new DataView(buf.buffer);
-  let used = 0;
-  const base = 1_700_000_000;
-  for (let rep = 0; size < target; rep++) {
-    for (const pk of files) {
-      const t0 = pk[0]?.ts ?? 0;
-      for (const p of pk) {
-        const need = 16 + p.data.length;
-        if (used + need > buf.length) {
-          writeSync(fd, buf, 0, used);
-          used = 0;
-        }
-        const ts = base + rep * 4000 + (p.ts - t0);
-        const sec = Math.floor(ts);
-        bv.setUint32(used, sec, true);
-        bv.setUint32(used + 4, Math.min(999999, Math.round((ts - sec) * 1e6)), true);
-        bv.setUint32(used + 8, p.data.length, true);
-        bv.setUint32(used + 12, p.data.length, true);
-        buf.set(p.data, used + 16);
-        if (p.src >= 0) {
-          // Rewrite both addresses so each replica is a new set of flows; the last two bytes carry the replica.
-          for (const o of [p.src, p.dst]) {
-            const at = used + 16 + o + p.alen - 2;
-            buf[at] = buf[at]! ^ ((rep >> 8) & 255);
-            buf[at + 1] = buf[at + 1]! ^ (rep & 255);
-          }
-        }
-        used += need;
-        size += need;
-      }
-    }
-  }
-  writeSync(fd, buf, 0, used);
-  closeSync(fd);
-  renameSync(tmp, path);
-  return path;
+  return writeReplicatedCorpus(path, target);
 }
 
 type Stage = 'reader' | 'decode' | 'flows' | 'analyse';
@@ -278,7 +187,7 @@ export function benchPeers(path: string, packets: number, mb: number): Row[] {
   const rows: Row[] = [];
   const root = fileURLToPath(new URL('..', import.meta.url));
   const bin = fileURLToPath(new URL('../bin/minewatch.js', import.meta.url));
-  const dist = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+  const dist = fileURLToPath(new URL('../dist/main.js', import.meta.url));
   if (!existsSync(dist)) execFileSync('npm', ['run', 'build'], { stdio: 'ignore', cwd: root });
   const built = statSync(dist).mtimeMs;
   const stale = ['src/sensors/pcap', 'src/sensors/protocols', 'src/detect/traffic'].some((d) =>
@@ -287,6 +196,11 @@ export function benchPeers(path: string, packets: number, mb: number): Row[] {
   if (stale) process.stderr.write('bench/pcap: dist/ is older than the sources: run `npm run build` first\n');
   const tools: Array<[string, string, string[]]> = [
     ['minewatch pcap', process.execPath, [bin, 'pcap', path, '--format', 'json', '--no-user-intel']],
+    [
+      'minewatch pcap --threads 2',
+      process.execPath,
+      [bin, 'pcap', path, '--format', 'json', '--no-user-intel', '--threads', '2'],
+    ],
     ['ndpiReader -q', 'ndpiReader', ['-i', path, '-q']],
     ['tshark -z io,phs', 'tshark', ['-r', path, '-q', '-z', 'io,phs']],
   ];
@@ -334,17 +248,19 @@ export function benchPeers(path: string, packets: number, mb: number): Row[] {
         note: `${(r.cpu * 1000).toFixed(0)} ms CPU`,
       });
   }
-  const mw = results.get('minewatch pcap');
-  for (const peer of ['ndpiReader -q', 'tshark -z io,phs']) {
-    const p = results.get(peer);
-    if (mw && p) {
+  for (const own of ['minewatch pcap', 'minewatch pcap --threads 2']) {
+    const mw = results.get(own);
+    for (const peer of ['ndpiReader -q', 'tshark -z io,phs']) {
+      const p = results.get(peer);
+      if (!mw || !p) continue;
+      const who = own.replace('minewatch pcap', 'minewatch');
       rows.push({
-        name: `ratio minewatch / ${peer} (packets/s)`,
+        name: `ratio ${who} / ${peer} (packets/s)`,
         value: p.seconds / mw.seconds,
         unit: 'x',
         ...(peer.startsWith('ndpiReader') ? { note: 'target: >= 2' } : {}),
       });
-      rows.push({ name: `ratio minewatch / ${peer} (packets/CPU-s)`, value: p.cpu / mw.cpu, unit: 'x' });
+      rows.push({ name: `ratio ${who} / ${peer} (packets/CPU-s)`, value: p.cpu / mw.cpu, unit: 'x' });
     }
   }
   return rows;

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (dist/, built by `npm ci` through the prepare script). In a source checkout
+// Runs the bundled CLI (dist/, built by `npm ci` through the prepare script: scripts/build.mjs). In a source checkout
 // without dist/ it falls back to the TypeScript sources through tsx, so `npx minewatch` always works.
 import { existsSync } from 'node:fs';
 import { register } from 'node:module';
 
-const dist = new URL('../dist/cli/main.js', import.meta.url);
+const dist = new URL('../dist/main.js', import.meta.url);
 // `minewatch pcap x | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (err) => {
   if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { CaptureReport } from '../detect/traffic/index.ts';
 import { analyseCapture, summarise } from '../detect/traffic/index.ts';
 import type { Finding } from '../findings/index.ts';
@@ -16,6 +16,16 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
     .addOption(reportFormatOption())
     .addOption(userDirOption())
     .option('--no-user-intel', 'use the built-in intel base only')
+    .option(
+      '--threads <n>',
+      'threads for a capture file (default: one per core, up to 4, for files of 32 MiB and more; 1: one pass)',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1 || n > 64)
+          throw new InvalidArgumentError('must be a whole number 1-64');
+        return n;
+      },
+    )
     .addHelpText(
       'after',
       examples([
@@ -24,91 +34,97 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
         'minewatch pcap *.pcap --format json > findings.json',
       ]),
     )
-    .action(async (files: string[], opts: { format: string; intelDir?: string; userIntel?: boolean }) => {
-      const format = asFormat(opts.format);
-      const intel = loadIntelFor(opts);
-      const sink = streamingSink(ctx, format);
-      const reports: CaptureReport[] = [];
-      let failed = false;
-      for (const file of files) {
-        try {
-          reports.push(
-            await analyseCapture(file, {
-              intel,
-              ...(sink.onFinding ? { onFinding: sink.onFinding } : {}),
-              ...(sink.onUpdate ? { onUpdate: sink.onUpdate } : {}),
-              stdin: ctx.io.stdin as AsyncIterable<Uint8Array>,
-            }),
-          );
-        } catch (err) {
-          // One unreadable capture must not stop the others: say which and go on.
-          failed = true;
-          const e = err as NodeJS.ErrnoException;
-          const msg =
-            err instanceof CaptureFormatError
-              ? `${file}: ${err.message}`
-              : e.code === 'ENOENT'
-                ? `${file}: no such file`
-                : e.code === 'EISDIR'
-                  ? `${file}: is a directory`
-                  : `${file}: ${e.message}`;
-          ctx.io.stderr.write(`minewatch: ${msg}\n`);
+    .action(
+      async (
+        files: string[],
+        opts: { format: string; intelDir?: string; userIntel?: boolean; threads?: number },
+      ) => {
+        const format = asFormat(opts.format);
+        const intel = loadIntelFor(opts);
+        const sink = streamingSink(ctx, format);
+        const reports: CaptureReport[] = [];
+        let failed = false;
+        for (const file of files) {
+          try {
+            reports.push(
+              await analyseCapture(file, {
+                intel,
+                ...(sink.onFinding ? { onFinding: sink.onFinding } : {}),
+                ...(sink.onUpdate ? { onUpdate: sink.onUpdate } : {}),
+                stdin: ctx.io.stdin as AsyncIterable<Uint8Array>,
+                ...(opts.threads ? { threads: opts.threads } : {}),
+              }),
+            );
+          } catch (err) {
+            // One unreadable capture must not stop the others: say which and go on.
+            failed = true;
+            const e = err as NodeJS.ErrnoException;
+            const msg =
+              err instanceof CaptureFormatError
+                ? `${file}: ${err.message}`
+                : e.code === 'ENOENT'
+                  ? `${file}: no such file`
+                  : e.code === 'EISDIR'
+                    ? `${file}: is a directory`
+                    : `${file}: ${e.message}`;
+            ctx.io.stderr.write(`minewatch: ${msg}\n`);
+          }
         }
-      }
-      const findings: Finding[] = reports.flatMap((r) => r.findings);
-      const summary = {
-        ...summarise(findings),
-        captures: reports.map((r) => {
-          const { hosts_mining, hosts, coins, pools, ports, findings_by_rule, ...stats } = r.summary;
-          return stats;
-        }),
-      };
-      printReport(
-        ctx,
-        format,
-        findings,
-        summary,
-        [
-          {
-            title: 'Hosts mining',
-            rows: summary.hosts,
-            columns: [
-              { header: 'HOST', value: (r) => r.host },
-              { header: 'POOLS', value: (r) => r.pools.join(', ') },
-              { header: 'COINS', value: (r) => r.coins.join(', ') },
-            ],
-          },
-          {
-            title: 'Pools by hosts',
-            rows: summary.pools,
-            columns: [
-              { header: 'POOL', value: (r) => r.pool },
-              { header: 'HOSTS', value: (r) => r.hosts, align: 'right' },
-              { header: 'SHARE', value: (r) => `${Math.round(r.share * 100)}%`, align: 'right' },
-            ],
-          },
-          {
-            title: 'Ports by flows',
-            rows: summary.ports,
-            columns: [
-              { header: 'PORT', value: (r) => r.port, align: 'right' },
-              { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
-            ],
-          },
-          {
-            title: 'Captures',
-            rows: summary.captures,
-            columns: [
-              { header: 'CAPTURE', value: (r) => r.source },
-              { header: 'FORMAT', value: (r) => r.format },
-              { header: 'PACKETS', value: (r) => r.packets, align: 'right' },
-              { header: 'DAMAGED', value: (r) => r.damaged_packets, align: 'right' },
-              { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
-            ],
-          },
-        ],
-        { streamed: sink.streamed },
-      );
-      ctx.exitCode = failed ? EXIT.ERROR : miningFound(findings) ? EXIT.FOUND : EXIT.CLEAN;
-    });
+        const findings: Finding[] = reports.flatMap((r) => r.findings);
+        const summary = {
+          ...summarise(findings),
+          captures: reports.map((r) => {
+            const { hosts_mining, hosts, coins, pools, ports, findings_by_rule, ...stats } = r.summary;
+            return stats;
+          }),
+        };
+        printReport(
+          ctx,
+          format,
+          findings,
+          summary,
+          [
+            {
+              title: 'Hosts mining',
+              rows: summary.hosts,
+              columns: [
+                { header: 'HOST', value: (r) => r.host },
+                { header: 'POOLS', value: (r) => r.pools.join(', ') },
+                { header: 'COINS', value: (r) => r.coins.join(', ') },
+              ],
+            },
+            {
+              title: 'Pools by hosts',
+              rows: summary.pools,
+              columns: [
+                { header: 'POOL', value: (r) => r.pool },
+                { header: 'HOSTS', value: (r) => r.hosts, align: 'right' },
+                { header: 'SHARE', value: (r) => `${Math.round(r.share * 100)}%`, align: 'right' },
+              ],
+            },
+            {
+              title: 'Ports by flows',
+              rows: summary.ports,
+              columns: [
+                { header: 'PORT', value: (r) => r.port, align: 'right' },
+                { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
+              ],
+            },
+            {
+              title: 'Captures',
+              rows: summary.captures,
+              columns: [
+                { header: 'CAPTURE', value: (r) => r.source },
+                { header: 'FORMAT', value: (r) => r.format },
+                { header: 'PACKETS', value: (r) => r.packets, align: 'right' },
+                { header: 'DAMAGED', value: (r) => r.damaged_packets, align: 'right' },
+                { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
+              ],
+            },
+          ],
+          { streamed: sink.streamed },
+        );
+        ctx.exitCode = failed ? EXIT.ERROR : miningFound(findings) ? EXIT.FOUND : EXIT.CLEAN;
+      },
+    );
 }

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
+import { packagePath } from '../package-root.ts';
 import { classifyEntry, IntelFormatError, type ListItem, parseHosts, parsePlain } from './formats.ts';
 import { EndpointMatcher, ExclusionIndex, PoolMatcher, SuffixIndex } from './match.ts';
 import { normalizeDomain } from './names.ts';
@@ -29,8 +29,7 @@ import {
   UserIntelFile,
 } from './schema.ts';
 
-/** Works from src/intel/ and dist/intel/ alike: both sit two levels below the package root. */
-export const BUILTIN_DATA_DIR = fileURLToPath(new URL('../../data/intel/', import.meta.url));
+export const BUILTIN_DATA_DIR = `${packagePath('data', 'intel')}/`;
 
 export const USER_LICENCE = 'user-supplied';
 
@@ -94,6 +93,8 @@ export interface IntelBase {
   exclusionEntries: ExclusionEntry[];
   /** The `generated` stamp of the built-in data. */
   generated: string;
+  /** What it was built from: `buildIntel(inputs.files, inputs.user)` builds the same base again (in a worker thread). */
+  inputs?: { files: IntelFiles & { generated?: string }; user: UserIntelFile[] };
   /** domain or any subdomain of a pool host; case-insensitive, trailing dot ok; 'nanopool.org.evil.com' must NOT match nanopool. Returns the most specific entry. */
   matchDomain(name: string): { pool: PoolEntry; matched: string } | undefined;
   /** known pool IP (optionally with port) */
@@ -406,6 +407,7 @@ export function buildIntel(
     exclusions: files.exclusions.map((e) => e.domain),
     exclusionEntries: files.exclusions,
     generated: files.generated ?? '',
+    inputs: { files, user },
     matchDomain: (name) => poolMatcher.match(name),
     matchEndpoint: (ip, port) => endpointMatcher.match(ip, port),
     portInfo: (port) => ports.get(port),

@@ -3,8 +3,10 @@
  * for the validators. The numbers live in data, not code, so adding a coin is a data change with a source.
  */
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { packagePath } from '../package-root.ts';
 import type { WalletInfo, WalletNetwork } from './types.ts';
 
 export const WALLET_FORMATS_SCHEMA = 'minewatch-intel/wallet-formats@1';
@@ -77,8 +79,7 @@ export function parseWalletFormats(json: unknown): WalletFormatsFile {
   return json;
 }
 
-/** Works from src/ (tsx) and dist/ alike: both sit two levels below the package root that holds data/. */
-export const WALLET_FORMATS_URL = new URL('../../data/intel/wallet-formats.json', import.meta.url);
+export const WALLET_FORMATS_URL = pathToFileURL(packagePath('data', 'intel', 'wallet-formats.json'));
 
 let cached: WalletFormatsFile | undefined;
 export function loadWalletFormats(): WalletFormatsFile {

@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 /**
  * `minewatch scan`: run the host sensors below a root, then the pure host rules, then the verdict.
  */
 import { ATTACK, type Finding, SEVERITY_ORDER } from '../../findings/index.ts';
 import { loadIntel } from '../../intel/index.ts';
+import { PACKAGE_ROOT } from '../../package-root.ts';
 import { collectHost, type ScanOptions } from '../../sensors/host/collect.ts';
 import type { HostEvidence, ScanStats } from '../../sensors/host/types.ts';
 import { makeFinding } from './common.ts';
@@ -33,8 +33,8 @@ export interface ScanHostOptions extends ScanOptions {
   cpuSampleMs?: number;
 }
 
-/** This package's directory (the same from src/ and dist/), as a root-relative path of the live host. */
-const OWN_PACKAGE_DIR = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/+$/, '');
+/** This package's directory, as a root-relative path of the live host. */
+const OWN_PACKAGE_DIR = PACKAGE_ROOT.replace(/\/+$/, '');
 
 let defaultView: IntelView | undefined;
 export function defaultIntelView(): IntelView {

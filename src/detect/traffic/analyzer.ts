@@ -82,11 +82,17 @@ export interface TrafficSummary {
 
 export class TrafficAnalyzer {
   readonly handlers: FlowHandlers;
+  /**
+   * For the DNS traffic (port 53) of flows another shard of a parallel analysis owns: answers only feed the
+   * IP → name map, so each shard names its own connections exactly as a single pass would. No findings.
+   */
+  readonly dnsHandlers: FlowHandlers;
   private readonly intel: IntelBase;
   private readonly source: string;
   private readonly dnsNames = new DnsNameMap();
   private readonly conns = new Map<string, ConnAgg>();
   private readonly dnsFindings = new Map<string, Finding>();
+  private readonly logins = new Map<string, LoginParts>();
   private readonly opts: TrafficOptions;
 
   constructor(opts: TrafficOptions) {
@@ -99,6 +105,22 @@ export class TrafficAnalyzer {
       onDatagram: (flow, dir, data, pkt, ts) => this.onDatagram(flow, dir, data, pkt, ts),
       onClose: (flow) => this.onClose(flow),
       onOpen: (flow, pkt, ts) => this.onOpen(flow, pkt, ts),
+    };
+    this.dnsHandlers = {
+      onOpen: (flow) => {
+        if (flow.proto === 'tcp') flow.state = { c2s: new DnsTcpStream(), s2c: new DnsTcpStream() };
+      },
+      onData: (flow, dir, data) => {
+        const streams = flow.state as { c2s: DnsTcpStream; s2c: DnsTcpStream } | undefined;
+        if (streams) for (const m of streams[dir].push(data)) this.learnDns(m);
+      },
+      onDatagram: (_flow, _dir, data) => {
+        const m = parseDnsMessage(data);
+        if (m) this.learnDns(m);
+      },
+      onClose: (flow) => {
+        flow.state = undefined;
+      },
     };
   }
 
@@ -220,7 +242,7 @@ export class TrafficAnalyzer {
     const key = `${r.login}\u0000${pass}`;
     if (r.login && s.loginKey !== key) {
       s.loginKey = key;
-      s.login = parseLogin(r.login, pass);
+      s.login = this.parseLogin(r.login, pass);
     }
     const login = r.login ? s.login : undefined;
     const hostHint = r.host ?? s.clientHello?.sni ?? this.dnsNames.get(flow.server);
@@ -241,6 +263,21 @@ export class TrafficAnalyzer {
       },
       walletCoin: login?.wallet?.coin,
     });
+  }
+
+  /**
+   * parseLogin (wallet validation: base58, Keccak checksums) remembered per login and password: a miner
+   * reconnects with the same login again and again, and validating it was ~6% of a whole capture's profile.
+   */
+  private parseLogin(login: string, pass?: string): LoginParts {
+    const key = `${pass === undefined ? 'u' : 'p'}${login.length}:${login}${pass ?? ''}`;
+    let parts = this.logins.get(key);
+    if (!parts) {
+      parts = parseLogin(login, pass);
+      if (this.logins.size >= 4096) this.logins.clear();
+      this.logins.set(key, parts);
+    }
+    return parts;
   }
 
   private onTls(flow: Flow, s: FlowState, data: Uint8Array, pkt: number, ts: number): void {
@@ -276,7 +313,7 @@ export class TrafficAnalyzer {
     if (!http.analyzer.isMining) return;
     const r = http.analyzer.result();
     this.opaque(flow, s); // decided: nothing more to learn from this flow's content
-    const login = r.user ? parseLogin(r.user) : undefined;
+    const login = r.user ? this.parseLogin(r.user) : undefined;
     const pool = r.host ? this.intel.matchDomain(r.host)?.pool : undefined;
     this.signal(flow, 'http', pkt, ts, {
       ...(r.host ? { host: r.host } : {}),
@@ -301,16 +338,21 @@ export class TrafficAnalyzer {
     if (m) this.onDns(flow, m, pkt, ts);
   }
 
+  /** The IP → name map learns a DNS answer (every shard of a parallel analysis learns every answer). */
+  private learnDns(m: DnsMessage): void {
+    const q = m.questions[0];
+    if (!q || !m.qr) return;
+    for (const [ip, names] of addressesByName(q.name, m.answers)) {
+      // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
+      const poolName = names.find((n) => this.intel.matchDomain(n));
+      this.dnsNames.set(ip, poolName ?? names[0]!);
+    }
+  }
+
   private onDns(flow: Flow, m: DnsMessage, pkt: number, ts: number): void {
     const q = m.questions[0];
     if (!q) return;
-    if (m.qr) {
-      for (const [ip, names] of addressesByName(q.name, m.answers)) {
-        // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
-        const poolName = names.find((n) => this.intel.matchDomain(n));
-        this.dnsNames.set(ip, poolName ?? names[0]!);
-      }
-    }
+    this.learnDns(m);
     const match = this.intel.matchDomain(q.name);
     if (!match) return;
     // The side that is not port 53 asked, whichever packet of the exchange we saw first.
@@ -532,37 +574,100 @@ export class TrafficAnalyzer {
 
   /** All findings, strongest first, and the capture-level statistics a cloud team reports. */
   finish(): { findings: Finding[]; summary: TrafficSummary } {
-    const findings = [...this.conns.values()].map((a) => a.finding);
-    // A connection without a name: one resolved after it began still names it; failing that, when the same
-    // host looked up exactly one pool in this capture, that pool is the likely one (and said to be a guess).
-    for (const f of findings) {
+    return finishFindings([this.partial()], this.intel);
+  }
+
+  /**
+   * This analyzer's findings before the capture-wide decisions of `finishFindings`: connection findings (named
+   * from the IP → name map where an answer came after the connection began) and DNS-lookup findings. A
+   * parallel analysis merges the partials of its shards; a single pass has one.
+   */
+  partial(): PartialFindings {
+    const conns = [...this.conns.values()].map((a) => a.finding);
+    for (const f of conns) {
       if (f.pool?.host || !f.pool?.ip) continue;
       const name = this.dnsNames.get(f.pool.ip);
-      let m = name ? this.intel.matchDomain(name) : undefined;
-      let host = name;
-      let reason = `server address ${f.pool.ip} resolves from pool name ${name} in this capture`;
-      if (!m) {
-        const asked = [...this.dnsFindings.values()].filter((d) => d.host === f.host);
-        const domains = new Set(asked.map((d) => d.pool?.domain));
-        if (domains.size !== 1) continue;
-        host = asked[0]!.pool!.host;
-        m = host ? this.intel.matchDomain(host) : undefined;
-        reason = `likely pool ${host}: the only pool this host looked up in the capture (address not confirmed)`;
-        f.pool_host_basis = 'dns-query-same-host';
-      }
-      if (!m || !host) continue;
-      Object.assign(f.pool, { host, name: m.pool.name, domain: m.pool.host });
-      (f.reasons as string[]).push(reason);
+      const m = name ? this.intel.matchDomain(name) : undefined;
+      if (!m || !name) continue;
+      Object.assign(f.pool, { host: name, name: m.pool.name, domain: m.pool.host });
+      (f.reasons as string[]).push(
+        `server address ${f.pool.ip} resolves from pool name ${name} in this capture`,
+      );
       if (!f.coin && m.pool.coins.length === 1) f.coin = m.pool.coins[0];
     }
-    // A pool lookup is worth its own finding only when no connection to that pool was seen from that host.
-    const connected = new Set(findings.map((f) => `${f.host}|${f.pool?.name ?? ''}`));
-    for (const f of this.dnsFindings.values()) {
-      if (!connected.has(`${f.host}|${f.pool?.name ?? ''}`)) findings.push(f);
-    }
-    findings.sort((a, b) => rankOf(b) - rankOf(a) || (a.time ?? '').localeCompare(b.time ?? ''));
-    return { findings, summary: summarise(findings) };
+    return { conns, dns: [...this.dnsFindings.values()] };
   }
+}
+
+/** Findings of (a shard of) one capture, before `finishFindings`. */
+export interface PartialFindings {
+  conns: Finding[];
+  dns: Finding[];
+}
+
+/**
+ * Pure: the partials of one capture's shards → its findings, strongest first, and summary. DNS-lookup findings
+ * of the same host and pool from several shards (several resolvers) become one. A connection still without a
+ * name, when its host looked up exactly one pool in the capture, gets that pool as a stated guess; a pool
+ * lookup is its own finding only when no connection to that pool was seen from that host.
+ */
+export function finishFindings(
+  parts: readonly PartialFindings[],
+  intel: IntelBase,
+): { findings: Finding[]; summary: TrafficSummary } {
+  const findings = parts.flatMap((p) => p.conns);
+  const dns = mergeDnsFindings(parts.flatMap((p) => p.dns));
+  const asked = new Map<string, Finding[]>();
+  for (const d of dns) {
+    const list = asked.get(d.host ?? '');
+    if (list) list.push(d);
+    else asked.set(d.host ?? '', [d]);
+  }
+  for (const f of findings) {
+    if (f.pool?.host || !f.pool?.ip) continue;
+    const mine = asked.get(f.host ?? '') ?? [];
+    const domains = new Set(mine.map((d) => d.pool?.domain));
+    if (domains.size !== 1) continue;
+    const host = mine[0]!.pool!.host;
+    const m = host ? intel.matchDomain(host) : undefined;
+    if (!m || !host) continue;
+    f.pool_host_basis = 'dns-query-same-host';
+    Object.assign(f.pool, { host, name: m.pool.name, domain: m.pool.host });
+    (f.reasons as string[]).push(
+      `likely pool ${host}: the only pool this host looked up in the capture (address not confirmed)`,
+    );
+    if (!f.coin && m.pool.coins.length === 1) f.coin = m.pool.coins[0];
+  }
+  const connected = new Set(findings.map((f) => `${f.host}|${f.pool?.name ?? ''}`));
+  for (const f of dns) if (!connected.has(`${f.host}|${f.pool?.name ?? ''}`)) findings.push(f);
+  // Total order (id last): the same capture gives the same list whether analysed in one pass or in shards.
+  findings.sort(
+    (a, b) =>
+      rankOf(b) - rankOf(a) ||
+      (a.time ?? '').localeCompare(b.time ?? '') ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  return { findings, summary: summarise(findings) };
+}
+
+/** DNS-lookup findings with one id (same host and pool, seen by several shards) merged into the earliest. */
+function mergeDnsFindings(list: readonly Finding[]): Finding[] {
+  const byId = new Map<string, Finding>();
+  for (const f of list) {
+    const have = byId.get(f.id);
+    if (!have) {
+      byId.set(f.id, f);
+      continue;
+    }
+    const [first, other] = (have.first_seen ?? '') <= (f.first_seen ?? '') ? [have, f] : [f, have];
+    first.last_seen = (first.last_seen ?? '') >= (other.last_seen ?? '') ? first.last_seen : other.last_seen;
+    first.queries = ((first.queries as number) ?? 0) + ((other.queries as number) ?? 0);
+    const pk = first.evidence[0]!.packets!;
+    const merged = [...new Set([...pk, ...(other.evidence[0]!.packets ?? [])])].sort((a, b) => a - b);
+    first.evidence[0]!.packets = merged.slice(0, MAX_EVIDENCE_PACKETS);
+    byId.set(f.id, first);
+  }
+  return [...byId.values()];
 }
 
 // --------------------------------------------------------------------------------------------------
@@ -592,8 +697,15 @@ function coinField(coins: readonly string[]): { coin?: string } {
   return coins.length === 1 ? { coin: coins[0]! } : {};
 }
 
+let isoTs = Number.NaN;
+let isoText = '';
+/** ISO 8601 of a capture time; the last answer is kept, as one packet's time is asked for several times. */
 function iso(ts: number): string {
-  return new Date(Math.round(ts * 1000)).toISOString();
+  if (ts !== isoTs) {
+    isoText = new Date(Math.round(ts * 1000)).toISOString();
+    isoTs = ts;
+  }
+  return isoText;
 }
 
 function round2(x: number): number {

@@ -1,7 +1,9 @@
+import { stat } from 'node:fs/promises';
 import type { Finding } from '../../findings/index.ts';
 import type { IntelBase } from '../../intel/index.ts';
 import { type CaptureFlowStats, readCaptureFlows } from '../../sensors/pcap/index.ts';
 import { TrafficAnalyzer, type TrafficSummary } from './analyzer.ts';
+import { analyseInShards, threadsFor } from './parallel.ts';
 
 export interface CaptureReport {
   findings: Finding[];
@@ -21,21 +23,35 @@ export interface AnalyseOptions {
   onFinding?: (f: Finding) => void;
   onUpdate?: (f: Finding) => void;
   stdin?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+  /** Threads for a capture file: default 1 below PARALLEL_MIN_BYTES, else one per core up to MAX_THREADS. */
+  threads?: number;
 }
 
 /** Reads one capture (a path, or '-' for stdin) to the end and returns its findings and summary. */
 export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): Promise<CaptureReport> {
   const source = pathOrDash === '-' ? 'stdin' : pathOrDash;
-  const analyzer = new TrafficAnalyzer({
-    intel: opts.intel,
-    source,
-    ...(opts.onFinding ? { onFinding: opts.onFinding } : {}),
-    ...(opts.onUpdate ? { onUpdate: opts.onUpdate } : {}),
-  });
-  const stats: CaptureFlowStats = await readCaptureFlows(pathOrDash, analyzer.handlers, {
-    ...(opts.stdin ? { stdin: opts.stdin } : {}),
-  });
-  const { findings, summary } = analyzer.finish();
+  const threads = pathOrDash === '-' || !opts.intel.inputs ? 1 : await fileThreads(pathOrDash, opts.threads);
+  let findings: Finding[];
+  let summary: TrafficSummary;
+  let stats: CaptureFlowStats;
+  if (threads > 1) {
+    ({ findings, summary, stats } = await analyseInShards(pathOrDash, threads, {
+      intel: opts.intel,
+      ...(opts.onFinding ? { onFinding: opts.onFinding } : {}),
+      ...(opts.onUpdate ? { onUpdate: opts.onUpdate } : {}),
+    }));
+  } else {
+    const analyzer = new TrafficAnalyzer({
+      intel: opts.intel,
+      source,
+      ...(opts.onFinding ? { onFinding: opts.onFinding } : {}),
+      ...(opts.onUpdate ? { onUpdate: opts.onUpdate } : {}),
+    });
+    stats = await readCaptureFlows(pathOrDash, analyzer.handlers, {
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    });
+    ({ findings, summary } = analyzer.finish());
+  }
   const { ok: _ok, ...undecoded } = stats.decode as unknown as Record<string, number>;
   return {
     findings,
@@ -50,4 +66,14 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
       ...summary,
     },
   };
+}
+
+/** Threads for a capture file; 1 when its size cannot be read (the one pass then reports why). */
+async function fileThreads(path: string, requested: number | undefined): Promise<number> {
+  try {
+    const st = await stat(path);
+    return st.isFile() ? threadsFor(st.size, requested) : 1;
+  } catch {
+    return 1;
+  }
 }

@@ -28,5 +28,6 @@ export type {
 export { DEFAULT_SERVER_PORTS, FlowTable } from './flows.ts';
 export type { CaptureFormat, CaptureReaderOptions, CaptureStats, RawPacket } from './reader.ts';
 export { CaptureFormatError, CaptureReader } from './reader.ts';
-export type { CaptureFlowStats, ReadCaptureOptions } from './source.ts';
+export { isDns, shardOf } from './shard.ts';
+export type { CaptureFlowStats, ReadCaptureOptions, ShardSpec } from './source.ts';
 export { readCapture, readCaptureFlows } from './source.ts';

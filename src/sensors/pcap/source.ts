@@ -3,12 +3,13 @@
  * CaptureReader with one reused read buffer, so memory stays flat whatever the file size.
  */
 import { open } from 'node:fs/promises';
-import type { DecodeStats } from './decode.ts';
+import type { DecodedPacket, DecodeStats } from './decode.ts';
 import { PacketDecoder } from './decode.ts';
 import type { FlowHandlers, FlowTableOptions, FlowTableStats } from './flows.ts';
 import { FlowTable } from './flows.ts';
 import type { CaptureStats, RawPacket } from './reader.ts';
 import { CaptureReader } from './reader.ts';
+import { isDns, shardOf } from './shard.ts';
 
 export interface ReadCaptureOptions {
   /** Read size in bytes (default 1 MiB). */
@@ -74,18 +75,38 @@ export interface CaptureFlowStats {
   flows: FlowTableStats;
 }
 
+/** One shard of a parallel analysis: this reader handles the packets `shardOf` gives it (see shard.ts). */
+export interface ShardSpec {
+  index: number;
+  count: number;
+  /** Handlers for the DNS packets of other shards' flows (answers only; they get a flow table of their own). */
+  dnsHandlers?: FlowHandlers;
+}
+
 /**
  * The usual pipeline in one call: read, decode, track flows. Handlers see reassembled TCP streams and
- * UDP datagrams; onPacket (optional) sees every raw packet first.
+ * UDP datagrams; onPacket (optional) sees every raw packet first. With `shard`, only that shard's packets
+ * reach the flow table (and its stats); the capture and decode stats still count every packet.
  */
 export async function readCaptureFlows(
   pathOrDash: string,
   handlers: FlowHandlers,
-  opts: ReadCaptureOptions & FlowTableOptions & { onPacket?: (p: RawPacket) => void } = {},
+  opts: ReadCaptureOptions & FlowTableOptions & { onPacket?: (p: RawPacket) => void; shard?: ShardSpec } = {},
 ): Promise<CaptureFlowStats> {
   const decoder = new PacketDecoder();
   const table = new FlowTable(handlers, opts);
   const onPacket = opts.onPacket;
+  const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
+  let add = (d: DecodedPacket, index: number, ts: number) => table.add(d, index, ts);
+  let dnsTable: FlowTable | undefined;
+  if (shard) {
+    const { index: mine, count, dnsHandlers } = shard;
+    dnsTable = dnsHandlers ? new FlowTable(dnsHandlers, opts) : undefined;
+    add = (d, index, ts) => {
+      if (shardOf(d, count) === mine) table.add(d, index, ts);
+      else if (dnsTable && isDns(d)) dnsTable.add(d, index, ts);
+    };
+  }
   // Without an onPacket observer nothing keeps the packet object: reuse it and decode the record in place
   // (no object and no subarray per record).
   const capture = onPacket
@@ -94,7 +115,7 @@ export async function readCaptureFlows(
         (p) => {
           onPacket(p);
           const d = decoder.decode(p.linkType, p.data);
-          if (d) table.add(d, p.index, p.tsSec);
+          if (d) add(d, p.index, p.tsSec);
         },
         opts,
       )
@@ -103,10 +124,11 @@ export async function readCaptureFlows(
         (p) => {
           const off = p.offset!;
           const d = decoder.decodeRange(p.linkType, p.buf!, off, off + p.caplen);
-          if (d) table.add(d, p.index, p.tsSec);
+          if (d) add(d, p.index, p.tsSec);
         },
         { ...opts, reuse: true },
       );
+  dnsTable?.end();
   table.end();
   return { capture, decode: decoder.stats, flows: table.stats };
 }
