@@ -12,17 +12,7 @@
  *   node --import tsx bench/pcap.ts FILE       # benchmark an existing capture
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { analyseCapture } from '../src/detect/traffic/capture.ts';
@@ -30,7 +20,6 @@ import { corpusFiles, writeReplicatedCorpus } from '../src/detect/traffic/test-h
 import { loadIntel } from '../src/intel/index.ts';
 import { PacketDecoder } from '../src/sensors/pcap/decode.ts';
 import { FlowTable } from '../src/sensors/pcap/flows.ts';
-import { CaptureReader } from '../src/sensors/pcap/reader.ts';
 import { readCapture } from '../src/sensors/pcap/source.ts';
 import type { BenchRow as Row } from './row.ts';
 
