@@ -24,6 +24,8 @@ await build({
   // Native addons and big server-side libraries stay in node_modules (loaded only by the commands using them).
   external: ['@duckdb/*', '@clickhouse/*', 'fastify', 'echarts'],
   // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __mwRequire } from 'node:module'; const require = __mwRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __mwRequire } from 'node:module'; const require = __mwRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });
