@@ -2,11 +2,17 @@
 // command). Why a bundle and not tsc's file-per-module output: start-up. `minewatch pcap` on a tiny capture
 // took 0.25 s from ~100 modules and 0.14-0.15 s bundled (bare `node -e 0`: 0.06 s), and start-up is what
 // a tool run from cron, agents and shell loops pays every time. Type checking stays with `tsc --noEmit`.
+//
+//   node scripts/build.mjs                 # dist/
+//   node scripts/build.mjs --outdir DIR    # elsewhere inside the package (the bundle test builds its own)
 import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
-rmSync(`${root}dist`, { recursive: true, force: true });
+const at = process.argv.indexOf('--outdir');
+const outdir = resolve(root, at > 0 ? process.argv[at + 1] : 'dist');
+rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
   entryPoints: {
@@ -14,7 +20,7 @@ await build({
     // Thread entry of the sharded capture analysis (detect/traffic/parallel.ts); must sit beside the chunks.
     'capture-worker': 'src/detect/traffic/capture-worker.ts',
   },
-  outdir: 'dist',
+  outdir,
   bundle: true,
   splitting: true,
   format: 'esm',

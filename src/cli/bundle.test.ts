@@ -1,0 +1,73 @@
+/**
+ * The published CLI is a bundle (scripts/build.mjs), which the other tests never run: they import the sources.
+ * This builds it afresh and runs it as a user would, through the commands whose chunks load data files or
+ * start threads, so a path or entry point the bundle gets wrong fails here and not on a user's machine.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { PACKAGE_ROOT } from '../package-root.ts';
+
+// Inside the package (below node_modules/, so git ignores it): the bundle finds package.json, data/ and
+// its external dependencies by walking up, as it does from dist/.
+const OUT = join(PACKAGE_ROOT, 'node_modules', '.cache', `minewatch-bundle-test-${process.pid}`);
+const CAPTURE = join(PACKAGE_ROOT, '../shared/corpus/pcap/ndpi/mining.pcapng');
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(OUT, 'main.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+before(() => {
+  const r = spawnSync(process.execPath, [join(PACKAGE_ROOT, 'scripts/build.mjs'), '--outdir', OUT], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+});
+after(() => rmSync(OUT, { recursive: true, force: true }));
+
+test('the bundle reports the package version', () => {
+  const r = run('--version');
+  assert.equal(r.code, 0, r.err);
+  const pkg = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(r.out.trim(), pkg.version);
+});
+
+test('the bundle reads the built-in intel and wallet formats', () => {
+  const r = run('intel', 'lookup', 'xmr-eu1.nanopool.org', '--format', 'json', '--no-user-intel');
+  assert.equal(r.code, 1, r.err); // a known pool: "found", as everywhere
+  assert.equal((JSON.parse(r.out) as { verdict: string }).verdict, 'pool');
+  const w = run(
+    'intel',
+    'lookup',
+    '44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A',
+    '--no-user-intel',
+  );
+  assert.equal(w.code, 0, w.err);
+  assert.match(w.out, /xmr-standard/);
+  assert.match(w.out, /valid +true/);
+});
+
+test('pcap in one pass and in threads (the worker entry beside the chunks) finds the same', {
+  skip: !existsSync(CAPTURE) && 'no ../shared/corpus here',
+}, () => {
+  const one = run('pcap', CAPTURE, '--format', 'json', '--no-user-intel', '--threads', '1');
+  const two = run('pcap', CAPTURE, '--format', 'json', '--no-user-intel', '--threads', '2');
+  assert.equal(one.code, 1, one.err);
+  assert.equal(two.code, 1, two.err);
+  const a = JSON.parse(one.out) as { findings: unknown[] };
+  assert.ok(a.findings.length >= 4);
+  assert.deepEqual(JSON.parse(two.out), a);
+});
+
+test('a bad argument is a usage error from the bundle too', () => {
+  const r = run('pcap', CAPTURE, '--threads', 'zero');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /whole number/);
+});
