@@ -141,6 +141,16 @@ async function measure(
   return { events, errors, ms: performance.now() - t, findings };
 }
 
+/** The 1M-line minewatch NDJSON file of this bench (processes, connections, DNS; no ids), also used by fleet.ts. */
+export function writeNdjson(path: string, lines: number): Promise<void> {
+  return write(path, lines, ndjsonLine);
+}
+
+/** The Zeek conn.log TSV file of this bench, also used by fleet.ts. */
+export function writeZeekConn(path: string, lines: number): Promise<void> {
+  return write(path, lines, zeekLine, ZEEK_HEADER);
+}
+
 export async function benchImport(): Promise<BenchRow[]> {
   const lines = Number(process.env.IMPORT_BENCH_LINES ?? 1_000_000);
   const dir = mkdtempSync(join(tmpdir(), 'minewatch-import-bench-'));
@@ -148,8 +158,8 @@ export async function benchImport(): Promise<BenchRow[]> {
   try {
     const nd = join(dir, 'events.ndjson');
     const zk = join(dir, 'conn.log');
-    await write(nd, lines, ndjsonLine);
-    await write(zk, lines, zeekLine, ZEEK_HEADER);
+    await writeNdjson(nd, lines);
+    await writeZeekConn(zk, lines);
     loadIntel({ userDir: null }); // intel parse/validate once, outside the timings
     for (const [name, path] of [
       ['ndjson', nd],

@@ -1,14 +1,24 @@
+import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import type { Finding, FindingEvent, MinewatchEvent } from '../findings/index.ts';
-import { LOG_FORMATS, type LogFormat } from '../sensors/logs/types.ts';
-import { dbOption } from '../store/index.ts';
+import type { LogFormat } from '../sensors/logs/types.ts';
 import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
 import { loadIntelFor, userDirOption } from './intel-options.ts';
 import { CliError, EXIT } from './io.ts';
 import { miningFound, printReport } from './output.ts';
 
-/** Events are stored in batches of this many: large enough to amortise a commit, small enough to stay bounded. */
-const BATCH = 20_000;
+/**
+ * Events go to the store in submissions of this many, not awaited one by one: the store packs each as it is
+ * submitted (a short slice of JS work between reads) and commits the queued ones together in transactions of
+ * up to a DuckDB row group (122,880 events: `DuckDBStore`'s group size), written straight into the file.
+ * Reading and parsing go on while DuckDB commits on its own threads. Small, so parsed events are packed and
+ * let go young (2,048 against 8,192: GC 1.23 against 1.32 s for 1M NDJSON events, 2.7 against 2.9 s for a
+ * 1M-line conn.log; load ~1.5-2).
+ */
+const SUBMIT = 2048;
+/** Events submitted and not yet committed, at most (bounded memory: two transactions' worth). */
+const IN_FLIGHT = 2 * 122_880;
+
 /** Bad lines named on stderr per file; the rest are counted. */
 const SHOWN_ERRORS = 20;
 
@@ -88,7 +98,10 @@ export function registerImport(program: Command, ctx: CommandContext): void {
         const db = opts.db ?? defaultDb();
         let store: Awaited<ReturnType<typeof openStore>>;
         try {
-          store = await openStore(db);
+          // DuckDB gets every core but the one this process parses and packs on: writing 1M import events on 2
+          // cores, 2 DuckDB threads spent 5.8 us of CPU per event against 3.5 us for 1, and were no faster;
+          // a whole import used 2.6 s less CPU (load ~2).
+          store = await openStore(db, { threads: Math.max(1, Math.min(4, availableParallelism()) - 1) });
         } catch (err) {
           throw new CliError((err as Error).message, db);
         }
@@ -100,12 +113,36 @@ export function registerImport(program: Command, ctx: CommandContext): void {
             const st: FileStats = { file, events: 0, accepted: 0, duplicates: 0, errors: 0 };
             stats.push(st);
             let pending: MinewatchEvent[] = [];
+            // The line each event was parsed from, when it is exactly the event (minewatch NDJSON): stored as
+            // its JSON instead of serialising the event again.
+            let raw: (string | undefined)[] = [];
+            let hasRaw = false;
+            /** Submissions not yet committed, oldest first, with their sizes. */
+            const inflight: { done: Promise<void>; n: number }[] = [];
+            let inflightEvents = 0;
+            const settleOldest = async () => {
+              const o = inflight.shift()!;
+              inflightEvents -= o.n;
+              await o.done;
+            };
             const flush = async () => {
-              if (!pending.length) return;
-              const r = await store.ingest(pending, { source: `import:${file}` });
-              st.accepted += r.accepted;
-              st.duplicates += r.duplicates;
-              pending = [];
+              if (pending.length) {
+                const n = pending.length;
+                const done = store
+                  .ingest(pending, { source: `import:${file}`, ...(hasRaw ? { raw } : {}) })
+                  .then((r) => {
+                    st.accepted += r.accepted;
+                    st.duplicates += r.duplicates;
+                  });
+                // Seen when awaited; not an unhandled rejection meanwhile.
+                done.catch(() => undefined);
+                inflight.push({ done, n });
+                inflightEvents += n;
+                pending = [];
+                raw = [];
+                hasRaw = false;
+              }
+              while (inflightEvents > IN_FLIGHT) await settleOldest();
             };
             try {
               for await (const batch of readTelemetryBatches(file, {
@@ -115,7 +152,12 @@ export function registerImport(program: Command, ctx: CommandContext): void {
               })) {
                 for (const rec of batch) {
                   st.format ??= rec.format;
-                  const bad = rec.error ?? (rec.event ? invalid(validateEvent(rec.event), rec) : undefined);
+                  // minewatch lines were validated by their reader (the same validateEvent).
+                  const bad =
+                    rec.error ??
+                    (rec.event && rec.format !== 'minewatch'
+                      ? invalid(validateEvent(rec.event), rec)
+                      : undefined);
                   if (bad) {
                     st.errors++;
                     if (st.errors <= SHOWN_ERRORS)
@@ -128,12 +170,17 @@ export function registerImport(program: Command, ctx: CommandContext): void {
                   st.events++;
                   detector.pushRecord(rec);
                   pending.push(rec.event);
-                  if (pending.length >= BATCH) await flush();
+                  raw.push(rec.raw);
+                  if (rec.raw !== undefined) hasRaw = true;
+                  if (pending.length >= SUBMIT) await flush();
                 }
               }
               await flush();
+              while (inflight.length) await settleOldest();
             } catch (err) {
-              // A file that cannot be read at all: say so and go on with the others.
+              // A file that cannot be read at all: say so and go on with the others (what was read before
+              // is stored: the batch in flight finishes first).
+              await Promise.allSettled(inflight.map((o) => o.done));
               unreadable = true;
               const e = err as NodeJS.ErrnoException;
               ctx.io.stderr.write(

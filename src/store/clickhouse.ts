@@ -20,7 +20,7 @@ import { Readable } from 'node:stream';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { MinewatchEvent } from '../findings/index.ts';
 import { hostRow, limitOf, minSev, tokenRow } from './duckdb.ts';
-import { GroupCommitter, type GroupRows, type Submission } from './group.ts';
+import { GroupCommitter, type GroupRows, groupRows, type Submission } from './group.ts';
 import { boundMs } from './row.ts';
 import { chIdent, chInt, chString, chStringList, tsvField } from './sql.ts';
 import type {
@@ -112,7 +112,7 @@ export class ClickHouseStore implements Store {
     readonly location: string,
     private readonly client: ClickHouseClient,
   ) {
-    this.committer = new GroupCommitter((g, s) => this.commitGroup(g, s));
+    this.committer = new GroupCommitter((s) => this.commitGroup(groupRows(s), s));
   }
 
   static async open(raw: string): Promise<ClickHouseStore> {

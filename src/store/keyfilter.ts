@@ -63,6 +63,25 @@ export class KeyFilter {
     this.n++;
   }
 
+  /** Adds a key; true when it may have been added before (every bit was set already), as `has` would say. */
+  addCheck(hi: number, lo: number): boolean {
+    const base = (lo & this.blockMask) << 4;
+    const bits = this.bits;
+    let seen = true;
+    for (let i = 0; i < PROBES; i++) {
+      const b = probe(hi, i);
+      const w = base + (b >>> 5);
+      const m = 1 << (b & 31);
+      const x = bits[w]!;
+      if ((x & m) === 0) {
+        seen = false;
+        bits[w] = x | m;
+      }
+    }
+    this.n++;
+    return seen;
+  }
+
   /** False when the key was certainly never added. */
   has(hi: number, lo: number): boolean {
     const base = (lo & this.blockMask) << 4;

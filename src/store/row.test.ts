@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MinewatchEvent } from '../findings/index.ts';
+import { mulberry32 } from '../util/random.ts';
 import { groupRows } from './group.ts';
-import { boundMs, contentId, parseBatch, toRow, validateEvent } from './row.ts';
+import { boundMs, contentId, isCanonicalJson, parseBatch, parseTime, toRow, validateEvent } from './row.ts';
 
 const ok = { time: '2026-03-01T00:00:00Z', host: 'h', type: 'heartbeat' };
 
@@ -106,8 +107,8 @@ test('toRow takes dimensions from the event or its finding', () => {
 test('groupRows keeps the first of each (host, id) and counts repeats per submission', () => {
   const e = (id: string, host = 'h') => ({ ...ok, id, host }) as MinewatchEvent;
   const g = groupRows([
-    { events: [e('1'), e('1'), e('2')], source: 'a' },
-    { events: [e('2'), e('2', 'other')], source: 'b' },
+    { events: [e('1'), e('1'), e('2')], count: 3, source: 'a' },
+    { events: [e('2'), e('2', 'other')], count: 2, source: 'b' },
   ]);
   assert.deepEqual(g.req, [0, 0, 1]);
   assert.deepEqual(g.innerDuplicates, [1, 1]);
@@ -118,4 +119,110 @@ test('boundMs accepts ISO and epoch ms, refuses garbage', () => {
   assert.equal(boundMs('1700000000000', 'from'), 1_700_000_000_000);
   assert.equal(boundMs(undefined, 'from'), undefined);
   assert.throws(() => boundMs('nope', 'from'), RangeError);
+});
+
+test('parseTime is Date.parse, on the fast path and off it', () => {
+  const r = mulberry32(5);
+  const pad = (n: number, w: number) => String(n).padStart(w, '0');
+  const samples = [
+    '2026-03-01T10:00:00Z',
+    '2026-03-01T10:00:00.123Z',
+    '2023-02-30T00:00:00Z',
+    '2023-04-31T23:59:59.999Z',
+    '2024-02-29T00:00:00Z',
+    '2023-01-01T24:00:00Z',
+    '2023-01-01T23:60:00Z',
+    '2023-01-01T23:59:60Z',
+    '2023-00-01T00:00:00Z',
+    '2023-13-01T00:00:00Z',
+    '2023-01-00T00:00:00Z',
+    '2023-01-32T00:00:00Z',
+    '0000-01-01T00:00:00Z',
+    '1969-12-31T23:59:59.999Z',
+    '2023-01-01T00:00:00.1234Z',
+    '2023-01-01T00:00:00.12Z',
+    '2023-01-01T00:00:00+01:00',
+    '2023-01-01T00:00:00.000z',
+    '2023-01-01 00:00:00Z',
+    '2023-1-01T00:00:00.000Z',
+    '２０２３-01-01T00:00:00Z',
+    'soon',
+    '',
+  ];
+  for (let i = 0; i < 20000; i++)
+    samples.push(
+      `${pad(Math.floor(r() * 10000), 4)}-${pad(Math.floor(r() * 14), 2)}-${pad(Math.floor(r() * 33), 2)}T` +
+        `${pad(Math.floor(r() * 26), 2)}:${pad(Math.floor(r() * 62), 2)}:${pad(Math.floor(r() * 62), 2)}` +
+        `${r() < 0.5 ? `.${pad(Math.floor(r() * 1000), 3)}` : ''}Z`,
+    );
+  for (const s of samples) assert.equal(parseTime(s), Date.parse(s), s);
+});
+
+test('a severity is an own key of SEVERITY_ORDER, not an inherited name', () => {
+  const f = (severity: string) => ({ ...ok, type: 'finding', finding: { rule: 'r', severity } });
+  assert.match(validateEvent(f('constructor')) ?? '', /severity/);
+  assert.match(validateEvent(f('__proto__')) ?? '', /severity/);
+  assert.equal(toRow(f('toString') as unknown as MinewatchEvent).sev, -1);
+  assert.equal(toRow(f('critical') as unknown as MinewatchEvent).sev, 4);
+});
+
+test('isCanonicalJson says yes only for text that is JSON.stringify of what it parses to', () => {
+  const r = mulberry32(9);
+  const atoms = [
+    '"a"',
+    '"é😀"',
+    '"\\n"',
+    '"\\u001f"',
+    '"\\u0041"',
+    '"\\/"',
+    '"\\b"',
+    '"\\u000a"',
+    '"\\ud800"',
+  ];
+  const nums = ['0', '-1', '12', '1.5', '1e3', '-0', '123456789012345', '1234567890123456', '007'];
+  const value = (depth: number): string => {
+    const k = r();
+    if (k < 0.35) return atoms[Math.floor(r() * atoms.length)]!;
+    if (k < 0.6) return nums[Math.floor(r() * nums.length)]!;
+    if (k < 0.7) return ['true', 'false', 'null'][Math.floor(r() * 3)]!;
+    if (k < 0.85 && depth < 3)
+      return `[${Array.from({ length: Math.floor(r() * 3) }, () => value(depth + 1)).join(r() < 0.9 ? ',' : ', ')}]`;
+    if (depth < 2) return object(depth + 1);
+    return '"x"';
+  };
+  const keys = ['"a"', '"b"', '"time"', '"1"', '"01"', '"a b"', '"\\""'];
+  const object = (depth: number): string => {
+    const n = Math.floor(r() * 4);
+    const parts = Array.from(
+      { length: n },
+      () => `${keys[Math.floor(r() * keys.length)]}${r() < 0.95 ? ':' : ' :'}${value(depth)}`,
+    );
+    return `${r() < 0.95 ? '{' : ' {'}${parts.join(',')}}`;
+  };
+  let yes = 0;
+  let tried = 0;
+  for (let i = 0; i < 30000; i++) {
+    const text = object(0);
+    let ev: unknown;
+    try {
+      ev = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) continue;
+    tried++;
+    const said = isCanonicalJson(text, ev);
+    if (said) {
+      yes++;
+      assert.equal(JSON.stringify(ev), text, text);
+    }
+  }
+  assert.ok(tried > 20000 && yes > 2000, `${tried} ${yes}`);
+  // Every JSON.stringify of a flat event is recognised; what it is not, is not.
+  const ev = { time: '2026-03-01T00:00:00Z', host: 'h', type: 'dns', answers: ['1.2.3.4'], n: 5, ok: true };
+  assert.equal(isCanonicalJson(JSON.stringify(ev), ev), true);
+  assert.equal(isCanonicalJson(JSON.stringify(ev, null, 1), ev), false);
+  assert.equal(isCanonicalJson('{"a":1,"a":1}', JSON.parse('{"a":1,"a":1}')), false);
+  assert.equal(isCanonicalJson('{"b":1,"1":2}', JSON.parse('{"b":1,"1":2}')), false);
+  assert.equal(isCanonicalJson('{"f":{"x":1}}', { f: { x: 1 } }), false);
 });

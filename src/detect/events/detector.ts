@@ -32,7 +32,7 @@ import {
 import type { IntelBase } from '../../intel/index.ts';
 import type { ContentMatcher } from '../../sensors/host/types.ts';
 import type { SourceRef, TelemetryRecord } from '../../sensors/logs/types.ts';
-import { type FlowRecord, FlowRepeats, judgeFlow } from '../flows/judge.ts';
+import { type FlowRecord, FlowRepeats, judgeFlow, MIN_DURATION_SEC } from '../flows/judge.ts';
 import { contentMatcher } from '../host/content.ts';
 import { detectFiles } from '../host/files.ts';
 import { type IntelLike, type IntelView, intelView } from '../host/intel-view.ts';
@@ -150,7 +150,8 @@ export class EventDetector {
 
   /** A record from readTelemetry: its event with its file and line as evidence; errors are not ours. */
   pushRecord(r: TelemetryRecord): void {
-    if (r.event) this.push(r.event, { file: r.file, line: r.line, format: r.format });
+    // The record is its own SourceRef (file, line, format): no object per event.
+    if (r.event) this.push(r.event, r);
   }
 
   push(ev: MinewatchEvent, at: SourceRef = {}): void {
@@ -412,7 +413,13 @@ export class EventDetector {
     }
 
     const duration = num(ev.duration);
-    if (duration !== undefined) {
+    // judgeFlow calls a short or non-TCP flow quiet whatever its context: skip building that context (and
+    // the repeat lookup, a Map probe with a fresh key: a third of a Zeek conn.log's detection time).
+    if (
+      duration !== undefined &&
+      duration >= MIN_DURATION_SEC &&
+      (typeof ev.proto !== 'string' || ev.proto === '' || ev.proto === 'tcp')
+    ) {
       const rec: FlowRecord = { durationSec: duration };
       const bo = num(ev.bytes_out);
       const bi = num(ev.bytes_in);

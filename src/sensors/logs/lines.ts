@@ -28,7 +28,9 @@ export async function* lineBatches(
   let first = true;
   const text = (b: Buffer, s: number, e: number): string => {
     if (e > s && b[e - 1] === 13) e--;
-    let t = b.toString('utf8', s, e);
+    // utf8Slice: toString('utf8', s, e) without its argument handling, called once a line (~0.1 us a line
+    // of a 1M-line import).
+    let t = (b as unknown as { utf8Slice(s: number, e: number): string }).utf8Slice(s, e);
     if (first) {
       first = false;
       if (t.charCodeAt(0) === 0xfeff) t = t.slice(1);

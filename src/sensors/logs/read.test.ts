@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import type { MinewatchEvent } from '../../findings/index.ts';
 import { validateEvent } from '../../store/row.ts';
 import { parseText, readTelemetry, sniffFormat, type TelemetryRecord, toIso } from './index.ts';
+import { msIso, toNum } from './util.ts';
 
 const DIR = fileURLToPath(new URL('../../../test/fixtures/logs/', import.meta.url));
 const fx = (name: string) => join(DIR, name);
@@ -367,5 +368,48 @@ describe('readTelemetry: framing', () => {
     assert.equal(toIso('/Date(1705312800123)/'), '2024-01-15T10:00:00.123Z');
     assert.equal(toIso('-'), undefined);
     assert.equal(toIso('soon'), undefined);
+  });
+});
+
+describe('log field helpers', () => {
+  it('msIso is new Date(ms).toISOString(), where that has an answer', () => {
+    let x = 12345;
+    const rnd = () => {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      return x / 2 ** 32;
+    };
+    const samples = [0, 86_400_000 - 1, 253_402_300_799_999, 253_402_300_800_000, -1, 8.64e15, 8.64e15 + 1];
+    samples.push(Number.NaN, Number.POSITIVE_INFINITY, 1705276800010 + 0.25, 951782400000);
+    for (let i = 0; i < 100_000; i++) {
+      const k = rnd();
+      samples.push(
+        k < 0.4
+          ? rnd() * 253_402_300_800_000
+          : k < 0.8
+            ? 1.7e12 + rnd() * 1e10 + rnd()
+            : (rnd() - 0.5) * 2e16,
+      );
+    }
+    for (const ms of samples) {
+      const d = new Date(ms);
+      assert.equal(msIso(ms), Number.isFinite(d.getTime()) ? d.toISOString() : undefined, String(ms));
+    }
+  });
+
+  it('toNum takes numbers as Number() does, and nothing negative or blank', () => {
+    for (const [v, want] of [
+      ['12', 12],
+      [' 12 ', 12],
+      ['1.5e3', 1500],
+      ['12abc', undefined],
+      ['-', undefined],
+      ['', undefined],
+      [' ', undefined],
+      ['-3', undefined],
+      ['0x10', 16],
+      [7, 7],
+      [-1, undefined],
+    ] as const)
+      assert.equal(toNum(v), want, JSON.stringify(v));
   });
 });

@@ -81,7 +81,9 @@ export function parseBatch(
       reason = `unreadable: ${(e as Error).message}`;
     }
     if (reason !== undefined) out.push({ error: { file, line, reason }, file, line, format });
-    for (const event of evs) out.push({ event, file, line, format });
+    // A minewatch line is one event, parsed and not changed: its text is the event's JSON.
+    if (format === 'minewatch' && evs.length === 1) out.push({ event: evs[0]!, raw: u, file, line, format });
+    else for (const event of evs) out.push({ event, file, line, format });
   }
   return out;
 }

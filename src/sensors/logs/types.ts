@@ -37,6 +37,11 @@ export interface ReadError {
  */
 export interface TelemetryRecord {
   event?: MinewatchEvent;
+  /**
+   * The text `event` was parsed from, when the event is exactly that text (minewatch NDJSON lines): the store
+   * keeps it as the event's JSON instead of serialising the event again (`IngestOptions.raw`).
+   */
+  raw?: string;
   error?: ReadError;
   file?: string;
   line?: number;

@@ -119,14 +119,17 @@ export function zeekTsvParser(file = ''): LineParser {
   let empty = '(empty)';
   let path: ZeekPath | undefined = zeekPathFromName(file);
   let unsupported: string | undefined;
-  let idx = new Map<string, number>();
+  /** Column of each #fields name (a null-prototype object: field names are data). */
+  let idx: Record<string, number> = Object.create(null);
   let width = 0;
   let cols: string[] = [];
+  /** The line holds a \xHH escape somewhere (rare): values are unescaped one by one. */
+  let escaped = false;
   const get: Get = (f) => {
-    const i = idx.get(f);
+    const i = idx[f];
     if (i === undefined) return undefined;
     const v = cols[i];
-    return v === undefined || v === empty ? undefined : v.includes('\\x') ? unescapeZeek(v) : v;
+    return v === undefined || v === empty ? undefined : escaped && v.includes('\\x') ? unescapeZeek(v) : v;
   };
   return {
     format: 'zeek-tsv',
@@ -158,7 +161,10 @@ export function zeekTsvParser(file = ''): LineParser {
             break;
           }
           case '#fields':
-            idx = new Map(rest.split(sep).map((f, i) => [f, i] as [string, number]));
+            idx = Object.create(null);
+            rest.split(sep).forEach((f, i) => {
+              idx[f] = i;
+            });
             width = rest.split(sep).length;
             break;
         }
@@ -169,6 +175,7 @@ export function zeekTsvParser(file = ''): LineParser {
       if (!path) return 'unknown zeek log: no #path header and the file name does not say';
       cols = line.split(sep);
       if (cols.length !== width) return `has ${cols.length} columns, #fields names ${width}`;
+      escaped = line.includes('\\x');
       return mapRecord(path, get, setSep, out);
     },
   };
