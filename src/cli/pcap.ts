@@ -18,7 +18,7 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
     .option('--no-user-intel', 'use the built-in intel base only')
     .option(
       '--threads <n>',
-      'threads for a capture file (default: one per core, up to 4, for files of 32 MiB and more; 1: one pass)',
+      'split a capture file over N threads by address pair (default 1; slower on 2 cores, see README)',
       (v: string) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1 || n > 64)

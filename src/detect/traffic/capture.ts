@@ -23,7 +23,7 @@ export interface AnalyseOptions {
   onFinding?: (f: Finding) => void;
   onUpdate?: (f: Finding) => void;
   stdin?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
-  /** Threads for a capture file: default 1 below PARALLEL_MIN_BYTES, else one per core up to MAX_THREADS. */
+  /** Threads for a capture file (parallel.ts); default 1, one pass. Stdin is always one pass. */
   threads?: number;
 }
 
@@ -68,11 +68,11 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
   };
 }
 
-/** Threads for a capture file; 1 when its size cannot be read (the one pass then reports why). */
+/** Threads for a capture file; 1 for anything but a regular file (the one pass then reports what is wrong). */
 async function fileThreads(path: string, requested: number | undefined): Promise<number> {
   try {
     const st = await stat(path);
-    return st.isFile() ? threadsFor(st.size, requested) : 1;
+    return st.isFile() ? threadsFor(requested) : 1;
   } catch {
     return 1;
   }

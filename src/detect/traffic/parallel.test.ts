@@ -11,7 +11,7 @@ import type { Finding } from '../../findings/index.ts';
 import { loadIntel } from '../../intel/index.ts';
 import { CaptureFormatError } from '../../sensors/pcap/index.ts';
 import { analyseCapture, type CaptureReport } from './capture.ts';
-import { analyseInShards, PARALLEL_MIN_BYTES, threadsFor } from './parallel.ts';
+import { analyseInShards, MAX_THREADS, threadsFor } from './parallel.ts';
 import { CORPUS, writeReplicatedCorpus } from './test-helpers/replicate.ts';
 
 const have = existsSync(CORPUS);
@@ -77,10 +77,11 @@ test('a file that is not a capture fails the same way with threads', async () =>
   }
 });
 
-test('threads: one pass for small files unless asked', () => {
-  assert.equal(threadsFor(1024), 1);
-  assert.equal(threadsFor(1024, 3), 3);
-  assert.equal(threadsFor(PARALLEL_MIN_BYTES * 4, 1), 1);
+test('threads: one pass unless asked for more, and never more than MAX_THREADS', () => {
+  assert.equal(threadsFor(), 1);
+  assert.equal(threadsFor(1), 1);
+  assert.equal(threadsFor(3), 3);
+  assert.equal(threadsFor(1000), MAX_THREADS);
 });
 
 export type { Finding };

@@ -1,14 +1,14 @@
 /**
- * A capture file analysed by several threads at once. Packets are split by their address pair (shard.ts), so
- * each thread sees whole conversations and decides their findings alone; DNS answers are read by every thread
- * so each names connections as one pass would. The shards' partial findings are merged by `finishFindings`,
- * which gives the same findings, in the same order, as a single pass (a test holds both to it).
+ * A capture file analysed by several threads at once (`minewatch pcap --threads N`). Packets are split by their
+ * address pair (shard.ts), so each thread sees whole conversations and decides their findings alone; DNS answers
+ * are read by every thread so each names connections as one pass would. The shards' partial findings are merged
+ * by `finishFindings`, which gives the same findings, in the same order, as a single pass (a test holds both to it).
  *
- * Why: on the 158 MB bench capture one thread spends ~0.7 s in reassembly and protocol parsing; every thread
- * also walks and decodes every record (~0.1 s), so two threads take ~0.45 s. Small files are not worth a thread's
- * start-up (~50 ms each, in parallel), see PARALLEL_MIN_BYTES.
+ * Off by default, by measurement: on the 2-core machines this project runs on, two threads took 1.26-1.46 s for
+ * the 158 MB bench capture against 0.93-1.31 s for one pass (each thread walks and decodes every record, pays
+ * its own JIT warm-up, and competes with the other's GC and compiler threads). It is for hosts with idle cores
+ * to spare, which were not available to measure here.
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Finding } from '../../findings/index.ts';
 import type { IntelBase } from '../../intel/index.ts';
@@ -16,10 +16,8 @@ import type { CaptureFlowStats } from '../../sensors/pcap/index.ts';
 import { CaptureFormatError } from '../../sensors/pcap/index.ts';
 import { finishFindings, type PartialFindings, type TrafficSummary } from './analyzer.ts';
 
-/** Below this a capture is analysed in one pass: thread start-up would cost more than it saves. */
-export const PARALLEL_MIN_BYTES = 32 * 1024 * 1024;
-/** More threads than this gain little: every one walks the whole file. */
-export const MAX_THREADS = 4;
+/** Every thread walks the whole file: more than this cannot pay. */
+export const MAX_THREADS = 16;
 /** The single pass's caps, shared out among the shards so memory stays bounded the same. */
 const MAX_FLOWS = 50_000;
 const MAX_TOTAL_PENDING = 64 * 1024 * 1024;
@@ -53,11 +51,9 @@ function startWorker(job: ShardJob): Worker {
   return new Worker(boot, { eval: true, workerData: job });
 }
 
-/** Threads to use for a file of this size: 1 (one pass) unless it is large and there are cores to use. */
-export function threadsFor(size: number, requested?: number): number {
-  if (requested !== undefined && requested > 0) return Math.min(requested, 64);
-  if (size < PARALLEL_MIN_BYTES) return 1;
-  return Math.max(1, Math.min(availableParallelism(), MAX_THREADS));
+/** Threads to use: one pass unless more were asked for (see the top of this file for why). */
+export function threadsFor(requested?: number): number {
+  return requested !== undefined && requested > 1 ? Math.min(Math.floor(requested), MAX_THREADS) : 1;
 }
 
 export interface ParallelResult {
