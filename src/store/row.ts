@@ -286,24 +286,8 @@ export function dayOf(ts: number): string {
   return s;
 }
 
-/** The columns of a row that come from the event's fields (all of `EventRow` but id, day, source and data). */
-export interface RowDims {
-  ts: number;
-  rule: string;
-  sev: number;
-  coin: string;
-  pool: string;
-  port: number;
-  domain: string;
-  dst_ip: string;
-  family: string;
-  exe: string;
-  sha256: string;
-  wallet: string;
-  account: string;
-  dropper: string;
-  bytes: number;
-}
+/** The columns of a row that come from the event's fields (all of `EventRow` but id, day, host, type, source, data). */
+export type RowDims = Omit<EventRow, 'id' | 'day' | 'host' | 'type' | 'source' | 'data'>;
 
 /** A finding's severity as stored: SEVERITY_ORDER, or -1 (own keys only: 'constructor' is no severity). */
 function sevOf(name: string): number {
