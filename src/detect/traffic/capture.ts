@@ -30,7 +30,10 @@ export interface AnalyseOptions {
 /** Reads one capture (a path, or '-' for stdin) to the end and returns its findings and summary. */
 export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): Promise<CaptureReport> {
   const source = pathOrDash === '-' ? 'stdin' : pathOrDash;
-  const threads = pathOrDash === '-' || !opts.intel.inputs ? 1 : await fileThreads(pathOrDash, opts.threads);
+  const threads =
+    pathOrDash === '-' || !opts.intel.inputs || threadsFor(opts.threads) === 1
+      ? 1
+      : await fileThreads(pathOrDash, opts.threads);
   let findings: Finding[];
   let summary: TrafficSummary;
   let stats: CaptureFlowStats;
