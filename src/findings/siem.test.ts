@@ -40,15 +40,18 @@ const process: Finding = {
   ],
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: the assertions walk JSON documents whose shape they state
+type Doc = any;
+
 test('OCSF: a Detection Finding with class, severity, ATT&CK, endpoints and extensions', () => {
-  const o = toOcsf(stratum) as Record<string, any>;
+  const o = toOcsf(stratum) as Record<string, Doc>;
   assert.equal(o.class_uid, 2004);
   assert.equal(o.type_uid, 200401);
   assert.equal(o.severity_id, 4);
   assert.equal(o.confidence_score, 97);
   assert.equal(o.time, Date.parse('2018-02-01T10:00:00Z'));
   assert.deepEqual(
-    o.finding_info.attacks.map((a: any) => a.technique.uid),
+    o.finding_info.attacks.map((a: Doc) => a.technique.uid),
     ['T1496', 'T1571'],
   );
   assert.equal(o.finding_info.analytic.name, 'net.stratum.session');
@@ -60,8 +63,8 @@ test('OCSF: a Detection Finding with class, severity, ATT&CK, endpoints and exte
   assert.equal(o.evidences[0].src_endpoint.ip, '192.168.2.92');
   assert.equal(o.unmapped.wallet, stratum.wallet);
   assert.equal(o.unmapped.coin, 'XMR');
-  assert.ok(o.observables.some((x: any) => x.name === 'wallet'));
-  const p = toOcsf(process) as Record<string, any>;
+  assert.ok(o.observables.some((x: Doc) => x.name === 'wallet'));
+  const p = toOcsf(process) as Record<string, Doc>;
   assert.equal(p.severity_id, 5);
   assert.deepEqual(p.evidences[0].process, {
     pid: 4242,
@@ -71,7 +74,7 @@ test('OCSF: a Detection Finding with class, severity, ATT&CK, endpoints and exte
 });
 
 test('ECS: an alert with rule, threat, source/destination, process and minewatch fields', () => {
-  const e = toEcs(stratum) as Record<string, any>;
+  const e = toEcs(stratum) as Record<string, Doc>;
   assert.equal(e['@timestamp'], '2018-02-01T10:00:00.000Z');
   assert.equal(e.event.kind, 'alert');
   assert.ok(e.event.category.includes('network'));
@@ -81,7 +84,7 @@ test('ECS: an alert with rule, threat, source/destination, process and minewatch
   assert.deepEqual(e.destination, { ip: '178.32.196.217', port: 9050, domain: 'pool.example' });
   assert.equal(e.user_agent.original, 'xmr-stak-cpu/1.3.0-1.5.0');
   assert.equal(e.minewatch.wallet_valid, true);
-  const p = toEcs(process) as Record<string, any>;
+  const p = toEcs(process) as Record<string, Doc>;
   assert.equal(p.host.name, 'web-3');
   assert.equal(p.process.pid, 4242);
   assert.equal(p.file.path, '/tmp/.x/xmrig');
