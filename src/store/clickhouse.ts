@@ -19,7 +19,16 @@
 import { Readable } from 'node:stream';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
 import type { MinewatchEvent } from '../findings/index.ts';
-import { hostRow, limitOf, minSev, tokenRow } from './duckdb.ts';
+import {
+  campaignRow,
+  hostRow,
+  instanceRow,
+  limitOf,
+  minSev,
+  rankRow,
+  storedFinding,
+  tokenRow,
+} from './answers.ts';
 import { GroupCommitter, type GroupRows, groupRows, type Submission } from './group.ts';
 import { boundMs } from './row.ts';
 import { chIdent, chInt, chString, chStringList, tsvField } from './sql.ts';
@@ -99,10 +108,6 @@ const CAMPAIGN_COLUMN: Record<CampaignKey, string> = {
 
 /** Ids per dedup lookup: keeps the query text under ClickHouse's 256 KiB max_query_size. */
 const LOOKUP_CHUNK = 1000;
-
-function iso(ms: unknown): string {
-  return new Date(Number(ms)).toISOString();
-}
 
 export class ClickHouseStore implements Store {
   readonly engine = 'clickhouse' as const;
@@ -257,14 +262,7 @@ export class ClickHouseStore implements Store {
              FROM events WHERE ${this.rankWhere(q, dim)} GROUP BY k, host)
        GROUP BY k ORDER BY ${order}, key LIMIT ${chInt(limitOf(q.limit, 1000))}`,
     );
-    return rows.map((r) => ({
-      key: String(r.key),
-      events: Number(r.events),
-      hosts: Number(r.hosts),
-      bytes: Number(r.bytes),
-      first: iso(r.first_ts),
-      last: iso(r.last_ts),
-    }));
+    return rows.map(rankRow);
   }
 
   async hostKeys(dim: Dim, q: RankQuery = {}): Promise<HostKeyRow[]> {
@@ -300,15 +298,7 @@ export class ClickHouseStore implements Store {
        FROM events WHERE ${terms.join(' AND ')} GROUP BY host, exe, sha256 ORDER BY first_ts, host, exe
        LIMIT ${chInt(limitOf(q.limit, 100_000))}`,
     );
-    return rows.map((r) => ({
-      host: String(r.host),
-      exe: String(r.exe),
-      sha256: String(r.sha256),
-      family: String(r.fam),
-      first: iso(r.first_ts),
-      last: iso(r.last_ts),
-      events: Number(r.events),
-    }));
+    return rows.map(instanceRow);
   }
 
   async campaigns(by: CampaignKey, q: Range & { limit?: number } = {}): Promise<CampaignRow[]> {
@@ -322,14 +312,7 @@ export class ClickHouseStore implements Store {
              WHERE ${terms.join(' AND ')} GROUP BY k, host)
        GROUP BY k ORDER BY hosts DESC, events DESC, key LIMIT ${chInt(limitOf(q.limit, 1000))}`,
     );
-    return rows.map((r) => ({
-      key: String(r.key),
-      hosts: Number(r.hosts),
-      host_list: (r.host_list as unknown[]).map(String),
-      events: Number(r.events),
-      first: iso(r.first_ts),
-      last: iso(r.last_ts),
-    }));
+    return rows.map(campaignRow);
   }
 
   async findings(q: FindingQuery = {}): Promise<StoredFinding[]> {
@@ -343,13 +326,7 @@ export class ClickHouseStore implements Store {
       `SELECT id, ts, host, source, data FROM events WHERE ${terms.join(' AND ')}
        ORDER BY ts DESC, id LIMIT 1 BY host, id LIMIT ${chInt(limitOf(q.limit, 1000))}`,
     );
-    return rows.map((r) => ({
-      id: String(r.id),
-      time: iso(r.ts),
-      host: String(r.host),
-      source: String(r.source),
-      finding: (JSON.parse(String(r.data)) as { finding: Record<string, unknown> }).finding,
-    }));
+    return rows.map(storedFinding);
   }
 
   async hosts(q: { limit?: number } = {}): Promise<HostRow[]> {

@@ -37,11 +37,20 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import type { MinewatchEvent } from '../findings/index.ts';
-import { SEVERITY_ORDER, type Severity } from '../findings/index.ts';
+import {
+  campaignRow,
+  hostRow,
+  instanceRow,
+  limitOf,
+  minSev,
+  rankRow,
+  storedFinding,
+  tokenRow,
+} from './answers.ts';
 import { GroupCommitter, type Submission } from './group.ts';
 import { KeyFilter } from './keyfilter.ts';
 import { ESCAPABLE_FIELDS, PACKED_FIELDS, type PackedChunk, RowPacker, sourceText } from './pack.ts';
-import { boundMs, severityName } from './row.ts';
+import { boundMs } from './row.ts';
 import type {
   CampaignKey,
   CampaignRow,
@@ -356,10 +365,6 @@ class Lane {
     this.tail = next.catch(() => undefined);
     return next;
   }
-}
-
-function iso(ms: unknown): string {
-  return new Date(Number(ms)).toISOString();
 }
 
 function dayIso(day: unknown): string {
@@ -857,17 +862,10 @@ export class DuckDBStore implements Store {
     if (dim === 'host' && !q.type && !q.coin && !q.host && !q.hosts && allTime(q)) {
       // Every host over all time: the per-host rollup has it (one row per host and commit, not per day).
       const rows = await this.readDerived(
-        `SELECT host AS key, sum(n)::BIGINT AS events, sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts,
+        `SELECT host AS key, sum(n)::BIGINT AS events, 1 AS hosts, sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts,
            max(last_ts) AS last_ts FROM host_sum GROUP BY host ORDER BY events DESC, key LIMIT ${limitOf(q.limit, 1000)}`,
       );
-      return rows.map((r) => ({
-        key: String(r.key),
-        events: Number(r.events),
-        hosts: 1,
-        bytes: Number(r.bytes),
-        first: iso(r.first_ts),
-        last: iso(r.last_ts),
-      }));
+      return rows.map(rankRow);
     }
     const params: unknown[] = [];
     const src = this.source(q, params, false);
@@ -883,14 +881,7 @@ export class DuckDBStore implements Store {
        GROUP BY key ORDER BY ${order}, key LIMIT ${limitOf(q.limit, 1000)}`,
       params,
     );
-    return rows.map((r) => ({
-      key: String(r.key),
-      events: Number(r.events),
-      hosts: Number(r.hosts),
-      bytes: Number(r.bytes),
-      first: iso(r.first_ts),
-      last: iso(r.last_ts),
-    }));
+    return rows.map(rankRow);
   }
 
   async hostKeys(dim: Dim, q: RankQuery = {}): Promise<HostKeyRow[]> {
@@ -936,23 +927,15 @@ export class DuckDBStore implements Store {
     const where = terms.length ? `WHERE ${terms.join(' AND ')}` : '';
     const rows = await this.readDerived(
       all
-        ? `SELECT host, exe, sha256, max(family) AS family, min(first_ts) AS first_ts, max(last_ts) AS last_ts,
+        ? `SELECT host, exe, sha256, max(family) AS fam, min(first_ts) AS first_ts, max(last_ts) AS last_ts,
              sum(n)::BIGINT AS events FROM instance_all ${where} GROUP BY host, exe, sha256
            ORDER BY first_ts, host, exe LIMIT ${limitOf(q.limit, 100_000)}`
-        : `SELECT host, exe, sha256, max(family) AS family, min(ts) AS first_ts, max(ts) AS last_ts, count(*)::BIGINT AS events
+        : `SELECT host, exe, sha256, max(family) AS fam, min(ts) AS first_ts, max(ts) AS last_ts, count(*)::BIGINT AS events
        FROM events ${where} GROUP BY host, exe, sha256 ORDER BY first_ts, host, exe
        LIMIT ${limitOf(q.limit, 100_000)}`,
       params,
     );
-    return rows.map((r) => ({
-      host: String(r.host),
-      exe: String(r.exe),
-      sha256: String(r.sha256),
-      family: String(r.family),
-      first: iso(r.first_ts),
-      last: iso(r.last_ts),
-      events: Number(r.events),
-    }));
+    return rows.map(instanceRow);
   }
 
   async campaigns(by: CampaignKey, q: Range & { limit?: number } = {}): Promise<CampaignRow[]> {
@@ -973,14 +956,7 @@ export class DuckDBStore implements Store {
        GROUP BY key ORDER BY hosts DESC, events DESC, key LIMIT ${limitOf(q.limit, 1000)}`,
       params,
     );
-    return rows.map((r) => ({
-      key: String(r.key),
-      hosts: Number(r.hosts),
-      host_list: (r.host_list as unknown[]).map(String),
-      events: Number(r.events),
-      first: iso(r.first_ts),
-      last: iso(r.last_ts),
-    }));
+    return rows.map(campaignRow);
   }
 
   async findings(q: FindingQuery = {}): Promise<StoredFinding[]> {
@@ -996,13 +972,7 @@ export class DuckDBStore implements Store {
        LIMIT ${limitOf(q.limit, 1000)}`,
       params,
     );
-    return rows.map((r) => ({
-      id: String(r.id),
-      time: iso(r.ts),
-      host: String(r.host),
-      source: String(r.source),
-      finding: (JSON.parse(String(r.data)) as { finding: Record<string, unknown> }).finding,
-    }));
+    return rows.map(storedFinding);
   }
 
   async hosts(q: { limit?: number } = {}): Promise<HostRow[]> {
@@ -1093,44 +1063,4 @@ const CAMPAIGN_COLUMN: Record<CampaignKey, string> = {
 /** A range with neither bound: the all-time rollups answer it. */
 function allTime(q: Range): boolean {
   return boundMs(q.from, 'from') === undefined && boundMs(q.to, 'to') === undefined;
-}
-
-export function limitOf(n: number | undefined, dflt: number): number {
-  if (n === undefined || !Number.isFinite(n)) return dflt;
-  return Math.max(1, Math.min(Math.floor(n), 1_000_000));
-}
-
-export function minSev(name: string): number {
-  const n = SEVERITY_ORDER[name.toLowerCase() as Severity];
-  if (n === undefined) throw new RangeError(`unknown severity '${name}'`);
-  return n;
-}
-
-export function hostRow(r: Record<string, unknown>, heartbeat: string | undefined): HostRow {
-  let inventory: Record<string, unknown> | null = null;
-  if (heartbeat) {
-    const { id: _id, type: _t, host: _h, ...rest } = JSON.parse(heartbeat) as Record<string, unknown>;
-    inventory = rest;
-  }
-  const sev = Number(r.sev);
-  return {
-    host: String(r.host),
-    first: iso(r.first_ts),
-    last: iso(r.last_ts),
-    events: Number(r.events),
-    findings: Number(r.findings),
-    max_severity: sev >= 0 ? severityName(sev) : null,
-    inventory,
-  };
-}
-
-export function tokenRow(r: Record<string, unknown>): TokenRecord {
-  return {
-    id: String(r.id),
-    name: String(r.name),
-    admin: r.admin === true || Number(r.admin) === 1,
-    hash: String(r.hash),
-    created: String(r.created),
-    revoked: r.revoked === true || Number(r.revoked) === 1,
-  };
 }
