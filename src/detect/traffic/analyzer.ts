@@ -13,6 +13,7 @@ import { type DnsMessage, DnsTcpStream, parseDnsMessage } from '../../sensors/pr
 import { HttpMiningSession, looksLikeHttpRequestStart } from '../../sensors/protocols/http.ts';
 import { looksLikeStratumStart, type StratumResult } from '../../sensors/protocols/stratum.ts';
 import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
+import { remembered } from '../../util/remembered.ts';
 import { type LoginParts, parseLogin } from '../../wallets/index.ts';
 import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
 import { hasMiningRhythm, judgeBehaviour, MessageTracker } from './behaviour.ts';
@@ -21,6 +22,16 @@ import { addressesByName, DnsNameMap } from './dns-map.ts';
 import { StratumTracker } from './stratum-tracker.ts';
 
 const SIGNALS = NETWORK_SIGNALS;
+
+/**
+ * parseLogin (wallet validation: base58, Keccak checksums) remembered per login and password: a miner
+ * reconnects with the same login again and again, and validating it was ~6% of a whole capture's profile.
+ */
+const loginParts = remembered<[login: string, pass?: string], LoginParts, string>(
+  (login: string, pass?: string): LoginParts => parseLogin(login, pass),
+  4096,
+  (login, pass) => `${pass === undefined ? 'u' : 'p'}${login.length}:${login}${pass ?? ''}`,
+);
 type SignalKind = NetworkSignal;
 
 const MAX_EVIDENCE_PACKETS = 32;
@@ -92,7 +103,6 @@ export class TrafficAnalyzer {
   private readonly dnsNames = new DnsNameMap();
   private readonly conns = new Map<string, ConnAgg>();
   private readonly dnsFindings = new Map<string, Finding>();
-  private readonly logins = new Map<string, LoginParts>();
   private readonly opts: TrafficOptions;
 
   constructor(opts: TrafficOptions) {
@@ -242,7 +252,7 @@ export class TrafficAnalyzer {
     const key = `${r.login}\u0000${pass}`;
     if (r.login && s.loginKey !== key) {
       s.loginKey = key;
-      s.login = this.parseLogin(r.login, pass);
+      s.login = loginParts(r.login, pass);
     }
     const login = r.login ? s.login : undefined;
     const hostHint = r.host ?? s.clientHello?.sni ?? this.dnsNames.get(flow.server);
@@ -263,21 +273,6 @@ export class TrafficAnalyzer {
       },
       walletCoin: login?.wallet?.coin,
     });
-  }
-
-  /**
-   * parseLogin (wallet validation: base58, Keccak checksums) remembered per login and password: a miner
-   * reconnects with the same login again and again, and validating it was ~6% of a whole capture's profile.
-   */
-  private parseLogin(login: string, pass?: string): LoginParts {
-    const key = `${pass === undefined ? 'u' : 'p'}${login.length}:${login}${pass ?? ''}`;
-    let parts = this.logins.get(key);
-    if (!parts) {
-      parts = parseLogin(login, pass);
-      if (this.logins.size >= 4096) this.logins.clear();
-      this.logins.set(key, parts);
-    }
-    return parts;
   }
 
   private onTls(flow: Flow, s: FlowState, data: Uint8Array, pkt: number, ts: number): void {
@@ -313,7 +308,7 @@ export class TrafficAnalyzer {
     if (!http.analyzer.isMining) return;
     const r = http.analyzer.result();
     this.opaque(flow, s); // decided: nothing more to learn from this flow's content
-    const login = r.user ? this.parseLogin(r.user) : undefined;
+    const login = r.user ? loginParts(r.user) : undefined;
     const pool = r.host ? this.intel.matchDomain(r.host)?.pool : undefined;
     this.signal(flow, 'http', pkt, ts, {
       ...(r.host ? { host: r.host } : {}),
