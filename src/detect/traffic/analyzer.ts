@@ -582,16 +582,26 @@ export class TrafficAnalyzer {
     for (const f of conns) {
       if (f.pool?.host || !f.pool?.ip) continue;
       const name = this.dnsNames.get(f.pool.ip);
-      const m = name ? this.intel.matchDomain(name) : undefined;
-      if (!m || !name) continue;
-      Object.assign(f.pool, { host: name, name: m.pool.name, domain: m.pool.host });
-      (f.reasons as string[]).push(
-        `server address ${f.pool.ip} resolves from pool name ${name} in this capture`,
-      );
-      if (!f.coin && m.pool.coins.length === 1) f.coin = m.pool.coins[0];
+      if (name)
+        namePool(
+          f,
+          name,
+          this.intel,
+          `server address ${f.pool.ip} resolves from pool name ${name} in this capture`,
+        );
     }
     return { conns, dns: [...this.dnsFindings.values()] };
   }
+}
+
+/** Names a connection finding's pool by a host name, when intel knows it as a pool (`basis`: how it was guessed). */
+function namePool(f: Finding, host: string, intel: IntelBase, reason: string, basis?: string): void {
+  const m = intel.matchDomain(host);
+  if (!m) return;
+  if (basis) f.pool_host_basis = basis;
+  Object.assign(f.pool!, { host, name: m.pool.name, domain: m.pool.host });
+  (f.reasons as string[]).push(reason);
+  if (!f.coin && m.pool.coins.length === 1) f.coin = m.pool.coins[0];
 }
 
 /** Findings of (a shard of) one capture, before `finishFindings`. */
@@ -624,14 +634,8 @@ export function finishFindings(
     const domains = new Set(mine.map((d) => d.pool?.domain));
     if (domains.size !== 1) continue;
     const host = mine[0]!.pool!.host;
-    const m = host ? intel.matchDomain(host) : undefined;
-    if (!m || !host) continue;
-    f.pool_host_basis = 'dns-query-same-host';
-    Object.assign(f.pool, { host, name: m.pool.name, domain: m.pool.host });
-    (f.reasons as string[]).push(
-      `likely pool ${host}: the only pool this host looked up in the capture (address not confirmed)`,
-    );
-    if (!f.coin && m.pool.coins.length === 1) f.coin = m.pool.coins[0];
+    const reason = `likely pool ${host}: the only pool this host looked up in the capture (address not confirmed)`;
+    if (host) namePool(f, host, intel, reason, 'dns-query-same-host');
   }
   const connected = new Set(findings.map((f) => `${f.host}|${f.pool?.name ?? ''}`));
   for (const f of dns) if (!connected.has(`${f.host}|${f.pool?.name ?? ''}`)) findings.push(f);

@@ -30,10 +30,8 @@ export interface AnalyseOptions {
 /** Reads one capture (a path, or '-' for stdin) to the end and returns its findings and summary. */
 export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): Promise<CaptureReport> {
   const source = pathOrDash === '-' ? 'stdin' : pathOrDash;
-  const threads =
-    pathOrDash === '-' || !opts.intel.inputs || threadsFor(opts.threads) === 1
-      ? 1
-      : await fileThreads(pathOrDash, opts.threads);
+  const wanted = pathOrDash === '-' || !opts.intel.inputs ? 1 : threadsFor(opts.threads);
+  const threads = wanted > 1 && (await isRegularFile(pathOrDash)) ? wanted : 1;
   let findings: Finding[];
   let summary: TrafficSummary;
   let stats: CaptureFlowStats;
@@ -71,12 +69,11 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
   };
 }
 
-/** Threads for a capture file; 1 for anything but a regular file (the one pass then reports what is wrong). */
-async function fileThreads(path: string, requested: number | undefined): Promise<number> {
+/** Threads are for regular files; anything else goes to the one pass, which reports what is wrong with it. */
+async function isRegularFile(path: string): Promise<boolean> {
   try {
-    const st = await stat(path);
-    return st.isFile() ? threadsFor(requested) : 1;
+    return (await stat(path)).isFile();
   } catch {
-    return 1;
+    return false;
   }
 }
