@@ -49,7 +49,14 @@ import {
 } from './answers.ts';
 import { GroupCommitter, type Submission } from './group.ts';
 import { KeyFilter } from './keyfilter.ts';
-import { ESCAPABLE_FIELDS, PACKED_FIELDS, type PackedChunk, RowPacker, sourceText } from './pack.ts';
+import {
+  ESCAPABLE_FIELDS,
+  escapeField,
+  PACKED_FIELDS,
+  type PackedChunk,
+  RowPacker,
+  sourceText,
+} from './pack.ts';
 import { boundMs } from './row.ts';
 import type {
   CampaignKey,
@@ -245,13 +252,6 @@ function insertPackedSql(escaped: boolean): string {
 /** Duplicate candidates (pos, kh, kl, host, id) as a packed text parameter, into the temp table `cand`. */
 const CAND_INSERT = `INSERT INTO cand SELECT l[1]::INTEGER, l[2]::UINTEGER, l[3]::UINTEGER, ${unescapeSql('l[4]')},
   ${unescapeSql('l[5]')} FROM ${SPLIT_ROWS('$1')}`;
-
-/** pack.ts's escape of a text field, for the small packed parameters built here. */
-function escapeText(s: string): string {
-  return /[\x1d-\x1f]/.test(s)
-    ? s.replace(/[\x1d-\x1f]/g, (c) => `\x1d${String.fromCharCode(48 + c.charCodeAt(0) - 0x1d)}`)
-    : s;
-}
 
 /** Rows whose key columns are missing, per INSERT into the fill table. */
 const FILL_CHUNK = 500_000;
@@ -667,7 +667,9 @@ export class DuckDBStore implements Store {
       const ts = c.ts[i]!;
       if (ts < lo) lo = ts;
       if (ts > hi) hi = ts;
-      parts.push(`${i}\x1f${c.kh[i]}\x1f${c.kl[i]}\x1f${escapeText(c.host[i]!)}\x1f${escapeText(c.id[i]!)}`);
+      parts.push(
+        `${i}\x1f${c.kh[i]}\x1f${c.kl[i]}\x1f${escapeField(c.host[i]!)}\x1f${escapeField(c.id[i]!)}`,
+      );
     }
     await w.run('DELETE FROM cand');
     await w.run(CAND_INSERT, [parts.join('\x1e')]);

@@ -3,7 +3,15 @@ import { test } from 'node:test';
 import type { MinewatchEvent } from '../findings/index.ts';
 import { mulberry32 } from '../util/random.ts';
 import { fleetFixture } from './contract.ts';
-import { keyHash, PACKED_FIELDS, type PackedChunk, RowPacker, unpack } from './pack.ts';
+import {
+  escapeField,
+  keyHash,
+  PACKED_FIELDS,
+  type PackedChunk,
+  RowPacker,
+  unescapeField,
+  unpack,
+} from './pack.ts';
 import { contentId, toRow } from './row.ts';
 
 /** Text that the packed format must carry untouched: separators, the escape byte, quotes, newlines, NUL. */
@@ -269,4 +277,13 @@ test('an event the packer cannot store throws, and the chunk is left as it was',
   );
   assert.equal(p.rows, 1);
   assert.deepEqual(Buffer.from(p.chunk().bytes), before);
+});
+
+test('escapeField, the string form of the packer escape, leaves no separator and is undone by unescapeField', () => {
+  for (const h of HOSTILE) {
+    const e = escapeField(h);
+    assert.ok(!e.includes('\x1e') && !e.includes('\x1f'), JSON.stringify(e));
+    assert.equal(unescapeField(e), h);
+  }
+  assert.equal(escapeField('a\x1db\x1ec\x1fd'), 'a\x1d0b\x1d1c\x1d2d');
 });

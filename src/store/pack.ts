@@ -756,6 +756,16 @@ export function sourceText(source: string): string {
   return dimString(source);
 }
 
+/** A text field's escape as a string (RowPacker writes the same bytes in its loop), for small packed parameters. */
+export function escapeField(s: string): string {
+  return /[\x1d-\x1f]/.test(s) ? s.replace(/[\x1d-\x1f]/g, (c) => `\x1d${c.charCodeAt(0) - ESC}`) : s;
+}
+
+/** The inverse of `escapeField`. */
+export function unescapeField(s: string): string {
+  return s.replace(/\x1d([012])/g, (_m, d: string) => String.fromCharCode(ESC + Number(d)));
+}
+
 /** Test helper and documentation: a packed chunk's rows as field arrays, escapes undone. */
 export function unpack(bytes: Uint8Array): string[][] {
   const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
@@ -763,12 +773,6 @@ export function unpack(bytes: Uint8Array): string[][] {
   return text
     .split('\x1e')
     .map((r) =>
-      r
-        .split('\x1f')
-        .map((f, k) =>
-          ESCAPABLE_FIELDS.has(PACKED_FIELDS[k]!)
-            ? f.replace(/\x1d([012])/g, (_m, d: string) => String.fromCharCode(ESC + Number(d)))
-            : f,
-        ),
+      r.split('\x1f').map((f, k) => (ESCAPABLE_FIELDS.has(PACKED_FIELDS[k]!) ? unescapeField(f) : f)),
     );
 }
