@@ -19,7 +19,7 @@ import {
 } from '../respond/blocklist/index.ts';
 import { VERSION } from '../version.ts';
 import { type CommandContext, examples } from './common.ts';
-import { loadIntelFor, userDirOption } from './intel-options.ts';
+import { loadIntelFor, noUserIntelOption, userDirOption } from './intel-options.ts';
 import { CliError, EXIT } from './io.ts';
 
 interface BlockOpts {
@@ -98,7 +98,7 @@ export function registerBlock(program: Command, ctx: CommandContext): void {
     .option('--state-dir <dir>', `backups and state of --apply (default: ${defaultStateDir()})`)
     .option('--netns <name>', 'run the firewall commands of --apply/--revert inside this network namespace')
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in base only')
+    .addOption(noUserIntelOption())
     .addHelpText(
       'after',
       `\nFormats:\n${BLOCK_FORMATS.map((f) => `  ${f.padEnd(10)} ${FORMAT_DESCRIPTIONS[f]}`).join('\n')}\n` +

@@ -16,7 +16,7 @@ import {
   type StepResult,
 } from '../respond/cleanup/index.ts';
 import { type CommandContext, examples, formatOption, json, write } from './common.ts';
-import { loadIntelFor, userDirOption } from './intel-options.ts';
+import { loadIntelFor, noUserIntelOption, userDirOption } from './intel-options.ts';
 import { CliError, EXIT } from './io.ts';
 import { renderTable } from './table.ts';
 
@@ -98,7 +98,7 @@ export function registerClean(program: Command, ctx: CommandContext): void {
     .option('--max-file-mb <n>', 'read at most this much of one file', (v) => Number(v), 64)
     .addOption(formatOption(['table', 'json']))
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in intel base only')
+    .addOption(noUserIntelOption())
     .addHelpText(
       'after',
       examples([

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { type Command, Option } from 'commander';
 import type { Finding, FindingEvent, MinewatchEvent } from '../findings/index.ts';
-import type { LogFormat } from '../sensors/logs/types.ts';
+import { LOG_FORMATS, type LogFormat } from '../sensors/logs/types.ts';
 import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
-import { loadIntelFor, userDirOption } from './intel-options.ts';
+import { loadIntelFor, noUserIntelOption, userDirOption } from './intel-options.ts';
 import { CliError, EXIT } from './io.ts';
 import { miningFound, printReport } from './output.ts';
 
@@ -43,15 +43,9 @@ export function registerImport(program: Command, ctx: CommandContext): void {
       ),
     )
     .addOption(
-      new Option('--log-format <format>', 'read every file as this format instead of sniffing it').choices([
-        'minewatch',
-        'zeek-tsv',
-        'zeek-json',
-        'suricata',
-        'falco',
-        'sysmon',
-        'csv-flows',
-      ]),
+      new Option('--log-format <format>', 'read every file as this format instead of sniffing it').choices(
+        LOG_FORMATS,
+      ),
     )
     .addOption(
       new Option(
@@ -63,7 +57,7 @@ export function registerImport(program: Command, ctx: CommandContext): void {
     )
     .addOption(reportFormatOption())
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in intel base only')
+    .addOption(noUserIntelOption())
     .addHelpText(
       'after',
       examples([

@@ -9,6 +9,11 @@ export function userDirOption(): Option {
   );
 }
 
+/** `--no-user-intel`: the built-in base alone, whatever the user intel directory holds. */
+export function noUserIntelOption(): Option {
+  return new Option('--no-user-intel', 'use the built-in intel base only');
+}
+
 export function loadIntelFor(opts: { intelDir?: string; userIntel?: boolean }): IntelBase {
   if (opts.userIntel === false) return loadIntel({ userDir: null });
   return opts.intelDir ? loadIntel({ userDir: opts.intelDir }) : loadIntel();

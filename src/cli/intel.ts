@@ -11,7 +11,7 @@ import {
 } from '../intel/index.ts';
 import { validateWallet, type WalletInfo } from '../wallets/index.ts';
 import { asFormat, type CommandContext, examples, formatOption, json, write } from './common.ts';
-import { loadIntelFor, userDirOption } from './intel-options.ts';
+import { loadIntelFor, noUserIntelOption, userDirOption } from './intel-options.ts';
 import { CliError, EXIT } from './io.ts';
 import { renderTable } from './table.ts';
 
@@ -105,7 +105,7 @@ export function registerIntel(program: Command, ctx: CommandContext): void {
     .argument('<queries...>', 'domain, ip, ip:port or wallet address')
     .addOption(formatOption())
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in base only')
+    .addOption(noUserIntelOption())
     .addHelpText(
       'after',
       examples(['minewatch intel lookup pool.minexmr.com 94.130.143.162:45700 --format json']),
@@ -139,7 +139,7 @@ export function registerIntel(program: Command, ctx: CommandContext): void {
     .description('count the base by kind, coin, status and source')
     .addOption(formatOption())
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in base only')
+    .addOption(noUserIntelOption())
     .addHelpText(
       'after',
       examples(['minewatch intel stats', 'minewatch intel stats --format json | jq .poolsByCoin']),
@@ -232,7 +232,7 @@ export function registerIntel(program: Command, ctx: CommandContext): void {
     .addOption(new Option('--format <format>', 'export format').choices(['json', 'csv']).default('json'))
     .option('-o, --output <file>', 'write to a file instead of stdout')
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in base only')
+    .addOption(noUserIntelOption())
     .addHelpText(
       'after',
       examples([

@@ -4,7 +4,7 @@ import { analyseCapture, summarise } from '../detect/traffic/index.ts';
 import type { Finding } from '../findings/index.ts';
 import { CaptureFormatError } from '../sensors/pcap/index.ts';
 import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
-import { loadIntelFor, userDirOption } from './intel-options.ts';
+import { loadIntelFor, noUserIntelOption, userDirOption } from './intel-options.ts';
 import { EXIT } from './io.ts';
 import { miningFound, printReport, streamingSink } from './output.ts';
 
@@ -15,7 +15,7 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
     .argument('<files...>', "capture files, or '-' for stdin (e.g. tcpdump -w -)")
     .addOption(reportFormatOption())
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in intel base only')
+    .addOption(noUserIntelOption())
     .option(
       '--threads <n>',
       'split a capture file over N threads by address pair (default 1; slower on 2 cores, see README)',

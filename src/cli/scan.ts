@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { intelView, type ScanResult, scanHost } from '../detect/host/index.ts';
 import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
-import { loadIntelFor, userDirOption } from './intel-options.ts';
+import { loadIntelFor, noUserIntelOption, userDirOption } from './intel-options.ts';
 import { EXIT } from './io.ts';
 import { printReport } from './output.ts';
 
@@ -53,7 +53,7 @@ export function registerScan(program: Command, ctx: CommandContext): void {
     .option('--max-file-mb <n>', 'read at most this much of one file', (v) => Number(v), 64)
     .addOption(reportFormatOption())
     .addOption(userDirOption())
-    .option('--no-user-intel', 'use the built-in intel base only')
+    .addOption(noUserIntelOption())
     .addHelpText(
       'after',
       examples([
