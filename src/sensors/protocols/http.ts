@@ -407,28 +407,21 @@ type DirState = {
  * Byte-level driver for one flow: splits requests and responses (Content-Length bodies; chunked or
  * unframed bodies end the analysis of that direction) and feeds an HttpMiningAnalyzer.
  */
+function newDirState(): DirState {
+  return {
+    buf: new Uint8Array(0),
+    mode: 'head',
+    bodyLeft: 0,
+    body: [],
+    bodySize: 0,
+    bodyTotal: 0,
+    messages: 0,
+  };
+}
+
 export class HttpMiningSession {
   readonly analyzer = new HttpMiningAnalyzer();
-  private readonly st: Record<'c2s' | 's2c', DirState> = {
-    c2s: {
-      buf: new Uint8Array(0),
-      mode: 'head',
-      bodyLeft: 0,
-      body: [],
-      bodySize: 0,
-      bodyTotal: 0,
-      messages: 0,
-    },
-    s2c: {
-      buf: new Uint8Array(0),
-      mode: 'head',
-      bodyLeft: 0,
-      body: [],
-      bodySize: 0,
-      bodyTotal: 0,
-      messages: 0,
-    },
-  };
+  private readonly st: Record<'c2s' | 's2c', DirState> = { c2s: newDirState(), s2c: newDirState() };
   /** Set when the client side is not HTTP at all. */
   notHttp = false;
 
