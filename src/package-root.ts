@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
  * rather than by a fixed `../..`: the sources sit at different depths under src/, and the published build is
  * one bundle whose chunks all sit in dist/.
  */
-function findRoot(): string {
+function findRoot(): { dir: string; pkg: { name: string; version: string } } {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const pkg = join(dir, 'package.json');
-    if (existsSync(pkg)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
       try {
-        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'minewatch') return dir;
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name: string; version: string };
+        if (pkg.name === 'minewatch') return { dir, pkg };
       } catch {
         // not ours (or unreadable): keep looking further up
       }
@@ -25,7 +26,10 @@ function findRoot(): string {
   }
 }
 
-export const PACKAGE_ROOT: string = findRoot();
+const found = findRoot();
+export const PACKAGE_ROOT: string = found.dir;
+/** The package's own package.json, as read when its root was found. */
+export const PACKAGE_JSON: { readonly name: string; readonly version: string } = found.pkg;
 
 /** A path inside the package, e.g. `packagePath('data', 'intel')`. */
 export function packagePath(...parts: string[]): string {
