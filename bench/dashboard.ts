@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { startServer } from '../src/server/app.ts';
-import { DuckDBStore, rebuildDerived } from '../src/store/duckdb.ts';
+import { DuckDBStore, EVENT_ROW_COLUMNS, rebuildDerived } from '../src/store/duckdb.ts';
 
 export interface BenchRow {
   name: string;
@@ -29,7 +29,7 @@ const PORTS = '[3333,4444,5555,14444,443,80,7777,8080]';
 
 /** n events in SQL: 1 in 20 a finding (with a wallet shared by ~17 hosts), 1 in 11 a heartbeat. */
 function generateSql(n: number): string {
-  return `INSERT INTO events
+  return `INSERT INTO events (${EVENT_ROW_COLUMNS})
   SELECT 'g' || i, ts, (ts // 86400000)::INTEGER, 'host-' || h, typ, 'bench',
     CASE WHEN typ = 'finding' THEN 'net.pool.connection' ELSE '' END, CASE WHEN typ = 'finding' THEN 3 ELSE -1 END,
     CASE WHEN typ = 'heartbeat' THEN '' ELSE ${COINS}[1 + p % 6] END,

@@ -25,7 +25,7 @@ import { main } from '../src/cli/main.ts';
 import type { MinewatchEvent } from '../src/findings/index.ts';
 import { startServer } from '../src/server/app.ts';
 import { ClickHouseStore } from '../src/store/clickhouse.ts';
-import { DuckDBStore, rebuildDerived } from '../src/store/duckdb.ts';
+import { DuckDBStore, EVENT_ROW_COLUMNS, rebuildDerived } from '../src/store/duckdb.ts';
 import type { Store } from '../src/store/types.ts';
 import { writeNdjson, writeZeekConn } from './import.ts';
 
@@ -105,8 +105,7 @@ export function syntheticEvent(i: number, prefix = 'b'): MinewatchEvent {
 
 /** The same fleet as SQL, for DuckDB (columns in `events` order), rows [0, n). */
 function duckGenerateSql(n: number): string {
-  return `INSERT INTO events (id, ts, day, host, type, source, rule, sev, coin, pool, port, domain, dst_ip, family,
-    exe, sha256, wallet, account, dropper, bytes, data)
+  return `INSERT INTO events (${EVENT_ROW_COLUMNS})
   SELECT 'g' || i, ts, (ts // 86400000)::INTEGER, 'host-' || h, typ, 'bench',
     CASE WHEN typ = 'finding' THEN 'traffic.stratum' ELSE '' END, CASE WHEN typ = 'finding' THEN 3 ELSE -1 END,
     CASE WHEN typ = 'heartbeat' THEN '' ELSE ${duckList(COINS)}[1 + p % 6] END,

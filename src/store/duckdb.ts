@@ -106,6 +106,13 @@ const EVENT_COLUMNS = `id VARCHAR NOT NULL, ts BIGINT NOT NULL, day INTEGER NOT 
   account VARCHAR NOT NULL, dropper VARCHAR NOT NULL, bytes BIGINT NOT NULL, data VARCHAR NOT NULL,
   kh UINTEGER, kl UINTEGER`;
 
+/**
+ * The columns of `events` that hold the row itself (`toRow`'s fields), in table order: all but the key hash
+ * `kh`/`kl`, which rows written by SQL leave NULL for the store to fill on open (`fillKeys`).
+ */
+export const EVENT_ROW_COLUMNS =
+  'id, ts, day, host, type, source, rule, sev, coin, pool, port, domain, dst_ip, family, exe, sha256, wallet, account, dropper, bytes, data';
+
 const DIM_COLS = 'host, type, coin, pool, port, family';
 /** The events a miner instance is seen in. */
 const INSTANCE_WHERE = "exe <> '' AND (type = 'finding' OR (type = 'process' AND family <> ''))";
@@ -237,8 +244,7 @@ function insertPackedSql(escaped: boolean): string {
   const text = (name: (typeof PACKED_FIELDS)[number]) =>
     escaped && ESCAPABLE_FIELDS.has(name) ? unescapeSql(at(name)) : at(name);
   const n = PACKED_FIELDS.length;
-  return `INSERT INTO events (id, ts, day, host, type, source, rule, sev, coin, pool, port, domain, dst_ip, family,
-      exe, sha256, wallet, account, dropper, bytes, data, kh, kl)
+  return `INSERT INTO events (${EVENT_ROW_COLUMNS}, kh, kl)
     SELECT ${text('id')}, ts, (ts // ${DAY_MS})::INTEGER, ${text('host')}, ${text('type')}, ${text('source')},
       ${text('rule')}, ${at('sev')}::TINYINT, ${text('coin')}, ${text('pool')}, ${at('port')}::INTEGER,
       ${text('domain')}, ${text('dst_ip')}, ${text('family')}, ${text('exe')}, ${text('sha256')}, ${text('wallet')},
