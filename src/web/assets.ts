@@ -170,10 +170,17 @@ export const APP_JS = `'use strict';
 
   // Live updates: a cheap poll of the store's counters; when findings arrive, the page's main content is
   // fetched again (same URL, same filter) and swapped in, so the view stays current without a reload.
+  // Once the page is leaving (a form such as logout submitted, a link followed), polling stops: a poll
+  // answered 401 after logout would otherwise start a second navigation and abort the first.
   var last = null;
+  var leaving = false;
+  document.addEventListener('submit', function (e) { if (!e.defaultPrevented) leaving = true; });
+  window.addEventListener('pagehide', function () { leaving = true; });
   function poll() {
+    if (leaving) return;
     fetch('/ui/api/pulse', { credentials: 'same-origin', headers: { accept: 'application/json' } })
       .then(function (r) {
+        if (leaving) return null;
         if (r.status === 401) { location.href = '/ui/login?next=' + encodeURIComponent(location.pathname + location.search); return null; }
         return r.ok ? r.json() : null;
       })
