@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadIntel } from '../../intel/index.ts';
-import { conversation, udp, writePcap } from '../../sensors/pcap/testkit.ts';
+import { conversation, ether, udp, vxlan, writePcap } from '../../sensors/pcap/testkit.ts';
 import { analyseCapture } from './capture.ts';
 import { rng } from './test-helpers/fuzz.ts';
 
@@ -124,4 +124,28 @@ test('a session seen only from the server side (job pushes) is mining', async ()
   assert.equal(r.findings[0]!.rule, 'net.stratum.session');
   assert.equal(r.findings[0]!.algo, 'rx/0');
   assert.equal(r.findings[0]!.coin, 'XMR');
+});
+
+test('mining inside a VXLAN traffic-mirror session is found on the mirrored host, not the mirror', async () => {
+  const wallet =
+    '46WNbmwXpYxiBpkbHjAgjC65cyzAxtaaBQjcGpAZquhBKw2r8NtPQniEgMJcwFMCZzSBrEJtmPsTR54MoGBDbjTi2W1XmgM';
+  const login = `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"${wallet}","pass":"rig7","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0"}}\n`;
+  const answer = `{"id":1,"jsonrpc":"2.0","error":null,"result":{"id":"a1","job":{"blob":"${'0'.repeat(152)}","job_id":"1","target":"b88d0600","algo":"rx/0"},"status":"OK"}}\n`;
+  const inner = conversation('10.8.0.5:51000', '198.51.100.77:3333', [
+    { from: 'c', data: login },
+    { from: 's', data: answer },
+  ]);
+  const mirrored = inner.map((p) => ({ ts: p.ts, ip: vxlan(ether(p.ip), { vni: 1234 }) }));
+  const r = await analyseCapture('-', { intel, stdin: [capture(mirrored)] });
+  assert.equal(r.summary.tunnelled_packets, mirrored.length);
+  const f = r.findings.find((x) => x.rule === 'net.stratum.session');
+  assert.ok(f, JSON.stringify(r.findings));
+  assert.equal(f.host, '10.8.0.5');
+  assert.equal(f.pool?.ip, '198.51.100.77');
+  assert.equal(f.pool?.port, 3333);
+  assert.equal(f.wallet, wallet);
+  assert.equal(f.worker, 'rig7');
+  assert.match(String(f.agent), /^XMRig\/6\.21\.0/);
+  // The mirror's own VXLAN endpoints are not a host that mines.
+  assert.ok(!r.findings.some((x) => x.host === '172.31.0.10' || x.host === '172.31.0.20'));
 });

@@ -12,6 +12,8 @@ export interface CaptureReport {
     format: string;
     packets: number;
     damaged_packets: number;
+    /** Packets decoded from inside a tunnel (VXLAN, GENEVE, GRE, ERSPAN, IP-in-IP). */
+    tunnelled_packets: number;
     bytes: number;
     flows: number;
     undecoded: Record<string, number>;
@@ -53,7 +55,7 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
     });
     ({ findings, summary } = analyzer.finish());
   }
-  const { ok: _ok, ...undecoded } = stats.decode as unknown as Record<string, number>;
+  const { ok: _ok, tunnelled, ...undecoded } = stats.decode;
   return {
     findings,
     summary: {
@@ -61,6 +63,7 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
       format: stats.capture.format,
       packets: stats.capture.packets,
       damaged_packets: stats.capture.damaged,
+      tunnelled_packets: tunnelled,
       bytes: stats.capture.bytes,
       flows: stats.flows.flows,
       undecoded,

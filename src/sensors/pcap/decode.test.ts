@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePacket, formatIp, PacketDecoder } from './decode.ts';
-import { ether, ipv4, ipv6, loopback, parseIp, sll, sll2, tcp, udp } from './testkit.ts';
+import { decodePacket, formatIp, MAX_TUNNEL_DEPTH, PacketDecoder } from './decode.ts';
+import { ether, geneve, gre, ipv4, ipv6, loopback, parseIp, sll, sll2, tcp, udp, vxlan } from './testkit.ts';
 
 const v4 = tcp({
   src: '192.0.2.1',
@@ -153,6 +153,7 @@ describe('decodePacket: IP details', () => {
       otherProto: 1,
       fragments: 0,
       damaged: 1,
+      tunnelled: 0,
     });
   });
   it('snapped packets keep the header payload length', () => {
@@ -225,6 +226,79 @@ describe('PacketDecoder.decodeRange', () => {
     assert.ok(snapped);
     assert.equal(snapped.payload.length, 4);
     assert.equal(snapped.payloadLen, 6);
+  });
+});
+
+describe('tunnels: the innermost conversation is decoded', () => {
+  /** Decodes with a fresh decoder: the packet, and how many packets the decoder counted as tunnelled. */
+  const open = (linkType: number, frame: Uint8Array) => {
+    const dec = new PacketDecoder();
+    const d = dec.decode(linkType, frame);
+    return { d, stats: dec.stats };
+  };
+  const expectInner = (linkType: number, frame: Uint8Array, want: typeof W4) => {
+    const { d, stats } = open(linkType, frame);
+    assert.ok(d, 'decodes');
+    assert.equal(d.src, want.src);
+    assert.equal(d.dst, want.dst);
+    assert.equal(new TextDecoder().decode(d.payload), want.payload);
+    assert.equal(stats.tunnelled, 1);
+    assert.equal(stats.ok, 1);
+    return d;
+  };
+  it('VXLAN (a VPC traffic mirror session), with a VLAN tag inside', () => {
+    const d = expectInner(1, ether(vxlan(ether(v4))), W4);
+    assert.equal(d.dstPort, 3333);
+    assert.equal(d.tcp?.seq, 77);
+    expectInner(1, ether(vxlan(ether(v6, [[0x8100, 5]]))), W6);
+  });
+  it('GENEVE with options, carrying Ethernet or IP', () => {
+    expectInner(1, ether(geneve(ether(v4), { optionWords: 3 })), W4);
+    expectInner(101, geneve(v6, { ptype: 0x86dd }), W6);
+  });
+  it('GRE with key and sequence, transparent Ethernet bridging, ERSPAN II and III', () => {
+    expectInner(1, ether(gre(v4, { ptype: 0x0800, key: 9, seq: 1 })), W4);
+    expectInner(101, gre(v6, { ptype: 0x86dd }), W6);
+    expectInner(101, gre(ether(v4), { ptype: 0x6558 }), W4);
+    expectInner(101, gre(ether(v4), { ptype: 0x88be, seq: 3, erspan: 2 }), W4);
+    expectInner(101, gre(ether(v4), { ptype: 0x88be }), W4); // ERSPAN I: no header of its own
+    expectInner(101, gre(ether(v4), { ptype: 0x22eb, seq: 3, erspan: 3 }), W4);
+    expectInner(101, gre(ether(v6), { ptype: 0x22eb, seq: 3, erspan: 3, subheader: true }), W6);
+  });
+  it('IPv4 in IPv4, IPv6 in IPv4 (6in4), IPv4 in IPv6', () => {
+    expectInner(101, ipv4('192.0.2.100', '192.0.2.200', 4, v4), W4);
+    expectInner(1, ether(ipv4('192.0.2.100', '192.0.2.200', 41, v6)), W6);
+    expectInner(101, ipv6('2001:db8::a', '2001:db8::b', 4, v4), W4);
+  });
+  it('tunnels in tunnels up to the depth bound; deeper is damage, not recursion', () => {
+    let p = v4;
+    for (let i = 0; i < MAX_TUNNEL_DEPTH; i++) p = i % 2 ? vxlan(ether(p)) : gre(p, { ptype: 0x0800 });
+    expectInner(101, p, W4);
+    const deeper = gre(p, { ptype: 0x0800 });
+    const { d, stats } = open(101, deeper);
+    assert.equal(d, null);
+    assert.equal(stats.damaged, 1);
+    assert.equal(stats.tunnelled, 0);
+  });
+  it('port 4789 without a VXLAN header is an ordinary datagram; GRE v1 (PPTP) and damage are counted', () => {
+    const plain = open(
+      1,
+      ether(udp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 4789, payload: 'hello, world' })),
+    );
+    assert.ok(plain.d);
+    assert.equal(plain.d.dstPort, 4789);
+    assert.equal(new TextDecoder().decode(plain.d.payload), 'hello, world');
+    assert.equal(plain.stats.tunnelled, 0);
+    const pptp = open(101, gre(v4, { ptype: 0x880b, flags: 0x0001 }));
+    assert.equal(pptp.d, null);
+    assert.equal(pptp.stats.otherProto, 1);
+    const cut = gre(v4, { ptype: 0x0800, key: 1 });
+    const short = open(101, cut.subarray(0, 20 + 6));
+    assert.equal(short.d, null);
+    assert.equal(short.stats.damaged, 1);
+    const arp = open(1, ether(vxlan(ether(new Uint8Array(28), [], 0x0806))));
+    assert.equal(arp.d, null);
+    assert.equal(arp.stats.nonIp, 1);
   });
 });
 

@@ -4,6 +4,12 @@
  * per record), the payload is only materialised as a subarray when someone reads `payload` (the flow table
  * uses payloadOff/payloadEnd into `raw` instead), and IP addresses are only formatted to strings when
  * someone reads `src`/`dst` (the flow table does that once per new flow).
+ *
+ * Tunnels are opened, as Suricata does by default: cloud traffic mirroring hands sensors VXLAN (AWS VPC
+ * Traffic Mirroring, UDP 4789) or GENEVE (GCP/Azure appliances, UDP 6081), switches mirror through GRE and
+ * ERSPAN, and IP-in-IP carries site links. The packet is decoded as its innermost conversation (a miner's
+ * stratum session inside a mirror session is still one stratum flow); `tunnelled` counts such packets.
+ * Nesting is bounded (MAX_TUNNEL_DEPTH) so a hostile packet of tunnels in tunnels costs a few header reads.
  */
 
 export const LINKTYPE = {
@@ -21,6 +27,15 @@ export const LINKTYPE = {
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
+const IPPROTO_IPIP = 4;
+const IPPROTO_IPV6 = 41;
+const IPPROTO_GRE = 47;
+
+/** UDP ports of the tunnels opened (IANA): VXLAN and GENEVE. */
+export const VXLAN_PORT = 4789;
+export const GENEVE_PORT = 6081;
+/** Tunnels within tunnels opened at most this deep; deeper packets count as damaged. */
+export const MAX_TUNNEL_DEPTH = 4;
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -71,10 +86,12 @@ export interface DecodeStats {
   fragments: number;
   /** Truncated or inconsistent headers. */
   damaged: number;
+  /** Decoded from inside a tunnel (VXLAN, GENEVE, GRE, ERSPAN, IP-in-IP); also counted in `ok`. */
+  tunnelled: number;
 }
 
 export function newDecodeStats(): DecodeStats {
-  return { ok: 0, nonIp: 0, unsupportedLink: 0, otherProto: 0, fragments: 0, damaged: 0 };
+  return { ok: 0, nonIp: 0, unsupportedLink: 0, otherProto: 0, fragments: 0, damaged: 0, tunnelled: 0 };
 }
 
 const EMPTY = new Uint8Array(0);
@@ -88,6 +105,8 @@ export class PacketView implements DecodedPacket {
   tcp: TcpInfo | undefined = undefined;
   payloadLen = 0;
   fragment = false;
+  /** How many tunnels the packet was found in (0: none). */
+  tunnelDepth = 0;
   raw: Uint8Array = EMPTY;
   srcOff = 0;
   dstOff = 0;
@@ -171,6 +190,7 @@ export function decodeRangeInto(
   st: DecodeStats,
 ): boolean {
   v.clearCache();
+  v.tunnelDepth = 0;
   let off: number;
   let etype: number;
   switch (linkType) {
@@ -207,6 +227,34 @@ export function decodeRangeInto(
       st.unsupportedLink++;
       return false;
   }
+  const ok = fromEtherType(v, d, etype, off, n, st, 0);
+  if (ok && v.tunnelDepth > 0) st.tunnelled++;
+  return ok;
+}
+
+/** An Ethernet frame at d[off, n) (inside VXLAN, GENEVE, GRE or ERSPAN). */
+function fromEthernet(
+  v: PacketView,
+  d: Uint8Array,
+  off: number,
+  n: number,
+  st: DecodeStats,
+  depth: number,
+): boolean {
+  if (off + 14 > n) return bad(st);
+  return fromEtherType(v, d, u16(d, off + 12), off + 14, n, st, depth);
+}
+
+/** What follows a link header whose EtherType is `etype`, at d[off, n). */
+function fromEtherType(
+  v: PacketView,
+  d: Uint8Array,
+  etype: number,
+  off: number,
+  n: number,
+  st: DecodeStats,
+  depth: number,
+): boolean {
   // VLAN tags (802.1Q, 802.1ad, old QinQ types), PPPoE session and MPLS in front of IP.
   for (;;) {
     if (etype === 0x0800 || etype === 0x86dd) break;
@@ -237,8 +285,8 @@ export function decodeRangeInto(
       return nonIp(st);
     }
   }
-  if (etype === 0x0800) return ipv4(v, d, off, n, st);
-  return ipv6(v, d, off, n, st);
+  if (etype === 0x0800) return ipv4(v, d, off, n, st, depth);
+  return ipv6(v, d, off, n, st, depth);
 }
 
 function ipByVersion(d: Uint8Array, off: number, n: number): number {
@@ -256,7 +304,7 @@ function nonIp(st: DecodeStats): false {
   return false;
 }
 
-function ipv4(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats): boolean {
+function ipv4(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats, depth: number): boolean {
   if (off + 20 > n) return bad(st);
   const vihl = d[off]!;
   if (vihl >> 4 !== 4) return bad(st);
@@ -277,10 +325,10 @@ function ipv4(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeSt
   v.dstOff = off + 16;
   // Ethernet pads short frames; the IP total length says where the packet really ends.
   const l4 = off + ihl;
-  return l4proto(v, d, d[off + 9]!, l4, off + total, n, st);
+  return l4proto(v, d, d[off + 9]!, l4, off + total, n, st, depth);
 }
 
-function ipv6(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats): boolean {
+function ipv6(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats, depth: number): boolean {
   if (off + 40 > n) return bad(st);
   if (d[off]! >> 4 !== 6) return bad(st);
   const plen = u16(d, off + 4);
@@ -291,7 +339,7 @@ function ipv6(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeSt
   v.fragment = false;
   // Walk extension headers; each bounded by the captured length.
   for (;;) {
-    if (next === IPPROTO_TCP || next === IPPROTO_UDP) break;
+    if (next === IPPROTO_TCP || next === IPPROTO_UDP || isTunnelProto(next)) break;
     if (next === 0 || next === 43 || next === 60 || next === 135 || next === 139 || next === 140) {
       if (p + 8 > n) return bad(st);
       next = d[p]!;
@@ -320,7 +368,11 @@ function ipv6(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeSt
   v.raw = d;
   v.srcOff = off + 8;
   v.dstOff = off + 24;
-  return l4proto(v, d, next, p, ipEnd, n, st);
+  return l4proto(v, d, next, p, ipEnd, n, st, depth);
+}
+
+function isTunnelProto(proto: number): boolean {
+  return proto === IPPROTO_GRE || proto === IPPROTO_IPIP || proto === IPPROTO_IPV6;
 }
 
 function l4proto(
@@ -331,6 +383,7 @@ function l4proto(
   ipEnd: number,
   n: number,
   st: DecodeStats,
+  depth: number,
 ): boolean {
   const capEnd = Math.min(ipEnd, n);
   if (proto === IPPROTO_TCP) {
@@ -363,14 +416,98 @@ function l4proto(
     if (ulen < 8 || p + ulen > ipEnd) ulen = ipEnd - p; // 0 = jumbogram; lies are clamped to the IP length
     const start = p + 8;
     const end = Math.min(p + ulen, capEnd);
+    if (v.dstPort === VXLAN_PORT || v.dstPort === GENEVE_PORT) {
+      const inner = udpTunnel(v, d, start, end, st, depth);
+      if (inner !== undefined) return inner;
+    }
     v.payloadOff = start;
     v.payloadEnd = Math.max(start, end);
     v.payloadLen = ulen - 8;
     st.ok++;
     return true;
   }
+  if (isTunnelProto(proto)) return ipTunnel(v, d, proto, p, capEnd, st, depth);
   st.otherProto++;
   return false;
+}
+
+/** Notes that the packet is being decoded from inside a tunnel (counted once, in decodeRangeInto). */
+function inner(v: PacketView, depth: number): number {
+  v.tunnelDepth = depth + 1;
+  return depth + 1;
+}
+
+/**
+ * VXLAN (RFC 7348) or GENEVE (RFC 8926) in the UDP payload d[s, end). undefined when the payload does not
+ * carry the tunnel's header (the datagram is then an ordinary one to that port).
+ */
+function udpTunnel(
+  v: PacketView,
+  d: Uint8Array,
+  s: number,
+  end: number,
+  st: DecodeStats,
+  depth: number,
+): boolean | undefined {
+  if (s + 8 > end) return undefined;
+  if (v.dstPort === VXLAN_PORT) {
+    // Flags: the I bit (0x08) set, the reserved bits and bytes zero (the group-policy extension uses some
+    // of them, so only the I bit and the last reserved byte are insisted on).
+    if ((d[s]! & 0x08) === 0 || d[s + 7] !== 0) return undefined;
+    if (depth >= MAX_TUNNEL_DEPTH) return bad(st);
+    return fromEthernet(v, d, s + 8, end, st, inner(v, depth));
+  }
+  // GENEVE: version 0, option length in 4-byte words, then the protocol of what follows.
+  if (d[s]! >> 6 !== 0) return undefined;
+  const body = s + 8 + (d[s]! & 0x3f) * 4;
+  const ptype = u16(d, s + 2);
+  if (body > end || (ptype !== 0x6558 && ptype !== 0x0800 && ptype !== 0x86dd)) return undefined;
+  if (depth >= MAX_TUNNEL_DEPTH) return bad(st);
+  return ptype === 0x6558
+    ? fromEthernet(v, d, body, end, st, inner(v, depth))
+    : fromEtherType(v, d, ptype, body, end, st, inner(v, depth));
+}
+
+/** IP-in-IP, IPv6-in-IP or GRE (RFC 2784/2890, with ERSPAN types I-III) at d[p, end). */
+function ipTunnel(
+  v: PacketView,
+  d: Uint8Array,
+  proto: number,
+  p: number,
+  end: number,
+  st: DecodeStats,
+  depth: number,
+): boolean {
+  if (depth >= MAX_TUNNEL_DEPTH) return bad(st);
+  if (proto === IPPROTO_IPIP) return ipv4(v, d, p, end, st, inner(v, depth));
+  if (proto === IPPROTO_IPV6) return ipv6(v, d, p, end, st, inner(v, depth));
+  if (p + 4 > end) return bad(st);
+  const flags = u16(d, p);
+  // Version 0 only (1 is PPTP's enhanced GRE, carrying PPP); no source routing (deprecated since RFC 2784).
+  if ((flags & 0x7) !== 0 || (flags & 0x4000) !== 0) {
+    st.otherProto++;
+    return false;
+  }
+  const ptype = u16(d, p + 2);
+  let body = p + 4 + (flags & 0x8000 ? 4 : 0) + (flags & 0x2000 ? 4 : 0) + (flags & 0x1000 ? 4 : 0);
+  if (body > end) return bad(st);
+  switch (ptype) {
+    case 0x0800:
+    case 0x86dd:
+      return fromEtherType(v, d, ptype, body, end, st, inner(v, depth));
+    case 0x6558: // transparent Ethernet bridging
+      return fromEthernet(v, d, body, end, st, inner(v, depth));
+    case 0x88be: // ERSPAN type II: an 8-byte header when GRE carries a sequence number; type I has none
+      if (flags & 0x1000) body += 8;
+      return fromEthernet(v, d, body, end, st, inner(v, depth));
+    case 0x22eb: // ERSPAN type III: 12 bytes, and an 8-byte platform subheader when the O bit is set
+      if (body + 12 > end) return bad(st);
+      body += 12 + (d[body + 11]! & 1 ? 8 : 0);
+      return fromEthernet(v, d, body, end, st, inner(v, depth));
+    default:
+      st.nonIp++;
+      return false;
+  }
 }
 
 /** Format 4 or 16 address bytes: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run compressed). */

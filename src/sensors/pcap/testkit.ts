@@ -422,3 +422,95 @@ export function conversation(
   }
   return out;
 }
+
+const concat = (...parts: Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+};
+
+/** A packet as a traffic mirror delivers it: `frame` (Ethernet) in VXLAN (RFC 7348) over UDP 4789. */
+export function vxlan(frame: Uint8Array, o: { vni?: number; src?: string; dst?: string } = {}): Uint8Array {
+  const vni = o.vni ?? 42;
+  const hdr = Uint8Array.from([0x08, 0, 0, 0, (vni >> 16) & 255, (vni >> 8) & 255, vni & 255, 0]);
+  return udp({
+    src: o.src ?? '172.31.0.10',
+    dst: o.dst ?? '172.31.0.20',
+    sport: 49152 + (vni & 0x3fff),
+    dport: 4789,
+    payload: concat(hdr, frame),
+  });
+}
+
+/** GENEVE (RFC 8926) over UDP 6081 with `optionWords` 4-byte words of options; `ptype` says what `inner` is. */
+export function geneve(inner: Uint8Array, o: { ptype?: number; optionWords?: number } = {}): Uint8Array {
+  const words = o.optionWords ?? 0;
+  const ptype = o.ptype ?? 0x6558;
+  const hdr = new Uint8Array(8 + words * 4);
+  hdr[0] = words & 0x3f;
+  hdr[2] = ptype >> 8;
+  hdr[3] = ptype & 255;
+  hdr[6] = 7; // VNI 7
+  return udp({
+    src: '10.200.0.1',
+    dst: '10.200.0.2',
+    sport: 50000,
+    dport: 6081,
+    payload: concat(hdr, inner),
+  });
+}
+
+/**
+ * GRE (RFC 2784/2890) over IPv4 with an optional key and sequence number; `ptype` 0x0800/0x86dd for IP,
+ * 0x6558 for Ethernet, 0x88be for ERSPAN II (give `erspan: 2`) or 0x22eb for ERSPAN III (`erspan: 3`,
+ * `subheader` for its optional 8-byte platform subheader).
+ */
+export function gre(
+  inner: Uint8Array,
+  o: {
+    ptype: number;
+    key?: number;
+    seq?: number;
+    erspan?: 2 | 3;
+    subheader?: boolean;
+    flags?: number;
+  },
+): Uint8Array {
+  const extra: number[] = [];
+  let flags = o.flags ?? 0;
+  const u32be = (x: number) => [(x >>> 24) & 255, (x >>> 16) & 255, (x >>> 8) & 255, x & 255];
+  if (o.key !== undefined) {
+    flags |= 0x2000;
+    extra.push(...u32be(o.key));
+  }
+  if (o.seq !== undefined) {
+    flags |= 0x1000;
+    extra.push(...u32be(o.seq));
+  }
+  const span =
+    o.erspan === 2
+      ? new Uint8Array(8).fill(0x11)
+      : o.erspan === 3
+        ? Uint8Array.from([
+            0x20,
+            0,
+            0,
+            1,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            o.subheader ? 1 : 0,
+            ...(o.subheader ? new Array(8).fill(0x33) : []),
+          ])
+        : new Uint8Array(0);
+  const hdr = Uint8Array.from([flags >> 8, flags & 255, o.ptype >> 8, o.ptype & 255, ...extra]);
+  return ipv4('192.0.2.100', '192.0.2.200', 47, concat(hdr, span, inner));
+}
