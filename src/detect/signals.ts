@@ -20,6 +20,12 @@ export const NETWORK_SIGNALS = {
     severity: 'high',
     title: 'TLS connection to a mining pool (SNI)',
   },
+  proxy: {
+    rule: 'net.proxy.pool-request',
+    rank: 3,
+    severity: 'high',
+    title: 'Proxy request for a mining pool',
+  },
   name: {
     rule: 'net.pool.connection',
     rank: 3,

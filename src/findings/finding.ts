@@ -17,6 +17,7 @@ export const ATTACK = {
   resourceHijacking: { technique: 'T1496', name: 'Resource Hijacking' },
   appLayerProtocol: { technique: 'T1071', name: 'Application Layer Protocol' },
   nonStandardPort: { technique: 'T1571', name: 'Non-Standard Port' },
+  proxy: { technique: 'T1090', name: 'Proxy' },
   encryptedChannel: { technique: 'T1573', name: 'Encrypted Channel' },
   dnsResolution: { technique: 'T1071.004', name: 'Application Layer Protocol: DNS' },
   cron: { technique: 'T1053.003', name: 'Scheduled Task/Job: Cron' },

@@ -149,3 +149,59 @@ test('mining inside a VXLAN traffic-mirror session is found on the mirrored host
   // The mirror's own VXLAN endpoints are not a host that mines.
   assert.ok(!r.findings.some((x) => x.host === '172.31.0.10' || x.host === '172.31.0.20'));
 });
+
+test('a miner behind a SOCKS5 proxy: the pool is the target it asked for, the proxy is named, T1090', async () => {
+  const wallet =
+    '46WNbmwXpYxiBpkbHjAgjC65cyzAxtaaBQjcGpAZquhBKw2r8NtPQniEgMJcwFMCZzSBrEJtmPsTR54MoGBDbjTi2W1XmgM';
+  const host = 'pool.supportxmr.com';
+  const login = `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"${wallet}","pass":"w1","agent":"XMRig/6.20.0"}}\n`;
+  const answer = `{"id":1,"jsonrpc":"2.0","error":null,"result":{"id":"a1","job":{"blob":"${'0'.repeat(152)}","job_id":"1","target":"b88d0600","algo":"rx/0"},"status":"OK"}}\n`;
+  const request = Uint8Array.from([5, 1, 0, 3, host.length, ...new TextEncoder().encode(host), 0x0d, 0x05]);
+  const pk = conversation('10.2.0.9:43000', '10.2.0.1:1080', [
+    { from: 'c', data: Uint8Array.from([5, 1, 0]) },
+    { from: 's', data: Uint8Array.from([5, 0]) },
+    { from: 'c', data: request },
+    { from: 's', data: Uint8Array.from([5, 0, 0, 1, 10, 2, 0, 1, 0x9c, 0x40]) },
+    { from: 'c', data: login },
+    { from: 's', data: answer },
+  ]);
+  const r = await analyseCapture('-', { intel, stdin: [capture(pk)] });
+  assert.equal(r.findings.length, 1, JSON.stringify(r.findings));
+  const f = r.findings[0]!;
+  assert.equal(f.rule, 'net.stratum.session');
+  assert.equal(f.host, '10.2.0.9');
+  assert.deepEqual(
+    { host: f.pool?.host, ip: f.pool?.ip, port: f.pool?.port, name: f.pool?.name },
+    { host, ip: undefined, port: 3333, name: 'SupportXMR' },
+  );
+  assert.deepEqual(f.proxy, { protocol: 'socks5', ip: '10.2.0.1', port: 1080 });
+  assert.equal(f.wallet, wallet);
+  assert.equal(f.worker, 'w1');
+  assert.ok(f.attack.some((a) => a.technique === 'T1090'));
+  assert.ok((f.signals as string[]).includes('net.proxy.pool-request'));
+  assert.ok(
+    f.reasons?.some((x) => /SOCKS5 to proxy 10\.2\.0\.1:1080 asks for pool\.supportxmr\.com:3333/.test(x)),
+  );
+});
+
+test('HTTP CONNECT: a pool asked for through a web proxy is found; an ordinary site through it is not', async () => {
+  const tlsStart = Uint8Array.from([0x16, 3, 1, 0, 4, 1, 0, 0, 0]);
+  const via = (target: string, port: number) =>
+    conversation(`10.3.0.4:${port}`, '10.3.0.1:3128', [
+      { from: 'c', data: `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\nUser-Agent: curl/8.5.0\r\n\r\n` },
+      { from: 's', data: 'HTTP/1.1 200 Connection established\r\n\r\n' },
+      { from: 'c', data: tlsStart },
+    ]);
+  const r = await analyseCapture('-', {
+    intel,
+    stdin: [capture([...via('gulf.moneroocean.stream:443', 50001), ...via('github.com:443', 50002)])],
+  });
+  assert.equal(r.findings.length, 1, JSON.stringify(r.findings));
+  const f = r.findings[0]!;
+  assert.equal(f.rule, 'net.proxy.pool-request');
+  assert.equal(f.pool?.host, 'gulf.moneroocean.stream');
+  assert.equal(f.pool?.port, 443);
+  assert.equal(f.pool?.name, 'MoneroOcean');
+  assert.equal(f.coin, 'XMR');
+  assert.deepEqual(f.proxy, { protocol: 'http-connect', ip: '10.3.0.1', port: 3128 });
+});

@@ -11,6 +11,7 @@ import type { IntelBase, PoolEntry } from '../../intel/index.ts';
 import type { Direction, Flow, FlowHandlers } from '../../sensors/pcap/flows.ts';
 import { type DnsMessage, DnsTcpStream, parseDnsMessage } from '../../sensors/protocols/dns.ts';
 import { HttpMiningSession, looksLikeHttpRequestStart } from '../../sensors/protocols/http.ts';
+import { looksLikeProxyStart, ProxyHandshake, type ProxyTarget } from '../../sensors/protocols/proxy.ts';
 import { looksLikeStratumStart, type StratumResult } from '../../sensors/protocols/stratum.ts';
 import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
 import { remembered } from '../../util/remembered.ts';
@@ -40,7 +41,14 @@ const SNIFF_LIMIT = 4096;
 /** Packets of an HTTP flow we parse: a miner's getwork/getblocktemplate shows in its first exchange. */
 const HTTP_PACKET_LIMIT = 12;
 
-type Kind = 'unknown' | 'stratum' | 'tls' | 'http' | 'dns' | 'opaque';
+type Kind = 'unknown' | 'proxy' | 'stratum' | 'tls' | 'http' | 'dns' | 'opaque';
+
+/** Where a connection really goes: a proxy's target once the handshake named it, else the server. */
+interface Endpoint {
+  ip?: string;
+  host?: string;
+  port: number;
+}
 
 interface FlowState {
   kind: Kind;
@@ -54,6 +62,9 @@ interface FlowState {
   login?: LoginParts;
   httpPackets: number;
   dnsTcp?: { c2s: DnsTcpStream; s2c: DnsTcpStream };
+  /** A proxy handshake (HTTP CONNECT, SOCKS) at the start of the stream, and the target it named. */
+  proxyHs?: ProxyHandshake;
+  proxy?: ProxyTarget;
   tracker?: MessageTracker;
   conn?: ConnAgg;
   lastPacket: number;
@@ -197,10 +208,24 @@ export class TrafficAnalyzer {
     flow.sizesOnly = true;
   }
 
-  private onData(flow: Flow, dir: Direction, data: Uint8Array, pkt: number, ts: number): void {
+  private onData(flow: Flow, dir: Direction, bytes: Uint8Array, pkt: number, ts: number): void {
     const s = this.state(flow);
     s.lastPacket = pkt;
-    s.tracker?.segment(dir === 'c2s' ? 0 : 1, data.length, ts);
+    s.tracker?.segment(dir === 'c2s' ? 0 : 1, bytes.length, ts);
+    let data = bytes;
+    if (s.kind === 'unknown' && dir === 'c2s' && !s.proxyHs) {
+      const proxy = looksLikeProxyStart(data);
+      if (proxy) {
+        s.kind = 'proxy';
+        s.proxyHs = new ProxyHandshake(proxy);
+      }
+    }
+    if (s.proxyHs && !s.proxyHs.isOpen(dir)) {
+      // The proxy handshake first; what follows it in the stream is the tunnelled connection's own content.
+      const rest = this.onProxy(flow, s, dir, data, pkt, ts);
+      if (!rest?.length) return;
+      data = rest;
+    }
     if (s.kind === 'unknown') this.sniff(flow, s, dir, data);
     switch (s.kind) {
       case 'stratum':
@@ -234,6 +259,59 @@ export class TrafficAnalyzer {
     }
   }
 
+  /** Feeds a proxy handshake; returns the tunnelled bytes that followed it in this segment. */
+  private onProxy(
+    flow: Flow,
+    s: FlowState,
+    dir: Direction,
+    data: Uint8Array,
+    pkt: number,
+    ts: number,
+  ): Uint8Array | undefined {
+    const step = s.proxyHs!.push(dir, data);
+    switch (step.status) {
+      case 'need-more':
+        return undefined;
+      case 'request':
+        s.proxy = step.target;
+        s.kind = 'unknown'; // what the tunnel carries is sniffed like any stream
+        this.proxySignal(flow, step.target, pkt, ts);
+        return step.rest;
+      case 'open':
+        return step.rest;
+      case 'refused': {
+        const f = s.conn?.finding;
+        if (f && isRecord(f.proxy)) f.proxy.refused = step.reason;
+        s.proxyHs = undefined;
+        this.opaque(flow, s);
+        return undefined;
+      }
+      case 'not-proxy':
+        s.proxyHs = undefined;
+        // A request was read: the answer is odd but the stream goes on; else it was never a proxy.
+        if (s.proxy) return data;
+        this.opaque(flow, s);
+        return undefined;
+    }
+  }
+
+  /** A proxy was asked for a pool: by name, by a name this capture resolved, or by a pool endpoint. */
+  private proxySignal(flow: Flow, t: ProxyTarget, pkt: number, ts: number): void {
+    const name = t.host ?? (t.ip ? this.dnsNames.get(t.ip) : undefined);
+    const m = name ? this.intel.matchDomain(name) : undefined;
+    const ep = !m && t.ip ? this.intel.matchEndpoint(t.ip, t.port) : undefined;
+    if (!m && !ep?.portMatched) return;
+    const target = `${t.host ?? (t.ip?.includes(':') ? `[${t.ip}]` : t.ip)}:${t.port}`;
+    this.signal(flow, 'proxy', pkt, ts, {
+      ...(name ? { host: name } : {}),
+      ...(m ? { pool: m.pool } : {}),
+      ...(ep?.endpoint.coins ? { coins: ep.endpoint.coins } : {}),
+      reason: `${PROXY_NAMES[t.protocol]} to proxy ${flow.server}:${flow.serverPort} asks for ${target}, ${
+        m ? `a pool host (${m.pool.name}) in intel` : 'a pool endpoint in intel'
+      }`,
+    });
+  }
+
   private onStratum(
     flow: Flow,
     s: FlowState,
@@ -255,7 +333,9 @@ export class TrafficAnalyzer {
       s.login = loginParts(r.login, pass);
     }
     const login = r.login ? s.login : undefined;
-    const hostHint = r.host ?? s.clientHello?.sni ?? this.dnsNames.get(flow.server);
+    const ep = endpointOf(flow, s);
+    const hostHint =
+      r.host ?? s.clientHello?.sni ?? ep.host ?? (ep.ip ? this.dnsNames.get(ep.ip) : undefined);
     const pool = hostHint ? this.intel.matchDomain(hostHint)?.pool : undefined;
     this.signal(flow, 'stratum', pkt, ts, {
       ...(hostHint ? { host: hostHint } : {}),
@@ -406,10 +486,11 @@ export class TrafficAnalyzer {
     ) {
       const features = s.tracker.features();
       if (hasMiningRhythm(features)) {
-        const port = this.intel.portInfo(flow.serverPort);
+        const ep = endpointOf(flow, s);
+        const port = this.intel.portInfo(ep.port);
         const verdict = judgeBehaviour(features, {
           ...(port ? { portWeight: port.weight } : {}),
-          knownPoolIp: !!this.intel.matchEndpoint(flow.server),
+          knownPoolIp: !!(ep.ip && this.intel.matchEndpoint(ep.ip)),
           tls: s.kind === 'tls',
         });
         if (verdict.mining) {
@@ -457,22 +538,25 @@ export class TrafficAnalyzer {
     },
   ): void {
     const s = this.state(flow);
-    const key = `${flow.client}|${flow.server}|${flow.serverPort}|${flow.proto}`;
+    const ep = endpointOf(flow, s);
+    const to = ep.ip ?? ep.host!;
+    const key = `${flow.client}|${to}|${ep.port}|${flow.proto}`;
     let agg = this.conns.get(key);
     const sig = SIGNALS[kind];
     if (!agg) {
       const f: Finding = {
-        id: findingId('net.mining-connection', flow.client, flow.server, flow.serverPort, flow.proto),
+        id: findingId('net.mining-connection', flow.client, to, ep.port, flow.proto),
         rule: sig.rule,
         title: sig.title,
         severity: sig.severity,
         confidence: 0,
-        attack: attackFor(kind, flow.serverPort),
+        attack: attackFor(kind, ep.port, !!s.proxy),
         host: flow.client,
         time: iso(flow.firstTs),
         first_seen: iso(flow.firstTs),
         last_seen: iso(ts),
-        pool: { ip: flow.server, port: flow.serverPort },
+        pool: { ...(ep.ip ? { ip: ep.ip } : {}), ...(ep.host ? { host: ep.host } : {}), port: ep.port },
+        ...(s.proxy ? { proxy: { protocol: s.proxy.protocol, ip: flow.server, port: flow.serverPort } } : {}),
         tls: s.kind === 'tls',
         signals: [],
         reasons: [],
@@ -547,7 +631,7 @@ export class TrafficAnalyzer {
       f.rule = sig.rule;
       f.title = sig.title;
       f.severity = sig.severity;
-      f.attack = attackFor(kind, flow.serverPort);
+      f.attack = attackFor(kind, ep.port, !!s.proxy);
     }
     const packets = f.evidence[0]!.packets!;
     let added = false;
@@ -681,15 +765,38 @@ function rankOf(f: Finding): number {
 }
 
 function defaultConfidence(kind: SignalKind): number {
-  return { stratum: 0.9, http: 0.85, agent: 0.8, sni: 0.85, name: 0.8, behaviour: 0.6, endpoint: 0.55 }[kind];
+  return {
+    stratum: 0.9,
+    http: 0.85,
+    agent: 0.8,
+    sni: 0.85,
+    proxy: 0.8,
+    name: 0.8,
+    behaviour: 0.6,
+    endpoint: 0.55,
+  }[kind];
 }
 
-function attackFor(kind: SignalKind, port: number): AttackRef[] {
+function attackFor(kind: SignalKind, port: number, proxied: boolean): AttackRef[] {
   const a: AttackRef[] = [ATTACK.resourceHijacking];
   if (kind === 'stratum' || kind === 'http') a.push(ATTACK.appLayerProtocol);
   if (kind === 'sni' || kind === 'behaviour') a.push(ATTACK.encryptedChannel);
   if (port !== 80 && port !== 443 && port !== 8080) a.push(ATTACK.nonStandardPort);
+  if (proxied) a.push(ATTACK.proxy);
   return a;
+}
+
+const PROXY_NAMES = { 'http-connect': 'HTTP CONNECT', socks4: 'SOCKS4', socks5: 'SOCKS5' } as const;
+
+/** Where a flow really goes: the target a proxy was asked for, else the server it connected to. */
+function endpointOf(flow: Flow, s: FlowState): Endpoint {
+  const t = s.proxy;
+  if (!t) return { ip: flow.server, port: flow.serverPort };
+  return { ...(t.ip ? { ip: t.ip } : {}), ...(t.host ? { host: t.host } : {}), port: t.port };
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 function coinField(coins: readonly string[]): { coin?: string } {
