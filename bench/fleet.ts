@@ -7,6 +7,7 @@
  *   node --import tsx bench/fleet.ts          # MINEWATCH_BENCH_EVENTS=1000000 for a quicker run
  *   MINEWATCH_BENCH_PART=ingest node --import tsx bench/fleet.ts   # ingest and import rows only (no 10M store)
  *   MINEWATCH_BENCH_PART=import ...           # the two whole-import rows only
+ *   MINEWATCH_BENCH_PART=clickhouse ...       # ClickHouse's bulk and HTTP ingest rows only
  * Targets: HTTP ingest >= 30,000 events/s embedded, bulk >= 200,000 events/s (Store.ingest and a whole
  * `minewatch import`), query p95 < 500 ms at 10M.
  *
@@ -339,9 +340,9 @@ export async function benchFleet(onRow?: (r: BenchRow) => void): Promise<BenchRo
   };
   try {
     const part = process.env.MINEWATCH_BENCH_PART;
-    if (part !== 'import') rows.push(...(await ingestRows(dir)));
-    rows.push(...(await importRows(dir)));
-    if (part === 'ingest' || part === 'import') N = 0;
+    if (part !== 'import' && part !== 'clickhouse') rows.push(...(await ingestRows(dir)));
+    if (part !== 'clickhouse') rows.push(...(await importRows(dir)));
+    if (part === 'ingest' || part === 'import' || part === 'clickhouse') N = 0;
     // 10M events generated in SQL, the rollup built the way ingest keeps it, then the fleet queries.
     if (N > 0) {
       const path = join(dir, 'fleet.db');

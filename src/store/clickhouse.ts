@@ -30,8 +30,8 @@ import {
   tokenRow,
 } from './answers.ts';
 import { GroupCommitter, type GroupRows, groupRows, type Submission } from './group.ts';
-import { boundMs } from './row.ts';
-import { chIdent, chInt, chString, chStringList, tsvField } from './sql.ts';
+import { boundMs, dayOf } from './row.ts';
+import { chIdent, chInt, chString, chStringList, tsvField, tsvUnescape } from './sql.ts';
 import type {
   CampaignKey,
   CampaignRow,
@@ -106,8 +106,8 @@ const CAMPAIGN_COLUMN: Record<CampaignKey, string> = {
   account: 'account',
 };
 
-/** Ids per dedup lookup: keeps the query text under ClickHouse's 256 KiB max_query_size. */
-const LOOKUP_CHUNK = 1000;
+/** A dedup lookup that takes longer fails the group (its submitters retry) rather than hang ingest. */
+const LOOKUP_TIMEOUT_MS = 120_000;
 
 export class ClickHouseStore implements Store {
   readonly engine = 'clickhouse' as const;
@@ -116,6 +116,7 @@ export class ClickHouseStore implements Store {
   private constructor(
     readonly location: string,
     private readonly client: ClickHouseClient,
+    private readonly target: ClickHouseTarget,
   ) {
     this.committer = new GroupCommitter((s) => this.commitGroup(groupRows(s), s));
   }
@@ -147,7 +148,7 @@ export class ClickHouseStore implements Store {
       query: `CREATE TABLE IF NOT EXISTS tokens (id String, name String, admin UInt8, hash String, created String,
         revoked UInt8, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
     });
-    return new ClickHouseStore(t.display, client);
+    return new ClickHouseStore(t.display, client, t);
   }
 
   ingest(events: readonly MinewatchEvent[], opts: IngestOptions = {}): Promise<IngestResult> {
@@ -159,24 +160,50 @@ export class ClickHouseStore implements Store {
     return (await r.json()) as Record<string, unknown>[];
   }
 
-  /** (host, id) pairs of the group already stored. */
+  /**
+   * (host, id) pairs of the group already stored, in one query per group: the group's keys go along as an
+   * external table (ClickHouse's HTTP "external data", there since long before 18.16) and are matched in
+   * ClickHouse inside the group's time window, so only stored duplicates come back. The hosts' IN (subquery)
+   * lets the (host, ts, id) sorting key skip to those hosts. Listing ids in the query text instead, 1,000 a
+   * query, cost ~15 ms of query overhead each: 70% of a bulk ingest (27k events/s), and an HTTP ingest of
+   * 1000-event batches at 20k events/s (`bench/fleet.ts`).
+   */
   private async existing(g: GroupRows): Promise<Set<string>> {
     let lo = Number.POSITIVE_INFINITY;
     let hi = Number.NEGATIVE_INFINITY;
+    let keys = '';
     for (const r of g.rows) {
       if (r.ts < lo) lo = r.ts;
       if (r.ts > hi) hi = r.ts;
+      keys += `${tsvField(r.host)}\t${tsvField(r.id)}\n`;
     }
+    const query = `SELECT host, id FROM events WHERE day >= ${chString(dayOf(lo))} AND day <= ${chString(dayOf(hi))}
+      AND ts >= ${chInt(lo)} AND ts <= ${chInt(hi)} AND host IN (SELECT host FROM keys)
+      AND (host, id) IN (SELECT host, id FROM keys) FORMAT TabSeparated`;
+    const form = new FormData();
+    form.append('keys', new Blob([keys]), 'keys.tsv');
+    const params = new URLSearchParams({
+      database: this.target.database,
+      keys_structure: 'host String, id String',
+      keys_format: 'TabSeparated',
+      query,
+    });
+    const res = await fetch(`${this.target.url}/?${params}`, {
+      method: 'POST',
+      body: form,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${this.target.username}:${this.target.password}`).toString('base64')}`,
+      },
+      signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+    });
+    const text = await res.text();
+    if (!res.ok)
+      throw new Error(`ClickHouse dedup lookup failed (HTTP ${res.status}): ${text.slice(0, 300)}`);
     const found = new Set<string>();
-    for (let i = 0; i < g.rows.length; i += LOOKUP_CHUNK) {
-      const chunk = g.rows.slice(i, i + LOOKUP_CHUNK);
-      const hosts = [...new Set(chunk.map((r) => r.host))];
-      const ids = [...new Set(chunk.map((r) => r.id))];
-      const rows = await this.rows(
-        `SELECT host, id FROM events WHERE ts >= ${chInt(lo)} AND ts <= ${chInt(hi)}
-         AND host IN ${chStringList(hosts)} AND id IN ${chStringList(ids)}`,
-      );
-      for (const r of rows) found.add(`${String(r.host)}\u0000${String(r.id)}`);
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const tab = line.indexOf('\t');
+      found.add(`${tsvUnescape(line.slice(0, tab))}\u0000${tsvUnescape(line.slice(tab + 1))}`);
     }
     return found;
   }
@@ -187,7 +214,7 @@ export class ClickHouseStore implements Store {
     const have = await this.existing(g);
     const lines: string[] = [];
     g.rows.forEach((r, i) => {
-      if (have.has(`${r.host}\u0000${r.id}`)) return;
+      if (have.size && have.has(`${r.host}\u0000${r.id}`)) return;
       fresh[g.req[i]!]!++;
       lines.push(
         [

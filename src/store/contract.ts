@@ -368,15 +368,16 @@ export function storeContract(
         'ünï €',
       ];
       await s.ingest(fleetFixture());
-      await s.ingest(
-        nasty.map((host, i) => ({
-          id: `n${i}`,
-          time: '2026-03-05T00:00:00Z',
-          host: host.replace(/[\u0000-\u001f]/g, '_'),
-          type: 'finding' as const,
-          finding: { rule: `r'${i}\\`, severity: 'low', coin: host, wallet: host } as never,
-        })),
-      );
+      const evs = nasty.map((host, i) => ({
+        // Ids hold the same characters: the dedup lookup must match them exactly (a retry is a duplicate).
+        id: `n${i}${host}`,
+        time: '2026-03-05T00:00:00Z',
+        host: host.replace(/[\u0000-\u001f]/g, '_'),
+        type: 'finding' as const,
+        finding: { rule: `r'${i}\\`, severity: 'low', coin: host, wallet: host } as never,
+      }));
+      assert.deepEqual(await s.ingest(evs), { accepted: nasty.length, duplicates: 0 });
+      assert.deepEqual(await s.ingest(evs), { accepted: 0, duplicates: nasty.length });
       for (const h of nasty) {
         const clean = h.replace(/[\u0000-\u001f]/g, '_');
         assert.deepEqual(

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { after, test } from 'node:test';
 import { createClient } from '@clickhouse/client';
 import { parseClickHouseUrl } from './clickhouse.ts';
-import { chIdent, chInt, chString, chStringList, tsvField } from './sql.ts';
+import { chIdent, chInt, chString, chStringList, tsvField, tsvUnescape } from './sql.ts';
 import { testClickHouse } from './testkit.ts';
 
 /** Inputs that break naive quoting: quote games, backslash tricks, comments, control bytes, unicode. */
@@ -57,6 +57,13 @@ test('chStringList and chIdent', () => {
 test('tsvField escapes what TabSeparated reads specially', () => {
   assert.equal(tsvField('plain'), 'plain');
   assert.equal(tsvField('a\tb\nc\\d\re\u0000'), 'a\\tb\\nc\\\\d\\re\\0');
+});
+
+test('tsvUnescape undoes what TabSeparated output escapes, and tsvField', () => {
+  assert.equal(tsvUnescape('plain'), 'plain');
+  assert.equal(tsvUnescape("a\\tb\\nc\\\\d\\re\\0\\'\\b\\f"), "a\tb\nc\\d\re\u0000'\b\f");
+  for (const s of ['x\ty', 'back\\slash\\', '\n\r\u0000', 'h\u00e9te', '\\\\t'])
+    assert.equal(tsvUnescape(tsvField(s)), s);
 });
 
 test('parseClickHouseUrl', () => {

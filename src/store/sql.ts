@@ -61,3 +61,30 @@ export function tsvField(s: string): string {
   }
   return out;
 }
+
+const TSV_UNESCAPES: Record<string, string> = {
+  b: '\b',
+  f: '\f',
+  r: '\r',
+  n: '\n',
+  t: '\t',
+  '0': '\0',
+  "'": "'",
+  '\\': '\\',
+};
+
+/** A field of ClickHouse's TabSeparated output: the escapes it writes (\\b \\f \\r \\n \\t \\0 \\' \\\\) undone. */
+export function tsvUnescape(s: string): string {
+  if (!s.includes('\\')) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    if (ch !== '\\' || i + 1 === s.length) {
+      out += ch;
+      continue;
+    }
+    const next = s[++i]!;
+    out += TSV_UNESCAPES[next] ?? next;
+  }
+  return out;
+}
