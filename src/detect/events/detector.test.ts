@@ -198,3 +198,43 @@ describe('EventDetector over fixtures', () => {
     assert.notEqual(ids[0], ids[1]);
   });
 });
+
+describe('EventDetector: connections through an HTTP proxy', () => {
+  it('zeek http.log: a CONNECT to a pool is a finding on the pool, with the proxy aside; github.com is not', async () => {
+    const fs = await detect('http.log');
+    assert.equal(fs.length, 1, JSON.stringify(fs));
+    const f = fs[0]!;
+    assert.equal(f.host, '10.0.2.21');
+    assert.equal(f.pool?.host, 'gulf.moneroocean.stream');
+    assert.equal(f.pool?.port, 10128);
+    assert.equal(f.pool?.ip, undefined, 'the proxy address is not the pool');
+    assert.equal(f.pool?.name, 'MoneroOcean');
+    assert.deepEqual(f.proxy, { protocol: 'http-connect', ip: '10.0.0.3', port: 3128 });
+    assert.ok(f.attack.some((a) => a.technique === 'T1090'));
+    assert.deepEqual(lines(f, 'http.log'), [9]);
+  });
+  it('suricata EVE http: a CONNECT to a pool address and port from intel', async () => {
+    const ep = intel.endpoints.find((e) => e.port !== undefined && !e.ip.includes(':'));
+    assert.ok(ep, 'intel has an IPv4 pool endpoint with ports');
+    const line = {
+      timestamp: '2024-01-15T10:00:00.000000+0000',
+      event_type: 'http',
+      src_ip: '10.0.2.30',
+      src_port: 52000,
+      dest_ip: '10.0.0.3',
+      dest_port: 8080,
+      proto: 'TCP',
+      http: { hostname: ep.ip, url: `${ep.ip}:${ep.port!}`, http_method: 'CONNECT', status: 200 },
+    };
+    const d = new EventDetector(intel);
+    const { eveParser } = await import('../../sensors/logs/eve.ts');
+    const evs: MinewatchEvent[] = [];
+    assert.equal(eveParser().parse(JSON.stringify(line), evs), undefined);
+    for (const ev of evs) d.push(ev);
+    const fs = d.finish();
+    assert.equal(fs.length, 1, JSON.stringify(fs));
+    assert.equal(fs[0]!.pool?.ip, ep.ip);
+    assert.equal(fs[0]!.pool?.port, ep.port!);
+    assert.deepEqual(fs[0]!.proxy, { protocol: 'http-connect', ip: '10.0.0.3', port: 8080 });
+  });
+});

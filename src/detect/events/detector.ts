@@ -32,6 +32,7 @@ import {
 import type { IntelBase } from '../../intel/index.ts';
 import type { ContentMatcher } from '../../sensors/host/types.ts';
 import type { SourceRef, TelemetryRecord } from '../../sensors/logs/types.ts';
+import { authority } from '../../sensors/protocols/proxy.ts';
 import { type FlowRecord, FlowRepeats, judgeFlow, MIN_DURATION_SEC } from '../flows/judge.ts';
 import { contentMatcher } from '../host/content.ts';
 import { detectFiles } from '../host/files.ts';
@@ -341,11 +342,15 @@ export class EventDetector {
 
   // ---------- connections ----------
 
-  private onConnection(ev: ConnectionEvent, at: SourceRef): void {
+  private onConnection(event: ConnectionEvent, at: SourceRef): void {
+    // An HTTP CONNECT (Zeek http.log, Suricata http) goes to its target: that is the pool, not the proxy.
+    const ev = viaConnect(event) ?? event;
     const dst = ev.dst_ip;
     const port = ev.dst_port;
     if (typeof dst !== 'string' || typeof port !== 'number') return;
     const domain = typeof ev.domain === 'string' && ev.domain ? ev.domain : undefined;
+    /** What keys this connection: its address, or the name a CONNECT asked for (see `signal`). */
+    const to = dst || domain || '';
     const tls = ev.tls === true || (typeof ev.sni === 'string' && !!ev.sni);
 
     // Pool by name: SNI, HTTP Host, the agent's own resolution or Sysmon's DestinationHostname.
@@ -432,7 +437,7 @@ export class EventDetector {
       if (ev.bytes_include_headers === true) rec.bytesIncludeHeaders = true;
       if (ev.one_way === true) rec.oneWay = true;
       if (typeof ev.proto === 'string') rec.proto = ev.proto;
-      const key = `${ev.host}|${dst}|${port}`;
+      const key = `${ev.host}|${to}|${port}`;
       const pw = this.intel.portInfo(port)?.weight;
       const pre = judgeFlow(rec, {
         ...(pw ? { portWeight: pw } : {}),
@@ -452,7 +457,7 @@ export class EventDetector {
       if (pre.shape) this.repeats.add(key, duration);
       if (pre.mining) {
         this.signal(ev, at, 'behaviour', pre.confidence, [], {}, undefined, ep || byName ? 'high' : 'medium');
-        const c = this.conns.get(`${ev.host}|${dst}|${port}`)!;
+        const c = this.conns.get(`${ev.host}|${to}|${port}`)!;
         c.flows++;
         if (pre.score > c.flowScore) {
           c.flowScore = pre.score;
@@ -474,19 +479,22 @@ export class EventDetector {
     severity: Severity = SIGNALS[sig].severity,
     agent?: string,
   ): void {
-    const key = `${ev.host}|${ev.dst_ip}|${ev.dst_port}`;
+    // A CONNECT to a name has no address: the name keys it (see viaConnect).
+    const to = ev.dst_ip || (ev.domain as string);
+    const key = `${ev.host}|${to}|${ev.dst_port}`;
     let c = this.conns.get(key);
     if (!c) {
+      const proxy = (ev as ProxiedEvent).proxy;
       c = {
         host: ev.host,
-        dstIp: ev.dst_ip,
+        dstIp: to,
         dstPort: ev.dst_port,
         signal: sig,
         confidence,
         severity,
         reasons: [],
-        pool: { ip: ev.dst_ip, port: ev.dst_port },
-        attack: [ATTACK.resourceHijacking],
+        pool: ev.dst_ip ? { ip: ev.dst_ip, port: ev.dst_port } : { port: ev.dst_port },
+        attack: proxy ? [ATTACK.resourceHijacking, ATTACK.proxy] : [ATTACK.resourceHijacking],
         evidence: [],
         events: 0,
         first: ev.time,
@@ -494,7 +502,7 @@ export class EventDetector {
         flows: 0,
         flowScore: 0,
         flowReasons: [],
-        extra: {},
+        extra: proxy ? { proxy } : {},
       };
       this.conns.set(key, c);
     }
@@ -629,4 +637,25 @@ export function detectEvents(
     else d.pushRecord(x as TelemetryRecord);
   }
   return d.finish();
+}
+
+/** A connection event seen through an HTTP proxy: addressed to the CONNECT target, the proxy kept aside. */
+type ProxiedEvent = ConnectionEvent & { proxy: { protocol: 'http-connect'; ip: string; port: number } };
+
+/**
+ * The event as a connection to its CONNECT target (`http_uri` host:port), or undefined when it is not an HTTP
+ * CONNECT. A target given by name has no address (`dst_ip` ''); its name is the `domain`.
+ */
+function viaConnect(ev: ConnectionEvent): ProxiedEvent | undefined {
+  const e = ev as ConnectionEvent & { http_method?: unknown; http_uri?: unknown };
+  if (typeof e.http_method !== 'string' || e.http_method.toUpperCase() !== 'CONNECT') return undefined;
+  const t = typeof e.http_uri === 'string' ? authority(e.http_uri) : undefined;
+  if (!t) return undefined;
+  return {
+    ...ev,
+    dst_ip: 'ip' in t ? t.ip : '',
+    dst_port: t.port,
+    ...('host' in t ? { domain: t.host } : {}),
+    proxy: { protocol: 'http-connect', ip: ev.dst_ip, port: ev.dst_port },
+  };
 }

@@ -259,8 +259,13 @@ function compressV6(w: string[]): string {
   return `${w.slice(0, best).join(':')}::${w.slice(best + len).join(':')}`;
 }
 
-/** host:port or [v6]:port of a CONNECT request line. */
-function authority(s: string): { host: string; port: number } | { ip: string; port: number } | undefined {
+/**
+ * host:port or [v6]:port, the target of an HTTP CONNECT request (its request line, or the URI a proxy or IDS
+ * log records for it).
+ */
+export function authority(
+  s: string,
+): { host: string; port: number } | { ip: string; port: number } | undefined {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s/@]+)):(\d{1,5})$/.exec(s);
   if (!m) return undefined;
   const port = Number(m[3]);
