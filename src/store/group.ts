@@ -88,6 +88,11 @@ export class GroupCommitter {
     /** A group stops growing past this many events (bounded memory and commit time). */
     private readonly maxEvents = 50_000,
     private readonly prepare: Prepare = prepareRows,
+    /**
+     * How long a group that is not full waits for more submissions before its commit starts (0: none). For
+     * an engine whose every commit has a high fixed cost (a ClickHouse insert is a new part per partition).
+     */
+    private readonly lingerMs = 0,
   ) {}
 
   submit(
@@ -119,6 +124,12 @@ export class GroupCommitter {
     });
   }
 
+  private queuedEvents(): number {
+    let n = 0;
+    for (const p of this.queue) n += p.sub.count;
+    return n;
+  }
+
   /** Waits for queued work, then refuses more. */
   async close(): Promise<void> {
     this.closed = true;
@@ -129,6 +140,8 @@ export class GroupCommitter {
     this.running = true;
     try {
       while (this.queue.length) {
+        if (this.lingerMs && !this.closed && this.queuedEvents() < this.maxEvents)
+          await new Promise((r) => setTimeout(r, this.lingerMs));
         const take: Pending[] = [];
         let n = 0;
         while (this.queue.length && (take.length === 0 || n + this.queue[0]!.sub.count <= this.maxEvents)) {
