@@ -189,7 +189,7 @@ export function registerIntel(program: Command, ctx: CommandContext): void {
     .argument('<files...>', 'list files to import')
     .addOption(
       new Option('--format <format>', 'list format')
-        .choices(['falco', 'maltrail', 'hosts', 'plain'])
+        .choices(['falco', 'maltrail', 'hosts', 'plain', 'findings'])
         .makeOptionMandatory(),
     )
     .addOption(userDirOption())
@@ -198,6 +198,7 @@ export function registerIntel(program: Command, ctx: CommandContext): void {
       examples([
         'minewatch intel import --format hosts hosts_browser.txt   # a CoinBlockerLists file you downloaded',
         'minewatch intel import --format falco falco_rules.local.yaml',
+        'minewatch pcap cap.pcap --format json > seen.json && minewatch intel import --format findings seen.json   # block what your fleet was seen mining on',
       ]),
     )
     .action((files: string[], opts: { format: ImportFormat; intelDir?: string }) => {

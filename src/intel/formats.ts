@@ -115,6 +115,79 @@ export function parsePlain(text: string, file: string): ListItem[] {
   return out;
 }
 
+/** Findings below this confidence name no pool for a blocklist (a flow's rhythm alone is not enough). */
+export const FINDINGS_MIN_CONFIDENCE = 0.8;
+
+/**
+ * Pools that minewatch's own findings observed: the `--format json` document of any command
+ * (`{findings: [...]}`), a bare array of findings, or `--format ndjson` lines (`finding` and `update`
+ * records). Each finding of confidence >= FINDINGS_MIN_CONFIDENCE gives its pool's name and its address
+ * (with the port). A proxied connection's pool is the target the proxy was asked for, never the proxy.
+ * `line` is the NDJSON line, or the finding's 1-based position in a document.
+ */
+export function parseFindings(text: string, file: string): ListItem[] {
+  const out: ListItem[] = [];
+  const take = (f: unknown, line: number): void => {
+    if (!f || typeof f !== 'object') return;
+    const x = f as { confidence?: unknown; pool?: { host?: unknown; ip?: unknown; port?: unknown } };
+    if (typeof x.confidence === 'number' && x.confidence < FINDINGS_MIN_CONFIDENCE) return;
+    const pool = x.pool;
+    if (!pool || typeof pool !== 'object') return;
+    const port = typeof pool.port === 'number' && pool.port > 0 && pool.port < 65536 ? pool.port : undefined;
+    if (typeof pool.host === 'string') {
+      const hp = parseHostPort(pool.host);
+      if (hp?.kind === 'ip') out.push({ type: 'ip', value: hp.host, ...(port ? { port } : {}), line });
+      else if (hp && isDomain(normalizeDomain(hp.host)))
+        out.push({ type: 'domain', value: normalizeDomain(hp.host), line });
+    }
+    const ip = typeof pool.ip === 'string' ? normalizeIp(pool.ip) : undefined;
+    if (ip) out.push({ type: 'ip', value: ip, ...(port ? { port } : {}), line });
+  };
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[') || (trimmed.startsWith('{') && !/}\s*\n\s*{/.test(trimmed))) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      throw new IntelFormatError(file, 1, `not minewatch findings JSON: ${(e as Error).message}`);
+    }
+    const list = Array.isArray(doc) ? doc : (doc as { findings?: unknown }).findings;
+    if (!Array.isArray(list)) throw new IntelFormatError(file, 1, 'no findings array');
+    for (let i = 0; i < list.length; i++) take(list[i], i + 1);
+    return out;
+  }
+  // A stream announces a finding when it is decided and sends `update`s (a higher confidence, more fields)
+  // later under the same id: they are folded before the threshold applies.
+  const byId = new Map<string, { f: Record<string, unknown>; line: number }>();
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!.trim();
+    if (!l) continue;
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(l);
+    } catch (e) {
+      throw new IntelFormatError(file, i + 1, `not a JSON line: ${(e as Error).message}`);
+    }
+    if (!rec || typeof rec !== 'object') continue;
+    if (
+      rec.type !== 'finding' &&
+      rec.type !== 'update' &&
+      !(rec.type === undefined && typeof rec.rule === 'string')
+    )
+      continue;
+    if (typeof rec.id !== 'string') {
+      take(rec, i + 1);
+      continue;
+    }
+    const had = byId.get(rec.id);
+    if (had) Object.assign(had.f, rec);
+    else byId.set(rec.id, { f: { ...rec }, line: i + 1 });
+  }
+  for (const { f, line } of byId.values()) take(f, line);
+  return out;
+}
+
 const HOSTS_SKIP = new Set([
   'localhost',
   'localhost.localdomain',

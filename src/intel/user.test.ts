@@ -11,6 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { selectBlocklist } from '../respond/blocklist/select.ts';
 import { IntelFormatError, parseSections } from './formats.ts';
 import { loadIntel } from './load.ts';
 import { exportIntel, importIntel, parseCsv } from './user.ts';
@@ -253,5 +254,67 @@ describe('exportIntel', () => {
       ['a', 'b,c', 'd"e'],
       ['1', '2', '3'],
     ]);
+  });
+});
+
+describe('importIntel --format findings: what the fleet was seen mining on', () => {
+  const proxied = {
+    rule: 'net.proxy.pool-request',
+    confidence: 0.8,
+    host: '10.3.0.4',
+    pool: { host: 'pool.new-miners.example', port: 443 },
+    proxy: { protocol: 'http-connect', ip: '10.3.0.1', port: 3128 },
+  };
+  const stratum = {
+    rule: 'net.stratum.session',
+    confidence: 0.94,
+    host: '10.9.0.5',
+    pool: { ip: '198.51.100.99', port: 3333 },
+  };
+  const rhythm = {
+    rule: 'net.flow.mining-behaviour',
+    confidence: 0.6,
+    pool: { ip: '203.0.113.7', port: 443 },
+  };
+  const cmdline = {
+    rule: 'host.process.stratum-cmdline',
+    confidence: 0.95,
+    pool: { host: 'xmr.unlisted-pool.example:5555' },
+  };
+
+  it('a JSON document: pool names and addresses of confident findings; never a proxy, never a rhythm alone', () => {
+    const dir = freshDir();
+    const file = writeInput(
+      'seen.json',
+      JSON.stringify({ findings: [proxied, stratum, rhythm, cmdline], summary: {} }),
+    );
+    const r = importIntel(file, 'findings', dir);
+    assert.deepEqual(r.added, { pools: 2, endpoints: 1, ports: 0, processes: 0 });
+    const base = loadIntel({ userDir: dir });
+    assert.equal(base.matchDomain('pool.new-miners.example')?.pool.sources[0]?.id, 'user:seen.json');
+    assert.ok(base.matchDomain('xmr.unlisted-pool.example'));
+    assert.equal(base.matchEndpoint('198.51.100.99', 3333)?.portMatched, true);
+    assert.equal(base.matchEndpoint('10.3.0.1'), undefined, 'the proxy is not a pool');
+    assert.equal(base.matchEndpoint('203.0.113.7'), undefined, 'a rhythm alone names no pool');
+    const sel = selectBlocklist(base);
+    assert.ok(sel.names.includes('pool.new-miners.example'));
+    assert.ok(sel.ipv4.some((x) => x.startsWith('198.51.100.99')));
+  });
+
+  it('NDJSON as `--format ndjson` streams it; a bad line names its number', () => {
+    // As `minewatch pcap --format ndjson` streams it: decided at 0.75, raised by a later update.
+    const lines = [
+      { type: 'finding', id: 'a1', ...stratum, confidence: 0.75 },
+      { type: 'update', id: 'a1', confidence: 0.94, shares: 3 },
+      { type: 'finding', id: 'b2', ...rhythm },
+      { type: 'summary', packets: 10 },
+    ].map((x) => JSON.stringify(x));
+    const r = importIntel(writeInput('seen.ndjson', `${lines.join('\n')}\n`), 'findings', freshDir());
+    assert.deepEqual(r.added, { pools: 0, endpoints: 1, ports: 0, processes: 0 });
+    const bad = writeInput('bad.ndjson', `${lines[0]}\n{"type":"finding",\n`);
+    assert.throws(
+      () => importIntel(bad, 'findings', freshDir()),
+      (e: unknown) => e instanceof IntelFormatError && e.line === 2,
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   IntelFormatError,
   type ListItem,
   parseFalcoYaml,
+  parseFindings,
   parseHosts,
   parsePlain,
   parseTrail,
@@ -16,7 +17,7 @@ import { builtinIntelFiles, defaultUserIntelDir, type IntelBase, itemsToUserFile
 import { ExclusionIndex } from './match.ts';
 import type { SourceRef } from './schema.ts';
 
-export type ImportFormat = 'falco' | 'maltrail' | 'hosts' | 'plain';
+export type ImportFormat = 'falco' | 'maltrail' | 'hosts' | 'plain' | 'findings';
 
 export interface ImportResult {
   file: string;
@@ -42,6 +43,8 @@ export function parseListFile(text: string, file: string, format: ImportFormat):
       return parseHosts(text, file);
     case 'plain':
       return parsePlain(text, file);
+    case 'findings':
+      return parseFindings(text, file);
   }
 }
 
