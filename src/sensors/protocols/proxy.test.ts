@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../../util/random.ts';
 import { looksLikeProxyStart, ProxyHandshake, type ProxyStep } from './proxy.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -184,5 +185,32 @@ describe('ProxyHandshake', () => {
     for (let i = 0; i < 100 && last.status === 'need-more'; i++)
       last = h.push('c2s', enc(`X-Pad: ${'x'.repeat(100)}\r\n`));
     assert.equal(last.status, 'not-proxy');
+  });
+});
+
+describe('ProxyHandshake on hostile input', () => {
+  it('random handshakes in random segments: no throw, and every stream is decided within a few KB', () => {
+    const r = mulberry32(7);
+    const starts = [bytes('CONNECT '), bytes(5, 2, 0, 2), bytes(4, 1, 0, 80, 1, 2, 3, 4)];
+    for (let k = 0; k < 2000; k++) {
+      const protocol = (['http-connect', 'socks5', 'socks4'] as const)[k % 3]!;
+      const h = new ProxyHandshake(protocol);
+      const body = Uint8Array.from({ length: Math.floor(r() * 6000) }, () =>
+        r() < 0.2 ? [0, 1, 3, 4, 5, 0x0d, 0x0a, 0x3a][Math.floor(r() * 8)]! : Math.floor(r() * 256),
+      );
+      const stream = { c2s: bytes(starts[k % 3]!, body), s2c: body.slice().reverse() };
+      const decided = { c2s: false, s2c: false };
+      for (const dir of ['c2s', 's2c'] as const) {
+        const b = stream[dir];
+        for (let i = 0; i < b.length && !decided[dir]; ) {
+          const n = 1 + Math.floor(r() * 700);
+          const st = h.push(dir, b.subarray(i, i + n));
+          i += n;
+          if (st.status !== 'need-more') decided[dir] = true;
+        }
+        // Whatever it is, a direction longer than the handshake bound has been decided.
+        if (b.length > 4096) assert.ok(decided[dir], `${protocol} ${dir} of ${b.length} bytes decided`);
+      }
+    }
   });
 });
