@@ -105,7 +105,7 @@ export function syntheticEvent(i: number, prefix = 'b'): MinewatchEvent {
 }
 
 /** The same fleet as SQL, for DuckDB (columns in `events` order), rows [0, n). */
-function duckGenerateSql(n: number): string {
+export function duckGenerateSql(n: number): string {
   return `INSERT INTO events (${EVENT_ROW_COLUMNS})
   SELECT 'g' || i, ts, (ts // 86400000)::INTEGER, 'host-' || h, typ, 'bench',
     CASE WHEN typ = 'finding' THEN 'traffic.stratum' ELSE '' END, CASE WHEN typ = 'finding' THEN 3 ELSE -1 END,

@@ -39,7 +39,7 @@ export async function runServe(ctx: CommandContext, opts: ServeOptions): Promise
   const db = opts.db ?? defaultDb();
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
-    store = await openStore(db);
+    store = await openStore(db, { warm: true });
   } catch (err) {
     throw new CliError((err as Error).message, db);
   }

@@ -200,6 +200,17 @@ test('a retried batch is counted once after reopening: the filter is rebuilt fro
   } finally {
     await s.close();
   }
+  // As `serve` opens it: the filter is built in the background before any ingest, and dedups the same.
+  s = await DuckDBStore.open(path, { memoryLimit: '256MB', threads: 2, warm: true });
+  try {
+    const built = () => (s as unknown as { filter?: unknown }).filter !== undefined;
+    for (let i = 0; i < 500 && !built(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(built(), 'the filter was built without an ingest');
+    assert.deepEqual(await s.ingest(first.slice(0, 100)), { accepted: 0, duplicates: 100 });
+    assert.deepEqual(await s.ingest([ev(30_000)]), { accepted: 1, duplicates: 0 });
+  } finally {
+    await s.close();
+  }
 });
 
 test('a file from before the key columns gets them, filled from host and id, and dedups as before', async () => {

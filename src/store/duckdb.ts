@@ -359,6 +359,11 @@ export interface DuckDBStoreOptions {
    * open after a crash; the data is as durable either way (the WAL is fsynced at every commit).
    */
   checkpointThreshold?: string;
+  /**
+   * Build the dedup filter in the background as soon as the store is open (a server): the first ingest
+   * otherwise waits for it, ~0.6 us per stored event (a 10M-event store's first 10k batch took 7 s).
+   */
+  warm?: boolean;
   /** Rows a rollup may grow by (beyond doubling) before it is compacted; default 100,000 (tests: small). */
   compactAfter?: number;
   /** Pending events that make a commit fold them into the derived tables (default 500,000); reads fold anyway. */
@@ -482,6 +487,8 @@ export class DuckDBStore implements Store {
       store.rollupBase[i] = n;
       store.rollupRows[i] = n;
     }
+    // On the write lane, so no commit interleaves with it; a commit that comes first builds it itself.
+    if (opts.warm) void store.writeLane.run(() => store.keyFilter()).catch(() => undefined);
     return store;
   }
 

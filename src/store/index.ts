@@ -31,7 +31,7 @@ export function dbOption(): Option {
 /** Opens (and creates when missing) the store at `db`. Engines are imported lazily: each pulls a native client. */
 export async function openStore(
   db: string = defaultDb(),
-  opts: { memoryLimit?: string; threads?: number } = {},
+  opts: { memoryLimit?: string; threads?: number; warm?: boolean } = {},
 ): Promise<Store> {
   if (isClickHouseUrl(db)) {
     const { ClickHouseStore } = await import('./clickhouse.ts');
