@@ -213,6 +213,18 @@ describe('EventDetector: connections through an HTTP proxy', () => {
     assert.ok(f.attack.some((a) => a.technique === 'T1090'));
     assert.deepEqual(lines(f, 'http.log'), [9]);
   });
+  it('zeek socks.log: a SOCKS5 request for a pool by name; SOCKS4 to github and SOCKS5 to debian are not', async () => {
+    const fs = await detect('socks.log');
+    assert.equal(fs.length, 1, JSON.stringify(fs));
+    const f = fs[0]!;
+    assert.equal(f.host, '10.0.4.8');
+    assert.deepEqual(
+      [f.pool?.host, f.pool?.port, f.pool?.ip, f.pool?.name],
+      ['pool.supportxmr.com', 3333, undefined, 'SupportXMR'],
+    );
+    assert.deepEqual(f.proxy, { protocol: 'socks5', ip: '10.0.0.9', port: 1080 });
+    assert.deepEqual(lines(f, 'socks.log'), [9]);
+  });
   it('suricata EVE http: a CONNECT to a pool address and port from intel', async () => {
     const ep = intel.endpoints.find((e) => e.port !== undefined && !e.ip.includes(':'));
     assert.ok(ep, 'intel has an IPv4 pool endpoint with ports');

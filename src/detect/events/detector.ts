@@ -343,8 +343,8 @@ export class EventDetector {
   // ---------- connections ----------
 
   private onConnection(event: ConnectionEvent, at: SourceRef): void {
-    // An HTTP CONNECT (Zeek http.log, Suricata http) goes to its target: that is the pool, not the proxy.
-    const ev = viaConnect(event) ?? event;
+    // A connection through a proxy (HTTP CONNECT, SOCKS) goes to its target: that is the pool, not the proxy.
+    const ev = viaProxy(event) ?? event;
     const dst = ev.dst_ip;
     const port = ev.dst_port;
     if (typeof dst !== 'string' || typeof port !== 'number') return;
@@ -479,7 +479,7 @@ export class EventDetector {
     severity: Severity = SIGNALS[sig].severity,
     agent?: string,
   ): void {
-    // A CONNECT to a name has no address: the name keys it (see viaConnect).
+    // A proxied connection to a name has no address: the name keys it (see viaProxy).
     const to = ev.dst_ip || (ev.domain as string);
     const key = `${ev.host}|${to}|${ev.dst_port}`;
     let c = this.conns.get(key);
@@ -639,23 +639,40 @@ export function detectEvents(
   return d.finish();
 }
 
-/** A connection event seen through an HTTP proxy: addressed to the CONNECT target, the proxy kept aside. */
-type ProxiedEvent = ConnectionEvent & { proxy: { protocol: 'http-connect'; ip: string; port: number } };
+/** A connection event seen through a proxy: addressed to the target it asked for, the proxy kept aside. */
+type ProxiedEvent = ConnectionEvent & {
+  proxy: { protocol: 'http-connect' | 'socks4' | 'socks5'; ip: string; port: number };
+};
 
 /**
- * The event as a connection to its CONNECT target (`http_uri` host:port), or undefined when it is not an HTTP
- * CONNECT. A target given by name has no address (`dst_ip` ''); its name is the `domain`.
+ * The event as a connection to the target a proxy was asked for, or undefined when it went through none that
+ * a log recorded: an HTTP CONNECT (`http_method`, target in `http_uri`, Zeek http.log and Suricata http) or a
+ * SOCKS request (`socks_host`/`socks_ip` and `socks_port`, Zeek socks.log). A target given by name has no
+ * address (`dst_ip` ''); its name is the `domain`.
  */
-function viaConnect(ev: ConnectionEvent): ProxiedEvent | undefined {
-  const e = ev as ConnectionEvent & { http_method?: unknown; http_uri?: unknown };
-  if (typeof e.http_method !== 'string' || e.http_method.toUpperCase() !== 'CONNECT') return undefined;
-  const t = typeof e.http_uri === 'string' ? authority(e.http_uri) : undefined;
+function viaProxy(ev: ConnectionEvent): ProxiedEvent | undefined {
+  const e = ev as ConnectionEvent & Record<string, unknown>;
+  let t: { host: string; port: number } | { ip: string; port: number } | undefined;
+  let protocol: ProxiedEvent['proxy']['protocol'];
+  if (typeof e.http_method === 'string' && e.http_method.toUpperCase() === 'CONNECT') {
+    t = typeof e.http_uri === 'string' ? authority(e.http_uri) : undefined;
+    protocol = 'http-connect';
+  } else if (
+    typeof e.socks_port === 'number' &&
+    (typeof e.socks_host === 'string' || typeof e.socks_ip === 'string')
+  ) {
+    t =
+      typeof e.socks_ip === 'string' && e.socks_ip
+        ? { ip: e.socks_ip, port: e.socks_port }
+        : { host: e.socks_host as string, port: e.socks_port };
+    protocol = e.socks_version === 4 ? 'socks4' : 'socks5';
+  } else return undefined;
   if (!t) return undefined;
   return {
     ...ev,
     dst_ip: 'ip' in t ? t.ip : '',
     dst_port: t.port,
     ...('host' in t ? { domain: t.host } : {}),
-    proxy: { protocol: 'http-connect', ip: ev.dst_ip, port: ev.dst_port },
+    proxy: { protocol, ip: ev.dst_ip, port: ev.dst_port },
   };
 }

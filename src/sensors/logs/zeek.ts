@@ -1,5 +1,5 @@
 /**
- * Zeek logs: conn.log, dns.log, ssl.log (and http.log) as TSV with `#fields`/`#types` headers, or as JSON
+ * Zeek logs: conn.log, dns.log, ssl.log, http.log and socks.log as TSV with `#fields`/`#types` headers, or as JSON
  * lines (LogAscii::use_json, with or without `_path`). Zeek logs carry no host name: the host is the
  * originator (`id.orig_h`), the machine that opened the connection or asked the question.
  */
@@ -7,14 +7,14 @@ import type { MinewatchEvent } from '../../findings/index.ts';
 import type { LineParser } from './types.ts';
 import { baseName, parseObject, put, toIp, toIso, toNum, toPort, toProto, toStr } from './util.ts';
 
-export type ZeekPath = 'conn' | 'dns' | 'ssl' | 'http';
-const PATHS = new Set<string>(['conn', 'dns', 'ssl', 'http']);
+export type ZeekPath = 'conn' | 'dns' | 'ssl' | 'http' | 'socks';
+const PATHS = new Set<string>(['conn', 'dns', 'ssl', 'http', 'socks']);
 
 type Get = (field: string) => unknown;
 
 /** The log a file holds from its name ('conn.log', 'dns.20240115.log.gz', 'ssl_20240115.log'). */
 export function zeekPathFromName(file: string): ZeekPath | undefined {
-  const m = /^(conn|dns|ssl|http)(?:[._-]|$)/.exec(baseName(file).toLowerCase());
+  const m = /^(conn|dns|ssl|http|socks)(?:[._-]|$)/.exec(baseName(file).toLowerCase());
   return m ? (m[1] as ZeekPath) : undefined;
 }
 
@@ -24,6 +24,7 @@ function pathFromFields(o: Record<string, unknown>): ZeekPath | undefined {
   if ('server_name' in o || 'cipher' in o || 'ssl_history' in o) return 'ssl';
   if ('conn_state' in o || 'orig_bytes' in o || 'history' in o || 'duration' in o) return 'conn';
   if ('uri' in o || 'user_agent' in o || 'method' in o) return 'http';
+  if ('request_p' in o || 'request.host' in o || 'request.name' in o) return 'socks';
   return undefined;
 }
 
@@ -88,6 +89,13 @@ function mapRecord(path: ZeekPath, get: Get, setSep: string, out: MinewatchEvent
     put(ev, 'tls_version', toStr(get('version')));
     put(ev, 'ja3', toStr(get('ja3')));
     put(ev, 'established', boolOf(get('established')));
+  } else if (path === 'socks') {
+    // A connection to the SOCKS proxy; what it was asked for is kept beside it (the detector judges that).
+    put(ev, 'socks_version', toNum(get('version')));
+    put(ev, 'socks_host', toStr(get('request.name'))?.toLowerCase());
+    put(ev, 'socks_ip', toIp(get('request.host')));
+    put(ev, 'socks_port', toPort(get('request_p')));
+    put(ev, 'socks_status', toStr(get('status')));
   } else {
     const h = toStr(get('host'));
     put(ev, 'domain', h?.replace(/:\d+$/, '').toLowerCase());
