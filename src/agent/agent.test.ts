@@ -255,3 +255,114 @@ for (const eng of engines) {
     }
   });
 }
+
+/** A forward proxy on loopback that only tunnels (HTTP CONNECT), recording each target it was asked for. */
+async function connectProxy(): Promise<{ url: string; targets: string[]; close: () => Promise<void> }> {
+  const { createServer: createHttp } = await import('node:http');
+  const { connect } = await import('node:net');
+  const targets: string[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const srv = createHttp((_req, res) => {
+    res.writeHead(405).end('tunnels only');
+  });
+  srv.on('connect', (req, client, head) => {
+    targets.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    sockets.add(client as import('node:net').Socket);
+    const up = connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    sockets.add(up);
+    up.on('error', () => client.destroy());
+    client.on('error', () => up.destroy());
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const a = srv.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${a.port}`,
+    targets,
+    close: () =>
+      new Promise((r) => {
+        for (const so of sockets) so.destroy();
+        srv.closeAllConnections();
+        srv.close(() => r());
+      }),
+  };
+}
+
+test('behind an egress proxy: --proxy, or HTTP_PROXY with NO_PROXY honoured', {
+  timeout: 30_000,
+}, async () => {
+  const { proxyFetch } = await import('./proxy.ts');
+  const where = fresh('proxy');
+  mkdirSync(where, { recursive: true });
+  const store = await DuckDBStore.open(join(where, 'fleet.db'));
+  const tok = newToken('web-01', false);
+  await store.putToken(tok.record);
+  const port = await freePort();
+  const server = `http://127.0.0.1:${port}`;
+  const srv = await startServer({ store, listen: `127.0.0.1:${port}`, closeStore: false });
+  const proxy = await connectProxy();
+  const base = {
+    server,
+    token: tok.token,
+    scan: fakeScan,
+    inventory,
+    once: true,
+    deliverMs: 5_000,
+    backoff: { baseMs: 50, capMs: 200 },
+  };
+  /** One agent run through what `choice` picks; the fetch is let go of after. */
+  const run = async (choice: Parameters<typeof proxyFetch>[0]) => {
+    const f = await proxyFetch(choice);
+    try {
+      return await runAgent({ ...base, spoolDir: fresh('spool'), ...(f ? { fetch: f } : {}) });
+    } finally {
+      await f?.close();
+    }
+  };
+  try {
+    // --proxy: every request is tunnelled through it.
+    const r1 = await run({ server, proxy: proxy.url, env: {} });
+    assert.deepEqual([r1.pending, r1.delivered], [0, 3]);
+    assert.deepEqual([...new Set(proxy.targets)], [`127.0.0.1:${port}`]);
+    // The environment, as curl reads it (HTTP_PROXY for an http:// server).
+    const seen = proxy.targets.length;
+    const r2 = await run({ server, env: { HTTP_PROXY: proxy.url, HTTPS_PROXY: 'http://127.0.0.1:9' } });
+    assert.equal(r2.pending, 0);
+    assert.ok(proxy.targets.length > seen, 'HTTP_PROXY is used');
+    // NO_PROXY names the server: straight there, the proxy sees nothing more.
+    const after = proxy.targets.length;
+    const r3 = await run({ server, env: { http_proxy: proxy.url, no_proxy: 'example.org, 127.0.0.1' } });
+    assert.equal(r3.pending, 0);
+    assert.equal(proxy.targets.length, after);
+    await assert.rejects(() => proxyFetch({ server, proxy: 'not a url' }));
+  } finally {
+    await proxy.close();
+    await srv.close();
+    await store.close();
+  }
+});
+
+test('NO_PROXY and the proxy for a server, as curl reads them', async () => {
+  const { bypassed, proxyFor } = await import('./proxy.ts');
+  const u = (s: string) => new URL(s);
+  assert.ok(bypassed(u('https://mw.corp.internal:8750'), '.internal'));
+  assert.ok(bypassed(u('https://mw.corp.internal:8750'), 'corp.internal'));
+  assert.ok(bypassed(u('https://mw.corp.internal:8750'), 'localhost,*.corp.internal'));
+  assert.ok(!bypassed(u('https://mw.corp.internal:8750'), 'other.internal'));
+  assert.ok(!bypassed(u('https://notcorp.internal'), 'corp.internal'));
+  assert.ok(bypassed(u('https://mw.corp.internal:8750'), 'mw.corp.internal:8750'));
+  assert.ok(!bypassed(u('https://mw.corp.internal:8750'), 'mw.corp.internal:443'));
+  assert.ok(bypassed(u('http://[::1]:8750'), '::1'));
+  assert.ok(bypassed(u('http://10.0.0.5'), '*'));
+  const env = { HTTPS_PROXY: 'http://proxy:3128', http_proxy: 'http://plain:3128', NO_PROXY: '.internal' };
+  assert.equal(proxyFor({ server: 'https://mw.example.com', env }), 'http://proxy:3128');
+  assert.equal(proxyFor({ server: 'http://mw.example.com', env }), 'http://plain:3128');
+  assert.equal(proxyFor({ server: 'https://mw.corp.internal', env }), undefined);
+  assert.equal(proxyFor({ server: 'https://mw.corp.internal', env, proxy: 'http://x:1' }), 'http://x:1');
+  assert.equal(proxyFor({ server: 'https://mw.example.com', env: {} }), undefined);
+});

@@ -43,6 +43,7 @@ interface AgentCliOptions {
   pcapIface?: string;
   pcapSeconds: string;
   tcpdump?: string;
+  proxy?: string;
 }
 
 export function registerAgent(program: Command, ctx: CommandContext): void {
@@ -67,6 +68,10 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
     .option('--pcap-iface <iface>', 'also capture traffic on this interface (tcpdump) and analyse it')
     .option('--pcap-seconds <n>', 'seconds of traffic to capture per scan', '60')
     .option('--tcpdump <path>', 'tcpdump binary to use', 'tcpdump')
+    .option(
+      '--proxy <url>',
+      'HTTP(S) proxy to reach the server through (default: $HTTPS_PROXY / $HTTP_PROXY, honouring $NO_PROXY)',
+    )
     .addHelpText(
       'after',
       examples([
@@ -88,6 +93,10 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
       }
       const pcapSeconds = parseDuration(opts.pcapSeconds, '--pcap-seconds') / 1000;
       const { runAgent } = await import('../agent/index.ts');
+      const { proxyFetch, proxyFor } = await import('../agent/proxy.ts');
+      if (opts.proxy && !URL.canParse(opts.proxy)) throw new CliError(`--proxy '${opts.proxy}' is not a URL`);
+      const viaProxy = await proxyFetch({ server: opts.server, proxy: opts.proxy });
+      const proxyNote = proxyFor({ server: opts.server, proxy: opts.proxy });
       const traffic = opts.pcapIface
         ? async () => {
             const { tcpdumpTraffic } = await import('../agent/traffic.ts');
@@ -98,6 +107,10 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
             });
           }
         : undefined;
+      if (proxyNote)
+        ctx.io.stderr.write(
+          `minewatch agent: sending through proxy ${proxyNote.replace(/\/\/[^@/]*@/, '//***@')}\n`,
+        );
       const ac = new AbortController();
       const stop = () => ac.abort();
       process.once('SIGINT', stop);
@@ -113,6 +126,7 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
           deliverMs: parseDuration(opts.deliverTimeout, '--deliver-timeout'),
           root: opts.root,
           ...(traffic ? { traffic } : {}),
+          ...(viaProxy ? { fetch: viaProxy } : {}),
           signal: ac.signal,
           log: (m) => ctx.io.stderr.write(`minewatch agent: ${m}\n`),
         });
@@ -127,6 +141,7 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        await viaProxy?.close();
       }
     });
 }

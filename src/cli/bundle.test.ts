@@ -71,3 +71,54 @@ test('a bad argument is a usage error from the bundle too', () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /whole number/);
 });
+
+test('the bundled agent sends through --proxy (undici, CommonJS, inside the bundle)', async () => {
+  const { createServer } = await import('node:http');
+  const { execFile } = await import('node:child_process');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const asked: string[] = [];
+  // A proxy that records what it is asked to tunnel to, then refuses: the agent spools and says so.
+  const proxy = createServer((_q, res) => res.writeHead(405).end());
+  proxy.on('connect', (req, socket) => {
+    asked.push(req.url ?? '');
+    socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const port = (proxy.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'mw-bundle-agent-'));
+  try {
+    const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [
+          join(OUT, 'main.js'),
+          'agent',
+          '--server',
+          'http://minewatch.invalid:8750',
+          '--proxy',
+          `http://127.0.0.1:${port}`,
+          '--once',
+          '--deliver-timeout',
+          '1s',
+          '--spool',
+          join(dir, 'spool'),
+          '--root',
+          dir,
+        ],
+        { env: { ...process.env, MINEWATCH_AGENT_TOKEN: 'mwt_x_y' }, timeout: 60_000 },
+        (err, _out, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, err: stderr }),
+      );
+    });
+    assert.match(r.err, new RegExp(`sending through proxy http://127\\.0\\.0\\.1:${port}`));
+    assert.ok(
+      asked.includes('minewatch.invalid:8750'),
+      `the proxy was asked for the server (${asked.join(', ')})`,
+    );
+    assert.equal(r.code, 2, r.err); // delivery pending: an error exit, the report stays spooled
+  } finally {
+    proxy.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
