@@ -352,3 +352,31 @@ describe('excluded directories', () => {
     has(r, 'host.process.miner-name', '/tmp/kdevtmpfsi'); // processes are still seen: exclusion is for the file walk
   });
 });
+
+describe('a live host: programs the file walk cannot reach are read through /proc/PID/exe', () => {
+  it('a miner that deleted itself after start still gives up its wallet', async (t) => {
+    if (process.platform !== 'linux' || !fs.existsSync('/bin/sleep'))
+      return t.skip('needs Linux and /bin/sleep');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-live-'));
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-empty-'));
+    // A real running program: sleep with a wallet appended (an ELF runs whatever trails it), then deleted.
+    const bin = path.join(dir, 'kdevtmpfsi');
+    fs.writeFileSync(bin, Buffer.concat([fs.readFileSync('/bin/sleep'), Buffer.from(`\0${XMR_WALLET}\0`)]));
+    fs.chmodSync(bin, 0o755);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(bin, ['30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      fs.rmSync(bin);
+      // Only an empty directory is walked: whatever is found came through /proc.
+      const r = await scanHost({ root: '/', paths: [empty.slice(1)], cpuSampleMs: 0 });
+      const f = r.findings.find((x) => x.evidence.some((e) => e.path === `/proc/${child.pid}/exe`));
+      assert.ok(f, r.findings.map((x) => `${x.rule} ${x.evidence[0]?.path}`).join('\n'));
+      assert.equal(f.wallet, XMR_WALLET);
+    } finally {
+      child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { DEFAULT_LINUX_PATHS, DEFAULT_WINDOWS_PATHS, type FileScanResult, scanFi
 import { RootFs } from './fsroot.ts';
 import { readConnections } from './net.ts';
 import { accountCpu, readProcesses, sampleCpu } from './proc.ts';
-import type { ContentMatcher, CpuAccount, HostEvidence } from './types.ts';
+import type { ContentMatcher, CpuAccount, HostEvidence, ProcessRecord } from './types.ts';
 
 export interface ScanOptions {
   /** Directory standing for the host's '/' (default '/'). */
@@ -36,6 +36,34 @@ export interface CollectOptions extends ScanOptions {
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Where the distribution's own programs live: a running program there is read only if it is missing. */
+const SYSTEM_DIR = /^\/(?:usr\/(?:s?bin|libexec|lib(?:32|64)?|share)|s?bin|lib(?:32|64)?|snap)\//;
+
+/**
+ * Running programs the file walk will not read: deleted after start (a dropper's habit), run from memory
+ * (memfd), absent from this root at their path (another mount namespace: a container's), or outside both
+ * the walked paths and the system directories. scanFiles reads them through /proc/PID/exe.
+ */
+function unreachedImages(
+  rfs: RootFs,
+  processes: readonly ProcessRecord[],
+  paths: readonly string[],
+): Array<{ pid: number; exe: string }> {
+  const walked = paths.map((p) => `/${p.replace(/^\/+|\/+$/g, '')}/`);
+  const out: Array<{ pid: number; exe: string }> = [];
+  for (const p of processes) {
+    const exe = p.exe;
+    if (!exe) continue;
+    const away =
+      p.exeDeleted ||
+      exe.startsWith('/memfd:') ||
+      !rfs.lstat(exe)?.isFile() ||
+      (!SYSTEM_DIR.test(exe) && !walked.some((w) => !w.includes('*') && exe.startsWith(w)));
+    if (away) out.push({ pid: p.pid, exe });
+  }
+  return out;
+}
 
 export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
   const t0 = performance.now();
@@ -66,6 +94,7 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
       deep: opts.deep ?? false,
       ...(opts.exclude ? { exclude: opts.exclude } : {}),
       processExes: processes.flatMap((p) => (p.exe && !p.exeDeleted ? [p.exe] : [])),
+      ...(live ? { processImages: unreachedImages(rfs, processes, paths) } : {}),
     };
     if (opts.interestingName) fsOpts.interestingName = opts.interestingName;
     if (opts.onProgress) fsOpts.onProgress = opts.onProgress;

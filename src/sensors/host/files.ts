@@ -124,10 +124,23 @@ export interface FileScanOptions {
    * so pruning never hides a running miner's binary.
    */
   processExes?: string[];
+  /**
+   * Running programs whose file the walk cannot reach (deleted after start, run from memory, in another
+   * mount namespace such as a container's, or outside the walked paths and the system directories): read
+   * through /proc/PID/exe, which the kernel keeps pointing at the running image (live host only).
+   */
+  processImages?: Array<{ pid: number; exe: string }>;
   /** Basenames worth a record even without content hits (miner names from intel). */
   interestingName?: (base: string) => boolean;
   onProgress?: (p: { files: number; bytes: number; path: string }) => void;
 }
+
+/** Distinct running images read through /proc/PID/exe, by device and inode. */
+interface ImageSeen {
+  seen: Set<string>;
+}
+/** Running images read through /proc at most (each is bounded by maxFileBytes too). */
+const MAX_PROCESS_IMAGES = 256;
 
 export interface FileScanResult {
   files: FileRecord[];
@@ -200,9 +213,19 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
   const prunedRoots: string[] = [];
   const scanned = new Set<string>();
 
-  const scanOne = (rel: string, name: string, st: fs.Stats): void => {
-    const h = rfs.openRegular(rel, false);
+  const scanOne = (rel: string, name: string, lst: fs.Stats | undefined, image?: ImageSeen): void => {
+    const h = rfs.openRegular(rel, false, image !== undefined);
     if (!h) return;
+    const st = lst ?? h.st;
+    if (image) {
+      // One read per distinct image, however many processes run it.
+      const key = `${h.st.dev}:${h.st.ino}`;
+      if (image.seen.has(key) || image.seen.size >= MAX_PROCESS_IMAGES) {
+        fs.closeSync(h.fd);
+        return;
+      }
+      image.seen.add(key);
+    }
     count++;
     if (prunedRoots.length > 0) scanned.add(rel);
     const hits: ContentHit[] = [];
@@ -391,6 +414,11 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
     if (scanned.has(exe) || !prunedRoots.some((r) => exe.startsWith(r))) continue;
     const st = rfs.lstat(exe);
     if (st?.isFile()) scanOne(exe, path.posix.basename(exe), st);
+  }
+  const images: ImageSeen = { seen: new Set() };
+  for (const p of opts.processImages ?? []) {
+    const base = path.posix.basename(p.exe.replace(/ \(deleted\)$/, ''));
+    scanOne(`/proc/${p.pid}/exe`, base, undefined, images);
   }
   opts.onProgress?.({ files: count, bytes, path: '' });
   return { files, count, bytes, pruned, prunedDirs, compressed, excluded: excludedCount };

@@ -142,6 +142,8 @@ export class RootFs {
   openRegular(
     rel: string,
     resolveLinks = true,
+    /** Follow a final symlink as the kernel does: only for /proc/PID/exe, whose target may not exist. */
+    followFinal = false,
   ): { fd: number; size: number; rel: string; st: fs.Stats } | undefined {
     let real: string;
     let shown = rel;
@@ -162,7 +164,7 @@ export class RootFs {
     } else {
       real = this.hostPath(rel);
     }
-    const flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+    const flags = O_RDONLY | (followFinal ? 0 : O_NOFOLLOW) | O_NONBLOCK;
     let fd: number;
     try {
       fd = this.tryOpen(real, flags);
