@@ -229,6 +229,46 @@ describe('PacketDecoder.decodeRange', () => {
   });
 });
 
+describe('Linux NFLOG (tcpdump -i nflog:N)', () => {
+  /** An NFLOG record: header, a packet-header TLV, then the packet TLV, fields in `le` byte order. */
+  const nflog = (ip: Uint8Array, le = true) => {
+    const tlv = (type: number, body: Uint8Array) => {
+      const len = 4 + body.length;
+      const out = new Uint8Array((len + 3) & ~3);
+      const dv = new DataView(out.buffer);
+      dv.setUint16(0, len, le);
+      dv.setUint16(2, type, le);
+      out.set(body, 4);
+      return out;
+    };
+    const parts = [
+      Uint8Array.from([2, 0, 0, 5]),
+      tlv(1, Uint8Array.from([8, 0, 3, 0])),
+      tlv(10, new Uint8Array(5)),
+      tlv(9, ip),
+    ];
+    const f = new Uint8Array(parts.reduce((a, x) => a + x.length, 0));
+    let o = 0;
+    for (const x of parts) {
+      f.set(x, o);
+      o += x.length;
+    }
+    return f;
+  };
+  it('finds the packet among the TLVs, in either byte order', () => {
+    check(239, nflog(v4), W4);
+    check(239, nflog(v6), W6);
+    check(239, nflog(v4, false), W4);
+  });
+  it('a record without a packet is not IP; cut TLVs are damage', () => {
+    const dec = new PacketDecoder();
+    assert.equal(dec.decode(239, Uint8Array.from([2, 0, 0, 5, 8, 0, 1, 0, 8, 0, 3, 0])), null);
+    assert.equal(dec.stats.nonIp, 1);
+    assert.equal(dec.decode(239, nflog(v4).subarray(0, 30)), null); // cut inside the packet TLV
+    assert.equal(dec.stats.damaged, 1);
+  });
+});
+
 describe('tunnels: the innermost conversation is decoded', () => {
   /** Decodes with a fresh decoder: the packet, and how many packets the decoder counted as tunnelled. */
   const open = (linkType: number, frame: Uint8Array) => {

@@ -23,6 +23,7 @@ export const LINKTYPE = {
   IPV4: 228,
   IPV6: 229,
   LINUX_SLL2: 276,
+  NFLOG: 239,
 } as const;
 
 export const IPPROTO_TCP = 6;
@@ -217,6 +218,17 @@ export function decodeRangeInto(
       etype = ipByVersion(d, start, n);
       off = start;
       break;
+    case 239: {
+      // Linux NFLOG (`tcpdump -i nflog:N`: what an iptables NFLOG rule copied): a 4-byte header, then
+      // TLVs (length and type in the capturing host's byte order, 4-byte aligned); type 9 is the packet.
+      const at = nflogPayload(d, start, n);
+      if (at < 0) return at === -1 ? nonIp(st) : bad(st);
+      off = at;
+      n = Math.min(n, at + nflogLength);
+      etype = ipByVersion(d, off, n);
+      if (etype === 0) return nonIp(st);
+      break;
+    }
     case 0: // BSD NULL: AF in the capturing host's byte order; the IP version nibble is unambiguous
     case 108: // OpenBSD LOOP: AF in network order
       if (n - start < 4) return bad(st);
@@ -287,6 +299,34 @@ function fromEtherType(
   }
   if (etype === 0x0800) return ipv4(v, d, off, n, st, depth);
   return ipv6(v, d, off, n, st, depth);
+}
+
+/** Length of the payload found by the last nflogPayload call. */
+let nflogLength = 0;
+
+/**
+ * Offset of the packet in an NFLOG record, -1 when it carries none, -2 when its TLVs are damaged. The byte
+ * order of the TLV fields is the capturing host's: little-endian is tried first (x86, arm64), then big.
+ */
+function nflogPayload(d: Uint8Array, start: number, n: number): number {
+  if (n - start < 4) return -2;
+  for (const le of [true, false]) {
+    let p = start + 4;
+    while (p + 4 <= n) {
+      const len = le ? d[p]! | (d[p + 1]! << 8) : (d[p]! << 8) | d[p + 1]!;
+      const type = (le ? d[p + 2]! | (d[p + 3]! << 8) : (d[p + 2]! << 8) | d[p + 3]!) & 0x7fff;
+      if (len < 4) break;
+      // The packet may be cut by the snap length: what was captured of it is still the packet.
+      if (type === 9) {
+        nflogLength = Math.min(len, n - p) - 4;
+        return p + 4;
+      }
+      if (p + len > n) break;
+      p += (len + 3) & ~3;
+    }
+    if (p >= n) return -1;
+  }
+  return -2;
 }
 
 function ipByVersion(d: Uint8Array, off: number, n: number): number {
