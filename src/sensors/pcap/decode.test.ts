@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodePacket, formatIp, MAX_TUNNEL_DEPTH, PacketDecoder } from './decode.ts';
+import { mulberry32 } from '../../util/random.ts';
+import { decodePacket, formatIp, MAX_TUNNEL_DEPTH, PacketDecoder, type PacketView } from './decode.ts';
 import { ether, geneve, gre, ipv4, ipv6, loopback, parseIp, sll, sll2, tcp, udp, vxlan } from './testkit.ts';
 
 const v4 = tcp({
@@ -339,6 +340,42 @@ describe('tunnels: the innermost conversation is decoded', () => {
     const arp = open(1, ether(vxlan(ether(new Uint8Array(28), [], 0x0806))));
     assert.equal(arp.d, null);
     assert.equal(arp.stats.nonIp, 1);
+  });
+});
+
+describe('tunnels on hostile input', () => {
+  it('random payloads in random tunnel stacks, mutated: never a throw, never deeper than the bound', () => {
+    const r = mulberry32(11);
+    const dec = new PacketDecoder();
+    const rnd = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+    for (let k = 0; k < 5000; k++) {
+      let p: Uint8Array = r() < 0.5 ? v4 : rnd(Math.floor(r() * 80));
+      const depth = Math.floor(r() * 7);
+      for (let i = 0; i < depth; i++) {
+        const w = Math.floor(r() * 5);
+        p =
+          w === 0
+            ? vxlan(ether(p))
+            : w === 1
+              ? geneve(ether(p), { optionWords: Math.floor(r() * 4) })
+              : w === 2
+                ? gre(p, { ptype: 0x0800, ...(r() < 0.5 ? { key: 1 } : {}) })
+                : w === 3
+                  ? gre(ether(p), { ptype: 0x88be, seq: 1, erspan: 2 })
+                  : ipv4('192.0.2.1', '192.0.2.2', 4, p);
+      }
+      const f = ether(p).slice();
+      // Flip a few bytes past the outer Ethernet header.
+      for (let i = 0; i < 3; i++)
+        if (f.length > 14) f[14 + Math.floor(r() * (f.length - 14))] = Math.floor(r() * 256);
+      const d = dec.decode(1, r() < 0.3 ? f.subarray(0, Math.floor(r() * f.length)) : f);
+      if (d) {
+        assert.ok((d as PacketView).tunnelDepth <= MAX_TUNNEL_DEPTH);
+        assert.ok(d.payloadOff! <= d.payloadEnd! && d.payloadEnd! <= f.length);
+      }
+    }
+    const s = dec.stats;
+    assert.ok(s.tunnelled > 0 && s.damaged > 0, JSON.stringify(s));
   });
 });
 
