@@ -296,7 +296,7 @@ async function connectProxy(): Promise<{ url: string; targets: string[]; close: 
 test('behind an egress proxy: --proxy, or HTTP_PROXY with NO_PROXY honoured', {
   timeout: 30_000,
 }, async () => {
-  const { proxyFetch } = await import('./proxy.ts');
+  const { transportFetch } = await import('./proxy.ts');
   const where = fresh('proxy');
   mkdirSync(where, { recursive: true });
   const store = await DuckDBStore.open(join(where, 'fleet.db'));
@@ -316,8 +316,8 @@ test('behind an egress proxy: --proxy, or HTTP_PROXY with NO_PROXY honoured', {
     backoff: { baseMs: 50, capMs: 200 },
   };
   /** One agent run through what `choice` picks; the fetch is let go of after. */
-  const run = async (choice: Parameters<typeof proxyFetch>[0]) => {
-    const f = await proxyFetch(choice);
+  const run = async (choice: Parameters<typeof transportFetch>[0]) => {
+    const f = await transportFetch(choice);
     try {
       return await runAgent({ ...base, spoolDir: fresh('spool'), ...(f ? { fetch: f } : {}) });
     } finally {
@@ -339,7 +339,7 @@ test('behind an egress proxy: --proxy, or HTTP_PROXY with NO_PROXY honoured', {
     const r3 = await run({ server, env: { http_proxy: proxy.url, no_proxy: 'example.org, 127.0.0.1' } });
     assert.equal(r3.pending, 0);
     assert.equal(proxy.targets.length, after);
-    await assert.rejects(() => proxyFetch({ server, proxy: 'not a url' }));
+    await assert.rejects(() => transportFetch({ server, proxy: 'not a url' }));
   } finally {
     await proxy.close();
     await srv.close();
@@ -365,4 +365,108 @@ test('NO_PROXY and the proxy for a server, as curl reads them', async () => {
   assert.equal(proxyFor({ server: 'https://mw.corp.internal', env }), undefined);
   assert.equal(proxyFor({ server: 'https://mw.corp.internal', env, proxy: 'http://x:1' }), 'http://x:1');
   assert.equal(proxyFor({ server: 'https://mw.example.com', env: {} }), undefined);
+});
+
+test('a server with a private CA: trusted with --ca, refused without (the report stays spooled)', {
+  timeout: 30_000,
+}, async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const where = fresh('tls');
+  mkdirSync(where, { recursive: true });
+  // A CA and a server certificate for 127.0.0.1 it signed, as an operator would make them.
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: where, stdio: 'ignore' });
+  try {
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=minewatch test CA',
+    );
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'srv.key',
+      '-out',
+      'srv.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    );
+    writeFileSync(join(where, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      'srv.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'srv.pem',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+    );
+  } catch {
+    return t.skip('openssl is not installed');
+  }
+  const { readFileSync } = await import('node:fs');
+  const { transportFetch } = await import('./proxy.ts');
+  const store = await DuckDBStore.open(join(where, 'fleet.db'));
+  const tok = newToken('web-01', false);
+  await store.putToken(tok.record);
+  const port = await freePort();
+  const server = `https://127.0.0.1:${port}`;
+  const srv = await startServer({
+    store,
+    listen: `127.0.0.1:${port}`,
+    closeStore: false,
+    https: { cert: readFileSync(join(where, 'srv.pem')), key: readFileSync(join(where, 'srv.key')) },
+  });
+  const logs: string[] = [];
+  const base = {
+    server,
+    token: tok.token,
+    scan: fakeScan,
+    inventory,
+    once: true,
+    deliverMs: 1_000,
+    backoff: { baseMs: 50, capMs: 200 },
+    log: (m: string) => logs.push(m),
+  };
+  try {
+    const plain = await runAgent({ ...base, spoolDir: fresh('spool') });
+    assert.equal(plain.delivered, 0);
+    assert.equal(plain.pending, 3);
+    assert.ok(
+      logs.some((l) => /unreachable/.test(l)),
+      logs.join('\n'),
+    );
+    const f = await transportFetch({ server, ca: readFileSync(join(where, 'ca.pem'), 'utf8'), env: {} });
+    assert.ok(f);
+    try {
+      const ok = await runAgent({ ...base, spoolDir: fresh('spool'), deliverMs: 5_000, fetch: f });
+      assert.deepEqual([ok.pending, ok.delivered], [0, 3]);
+    } finally {
+      await f.close();
+    }
+    assert.equal(await store.count({ type: 'heartbeat' }), 1);
+  } finally {
+    await srv.close();
+    await store.close();
+  }
 });

@@ -1,9 +1,11 @@
 /**
- * Reaching the server through an egress proxy, as fleets behind one need: `--proxy URL`, or the usual
- * HTTPS_PROXY / HTTP_PROXY with NO_PROXY (upper or lower case, as curl reads them). Node's own fetch ignores
- * those variables, so the agent then sends through undici's ProxyAgent (HTTP CONNECT) with undici's fetch of
- * the same version. The agent talks to one server, so the choice is made once, for its URL.
+ * How the agent reaches its server when the defaults do not do: through an egress proxy (`--proxy URL`, or
+ * HTTPS_PROXY / HTTP_PROXY with NO_PROXY, upper or lower case, as curl reads them) and/or trusting a private
+ * CA for the server's certificate (`--ca FILE`, beside the system's CAs). Node's own fetch ignores the proxy
+ * variables and takes no CA, so the agent then sends through undici's ProxyAgent (HTTP CONNECT) or Agent
+ * with undici's fetch of the same version. The agent talks to one server: the choice is made once.
  */
+import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
 
 export interface ProxyChoice {
@@ -11,6 +13,8 @@ export interface ProxyChoice {
   server: string;
   /** An explicit proxy URL (`--proxy`); wins over the environment, and NO_PROXY does not apply to it. */
   proxy?: string | undefined;
+  /** PEM certificate(s) of a CA to trust for the server, as well as the system's (`--ca`). */
+  ca?: string | undefined;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -49,18 +53,25 @@ export function bypassed(u: URL, noProxy: string): boolean {
   return false;
 }
 
-/** A fetch through a proxy, and how to let go of its connections (else they keep the process alive). */
+/** A fetch with its own connections, and how to let go of them (else they keep the process alive). */
 export type ProxiedFetch = typeof fetch & { close(): Promise<void> };
 
-/** A fetch that goes through the proxy for the server, or undefined when there is none (global fetch). */
-export async function proxyFetch(c: ProxyChoice): Promise<ProxiedFetch | undefined> {
+/**
+ * A fetch that goes through the proxy for the server and/or trusts the given CA, or undefined when neither
+ * applies (the global fetch then does).
+ */
+export async function transportFetch(c: ProxyChoice): Promise<ProxiedFetch | undefined> {
   const proxy = proxyFor(c);
-  if (!proxy) return undefined;
-  new URL(proxy); // a bad URL is the caller's error, said now rather than at the first send
+  if (!proxy && !c.ca) return undefined;
+  if (proxy) new URL(proxy); // a bad URL is the caller's error, said now rather than at the first send
   // Named exports under Node's ESM loader, `default` in the esbuild bundle (undici is CommonJS).
   const mod = await import('undici');
   const undici = ('ProxyAgent' in mod ? mod : (mod as { default: typeof mod }).default) as typeof mod;
-  const dispatcher: Dispatcher = new undici.ProxyAgent(proxy);
+  // `ca` replaces Node's trusted roots: the system's go along so a public certificate still verifies.
+  const tls = c.ca ? { ca: [...rootCertificates, c.ca] } : undefined;
+  const dispatcher: Dispatcher = proxy
+    ? new undici.ProxyAgent({ uri: proxy, ...(tls ? { requestTls: tls } : {}) })
+    : new undici.Agent({ connect: tls! });
   const f = (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) =>
     undici.fetch(input as Parameters<typeof undici.fetch>[0], {
       ...(init as Parameters<typeof undici.fetch>[1]),

@@ -2,6 +2,7 @@
  * `minewatch agent`: scan this host on an interval (or once), send findings and a heartbeat to the server,
  * spool to disk while it is away.
  */
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -44,6 +45,7 @@ interface AgentCliOptions {
   pcapSeconds: string;
   tcpdump?: string;
   proxy?: string;
+  ca?: string;
 }
 
 export function registerAgent(program: Command, ctx: CommandContext): void {
@@ -72,6 +74,10 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
       '--proxy <url>',
       'HTTP(S) proxy to reach the server through (default: $HTTPS_PROXY / $HTTP_PROXY, honouring $NO_PROXY)',
     )
+    .option(
+      '--ca <file>',
+      "PEM certificate of the CA that signed the server's certificate (trusted beside the system's)",
+    )
     .addHelpText(
       'after',
       examples([
@@ -93,9 +99,19 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
       }
       const pcapSeconds = parseDuration(opts.pcapSeconds, '--pcap-seconds') / 1000;
       const { runAgent } = await import('../agent/index.ts');
-      const { proxyFetch, proxyFor } = await import('../agent/proxy.ts');
+      const { transportFetch, proxyFor } = await import('../agent/proxy.ts');
       if (opts.proxy && !URL.canParse(opts.proxy)) throw new CliError(`--proxy '${opts.proxy}' is not a URL`);
-      const viaProxy = await proxyFetch({ server: opts.server, proxy: opts.proxy });
+      let ca: string | undefined;
+      if (opts.ca) {
+        try {
+          ca = readFileSync(opts.ca, 'utf8');
+        } catch (err) {
+          throw new CliError(`--ca: ${(err as Error).message}`, opts.ca);
+        }
+        if (!ca.includes('-----BEGIN CERTIFICATE-----'))
+          throw new CliError('--ca: not a PEM certificate', opts.ca);
+      }
+      const viaProxy = await transportFetch({ server: opts.server, proxy: opts.proxy, ca });
       const proxyNote = proxyFor({ server: opts.server, proxy: opts.proxy });
       const traffic = opts.pcapIface
         ? async () => {
