@@ -96,6 +96,7 @@ test('served by buildServer: /ui needs a session, login is CSRF-safe, the API ke
           coin: 'XMR',
           wallet: 'W1',
           pool: { host: 'pool.example', port: 3333 },
+          proxy: { protocol: 'socks5', ip: '10.2.0.1', port: 1080 },
         },
       },
       {
@@ -168,6 +169,10 @@ test('served by buildServer: /ui needs a session, login is CSRF-safe, the API ke
     );
     const overview = await app.inject({ url: '/ui/api/overview?range=all', headers: { cookie } });
     assert.equal(overview.json().kpis.findings, 2);
+    // The host page says which proxy a connection went through.
+    const hostPage = await app.inject({ url: '/ui/hosts/web-eu1-00001?range=all', headers: { cookie } });
+    assert.equal(hostPage.statusCode, 200);
+    assert.match(hostPage.body, /via proxy <code>socks5 10\.2\.0\.1:1080<\/code>/);
     const html = await app.inject({ url: '/ui/', headers: { cookie } });
     assert.match(String(html.headers['content-security-policy']), /script-src 'self'/);
     const csrf = /name="csrf" value="([^"]+)"/.exec(html.body)?.[1];
