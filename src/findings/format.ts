@@ -15,8 +15,25 @@ export const findingColumns: Column<Finding>[] = [
   { header: 'COIN', value: (f) => f.coin },
   { header: 'WALLET/USER', value: (f) => f.wallet ?? (f.user as string | undefined), max: 24 },
   { header: 'AGENT', value: (f) => f.agent, max: 24 },
-  { header: 'EVIDENCE', value: (f) => evidenceLabel(f), max: 60 },
+  {
+    header: 'EVIDENCE',
+    value: (f) => {
+      const via = proxyLabel(f.proxy);
+      const e = evidenceLabel(f);
+      return via ? `${e ? `${e} ` : ''}via ${via}` : e;
+    },
+    max: 60,
+  },
 ];
+
+/** `socks5 10.2.0.1:1080` for a finding's `proxy` (a connection made through one), else ''. */
+export function proxyLabel(p: unknown): string {
+  if (!p || typeof p !== 'object') return '';
+  const x = p as { protocol?: unknown; ip?: unknown; port?: unknown };
+  if (typeof x.ip !== 'string') return '';
+  const port = typeof x.port === 'number' ? `:${x.port}` : '';
+  return `${typeof x.protocol === 'string' ? `${x.protocol} ` : ''}${x.ip.includes(':') ? `[${x.ip}]` : x.ip}${port}`;
+}
 
 export function poolLabel(f: Finding): string | undefined {
   const p = f.pool;

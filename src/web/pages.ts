@@ -4,6 +4,7 @@
  * carries a text label (severity, verdict, spike) so nothing depends on colour alone.
  */
 
+import { proxyLabel } from '../findings/format.ts';
 import type { MinewatchEvent } from '../findings/index.ts';
 import type { IntelBase, LookupResult, PoolEntry } from '../intel/index.ts';
 import type { CleanupPlan } from '../respond/cleanup/index.ts';
@@ -359,7 +360,7 @@ ${
     ? html`<div class="scroll"><table class="findings"><thead><tr><th scope="col">Time</th><th scope="col">Rule</th><th scope="col">Severity</th><th scope="col">What</th><th scope="col">Evidence</th></tr></thead><tbody>${p.findings.map(
         (x) => {
           const fx = x.finding;
-          return html`<tr><td>${fmtTime(x.time)}</td><td><code>${String(fx.rule ?? '')}</code></td><td>${sevBadge(String(fx.severity ?? ''))}</td><td>${String(fx.title ?? '')}${poolName(fx.pool) ? html`<br>pool <code>${poolName(fx.pool)}</code>` : ''}${proxyText(fx.proxy) ? html`<br>via proxy <code>${proxyText(fx.proxy)}</code>` : ''}${typeof fx.wallet === 'string' ? html`<br>wallet <code>${fx.wallet}</code>` : ''}${typeof fx.dropper_url === 'string' ? html`<br>dropper <code>${fx.dropper_url}</code>` : ''}</td><td>${evidenceList(fx.evidence)}</td></tr>`;
+          return html`<tr><td>${fmtTime(x.time)}</td><td><code>${String(fx.rule ?? '')}</code></td><td>${sevBadge(String(fx.severity ?? ''))}</td><td>${String(fx.title ?? '')}${poolName(fx.pool) ? html`<br>pool <code>${poolName(fx.pool)}</code>` : ''}${proxyLabel(fx.proxy) ? html`<br>via proxy <code>${proxyLabel(fx.proxy)}</code>` : ''}${typeof fx.wallet === 'string' ? html`<br>wallet <code>${fx.wallet}</code>` : ''}${typeof fx.dropper_url === 'string' ? html`<br>dropper <code>${fx.dropper_url}</code>` : ''}</td><td>${evidenceList(fx.evidence)}</td></tr>`;
         },
       )}</tbody></table></div>`
     : html`<p class="empty">No findings in this range.</p>`
@@ -487,12 +488,3 @@ export function notFound(what: string): Html {
 }
 
 export { esc };
-
-/** `socks5 10.2.0.1:1080` for a finding's `proxy` (a connection made through one), else ''. */
-function proxyText(p: unknown): string {
-  if (!p || typeof p !== 'object') return '';
-  const x = p as { protocol?: unknown; ip?: unknown; port?: unknown };
-  if (typeof x.ip !== 'string') return '';
-  const port = typeof x.port === 'number' ? `:${x.port}` : '';
-  return `${typeof x.protocol === 'string' ? `${x.protocol} ` : ''}${x.ip.includes(':') ? `[${x.ip}]` : x.ip}${port}`;
-}
