@@ -48,6 +48,10 @@ export const ATTACK = {
     name: 'File and Directory Permissions Modification: Linux and Mac',
   },
   rootkit: { technique: 'T1014', name: 'Rootkit' },
+  wmiSubscription: {
+    technique: 'T1546.003',
+    name: 'Event Triggered Execution: Windows Management Instrumentation Event Subscription',
+  },
   hideArtifacts: { technique: 'T1564', name: 'Hide Artifacts' },
 } as const satisfies Record<string, AttackRef>;
 

@@ -41,7 +41,8 @@ export function detectFiles(
   const plantedKeys = new Map<string, string>();
   for (const f of files) {
     if (configPaths.has(f.path) && f.type !== 'elf' && f.type !== 'pe') continue;
-    if (f.type === 'elf' || f.type === 'pe') findings.push(...binary(f, iv));
+    if (WMI_REPOSITORY_RE.test(f.path)) findings.push(...wmiRepository(f, iv));
+    else if (f.type === 'elf' || f.type === 'pe') findings.push(...binary(f, iv));
     else if (f.type === 'json') findings.push(...config(f, iv));
     else if (f.text !== undefined && (f.type === 'script' || f.type === 'xml' || f.type === 'text'))
       findings.push(...script(f, iv, plantedKeys));
@@ -179,6 +180,57 @@ function binary(f: FileRecord, iv: IntelView): Finding[] {
     );
   }
   return out;
+}
+
+/** The WMI repository's object store, where permanent event subscriptions live (any case: NTFS). */
+const WMI_REPOSITORY_RE = /\/wbem\/repository\/objects\.data$/i;
+
+/**
+ * Mining in the WMI repository: a pool, wallet or miner name stored there belongs to a permanent event
+ * subscription (a CommandLineEventConsumer or ActiveScriptEventConsumer runs it on a timer or at boot), the
+ * persistence WannaMine and LemonDuck use. Their command lines are stored as plain bytes, which the content
+ * scan reads as it reads any file.
+ */
+function wmiRepository(f: FileRecord, iv: IntelView): Finding[] {
+  const h = harvest(f, iv);
+  const strong = h.strings.filter((s) => iv.minerStrings(s.value).some((m) => m.weight === 'strong'));
+  if (!h.pools.length && !h.wallets.length && !h.families.length && !strong.length) return [];
+  const hardcoded = h.pools.length > 0 || h.wallets.length > 0;
+  const evidence: Evidence[] = [];
+  for (const x of h.wallets.slice(0, 3)) evidence.push(fileEv(f, { offset: x.offset, excerpt: x.address }));
+  for (const x of h.pools.slice(0, 3))
+    evidence.push(fileEv(f, { offset: f.hits.find((y) => y.value === x.url)?.offset, excerpt: x.url }));
+  for (const x of [...h.families, ...strong].slice(0, 3))
+    evidence.push(fileEv(f, { offset: x.offset, excerpt: 'marker' in x ? x.marker : x.value }));
+  const w = h.wallets[0];
+  const p = h.pools[0];
+  return [
+    makeFinding({
+      rule: 'host.persistence.wmi-subscription',
+      key: [f.path],
+      title: `WMI event subscription runs a miner (${f.path})`,
+      severity: hardcoded ? 'critical' : 'high',
+      confidence: hardcoded ? 0.9 : 0.8,
+      attack: [ATTACK.resourceHijacking, ATTACK.wmiSubscription],
+      evidence,
+      reasons: [
+        'the WMI repository holds a permanent event subscription whose command names mining',
+        ...h.wallets.slice(0, 3).map((x) => `${x.coin} wallet ${x.address} at byte ${x.offset}`),
+        ...h.pools.slice(0, 3).map((x) => `pool ${x.url}`),
+        ...h.families.slice(0, 3).map((x) => `${x.family} marker '${x.marker}'`),
+        ...strong.slice(0, 3).map((x) => `miner string '${x.value}'`),
+      ],
+      extra: {
+        pool: p ? poolField(p) : undefined,
+        coin: w?.coin ?? (p ? poolCoins(p)[0] : undefined),
+        wallet: w?.address,
+        wallet_valid: w ? w.valid : undefined,
+        pools: h.pools.map(poolKey),
+        wallets: h.wallets.map((x) => x.address),
+        family: h.families[0]?.family,
+      },
+    }),
+  ];
 }
 
 function nameOnly(f: FileRecord, iv: IntelView): Finding[] {

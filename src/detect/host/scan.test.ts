@@ -157,6 +157,11 @@ describe('scanHost on campaign fixtures', () => {
     assert.equal(t.pool?.port, 45700);
     assert.equal(t.wallet, XMR_WALLET);
     has(r, 'host.file.miner-binary', '/ProgramData/cpuminer/cpuminer-multi.exe');
+    const wmi = has(r, 'host.persistence.wmi-subscription', '/Windows/System32/wbem/Repository/OBJECTS.DATA');
+    assert.ok(wmi.attack.some((a) => a.technique === 'T1546.003'));
+    assert.equal(wmi.wallet, XMR_WALLET);
+    assert.equal(wmi.severity, 'critical');
+    assert.ok(r.verdict.persistence.some((p) => p.startsWith('wmi-subscription:')));
     assert.deepEqual(r.verdict.pools, ['xmr.pool.minergate.com:45700']);
     assert.equal(r.verdict.infection_type, 'type2-stock-miner-dropper');
   });

@@ -305,6 +305,18 @@ export function planCleanup(
       if (p) want(quarantine, p, f, f.title);
       continue;
     }
+    if (r === 'host.persistence.wmi-subscription') {
+      // The repository is WMI's own database: quarantining it would break Windows management, and its
+      // records cannot be cut out of it offline. The subscription is removed on the running system.
+      notes.push({
+        f,
+        text:
+          `${f.title}: remove the subscription on the running system, as administrator: ` +
+          "Get-WmiObject -Namespace root\\subscription -Class __FilterToConsumerBinding | Remove-WmiObject, then " +
+          'the __EventConsumer and __EventFilter it bound (list them first: Get-WmiObject -Namespace root\\subscription -Class __EventConsumer)',
+      });
+      continue;
+    }
     if (r === 'host.persistence.ld-preload') {
       const p = persistencePath(f);
       if (!p) continue;

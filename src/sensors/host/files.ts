@@ -25,6 +25,8 @@ export const DEFAULT_WINDOWS_PATHS = [
   'Users/*/AppData',
   'Windows/Temp',
   'Windows/System32/Tasks',
+  // The WMI repository: event subscriptions (WannaMine, LemonDuck) keep their command lines in OBJECTS.DATA.
+  'Windows/System32/wbem/Repository',
 ];
 
 /** Read size per step; 4 MiB amortises syscalls and the latin1 decode without holding much memory. */
