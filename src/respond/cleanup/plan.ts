@@ -312,7 +312,7 @@ export function planCleanup(
         f,
         text:
           `${f.title}: remove the subscription on the running system, as administrator: ` +
-          "Get-WmiObject -Namespace root\\subscription -Class __FilterToConsumerBinding | Remove-WmiObject, then " +
+          'Get-WmiObject -Namespace root\\subscription -Class __FilterToConsumerBinding | Remove-WmiObject, then ' +
           'the __EventConsumer and __EventFilter it bound (list them first: Get-WmiObject -Namespace root\\subscription -Class __EventConsumer)',
       });
       continue;
