@@ -87,6 +87,37 @@ function harvest(f: FileRecord, iv: IntelView): Harvest {
   return h;
 }
 
+/** Evidence for the first wallets and pools a harvest found in `f`, each at its offset. */
+function harvestEvidence(f: FileRecord, h: Harvest): Evidence[] {
+  const out: Evidence[] = [];
+  for (const x of h.wallets.slice(0, 3)) out.push(fileEv(f, { offset: x.offset, excerpt: x.address }));
+  for (const x of h.pools.slice(0, 3))
+    out.push(fileEv(f, { offset: f.hits.find((y) => y.value === x.url)?.offset, excerpt: x.url }));
+  return out;
+}
+
+/** Reasons naming the first wallets and pools a harvest found. */
+function harvestReasons(h: Harvest): string[] {
+  return [
+    ...h.wallets.slice(0, 3).map((x) => `${x.coin} wallet ${x.address} at byte ${x.offset}`),
+    ...h.pools.slice(0, 3).map((x) => `pool ${x.url}`),
+  ];
+}
+
+/** The finding fields a harvest fills: the first pool and wallet, the coin they say, and all of both. */
+function harvestFields(h: Harvest): Record<string, unknown> {
+  const w = h.wallets[0];
+  const p = h.pools[0];
+  return {
+    pool: p ? poolField(p) : undefined,
+    coin: w?.coin ?? (p ? poolCoins(p)[0] : undefined),
+    wallet: w?.address,
+    wallet_valid: w ? w.valid : undefined,
+    pools: h.pools.map(poolKey),
+    wallets: h.wallets.map((x) => x.address),
+  };
+}
+
 function binary(f: FileRecord, iv: IntelView): Finding[] {
   const h = harvest(f, iv);
   const name = iv.minerFile(f.path);
@@ -112,9 +143,7 @@ function binary(f: FileRecord, iv: IntelView): Finding[] {
         excerpt: f.packed ? 'UPX-packed' : undefined,
       }),
     ];
-    for (const x of h.wallets.slice(0, 3)) evidence.push(fileEv(f, { offset: x.offset, excerpt: x.address }));
-    for (const x of h.pools.slice(0, 3))
-      evidence.push(fileEv(f, { offset: f.hits.find((y) => y.value === x.url)?.offset, excerpt: x.url }));
+    evidence.push(...harvestEvidence(f, h));
     for (const x of h.strings.slice(0, 3)) evidence.push(fileEv(f, { offset: x.offset, excerpt: x.value }));
     out.push(
       makeFinding({
@@ -128,8 +157,7 @@ function binary(f: FileRecord, iv: IntelView): Finding[] {
         attack: [ATTACK.resourceHijacking, ...(f.packed ? [ATTACK.softwarePacking] : [])],
         evidence,
         reasons: [
-          ...h.wallets.slice(0, 3).map((x) => `${x.coin} wallet ${x.address} at byte ${x.offset}`),
-          ...h.pools.slice(0, 3).map((x) => `pool ${x.url}`),
+          ...harvestReasons(h),
           ...(h.strings.length
             ? [`miner strings: ${[...new Set(h.strings.map((s) => s.value))].slice(0, 5).join(', ')}`]
             : []),
@@ -140,12 +168,7 @@ function binary(f: FileRecord, iv: IntelView): Finding[] {
         extra: {
           infection_type: type,
           stock_miner: stock || undefined,
-          pool: p ? poolField(p) : undefined,
-          coin: w?.coin ?? (p ? poolCoins(p)[0] : undefined),
-          wallet: w?.address,
-          wallet_valid: w ? w.valid : undefined,
-          pools: h.pools.map(poolKey),
-          wallets: h.wallets.map((x) => x.address),
+          ...harvestFields(h),
           family: h.families[0]?.family ?? name?.family,
         },
       }),
@@ -196,14 +219,9 @@ function wmiRepository(f: FileRecord, iv: IntelView): Finding[] {
   const strong = h.strings.filter((s) => iv.minerStrings(s.value).some((m) => m.weight === 'strong'));
   if (!h.pools.length && !h.wallets.length && !h.families.length && !strong.length) return [];
   const hardcoded = h.pools.length > 0 || h.wallets.length > 0;
-  const evidence: Evidence[] = [];
-  for (const x of h.wallets.slice(0, 3)) evidence.push(fileEv(f, { offset: x.offset, excerpt: x.address }));
-  for (const x of h.pools.slice(0, 3))
-    evidence.push(fileEv(f, { offset: f.hits.find((y) => y.value === x.url)?.offset, excerpt: x.url }));
+  const evidence = harvestEvidence(f, h);
   for (const x of [...h.families, ...strong].slice(0, 3))
     evidence.push(fileEv(f, { offset: x.offset, excerpt: 'marker' in x ? x.marker : x.value }));
-  const w = h.wallets[0];
-  const p = h.pools[0];
   return [
     makeFinding({
       rule: 'host.persistence.wmi-subscription',
@@ -215,20 +233,11 @@ function wmiRepository(f: FileRecord, iv: IntelView): Finding[] {
       evidence,
       reasons: [
         'the WMI repository holds a permanent event subscription whose command names mining',
-        ...h.wallets.slice(0, 3).map((x) => `${x.coin} wallet ${x.address} at byte ${x.offset}`),
-        ...h.pools.slice(0, 3).map((x) => `pool ${x.url}`),
+        ...harvestReasons(h),
         ...h.families.slice(0, 3).map((x) => `${x.family} marker '${x.marker}'`),
         ...strong.slice(0, 3).map((x) => `miner string '${x.value}'`),
       ],
-      extra: {
-        pool: p ? poolField(p) : undefined,
-        coin: w?.coin ?? (p ? poolCoins(p)[0] : undefined),
-        wallet: w?.address,
-        wallet_valid: w ? w.valid : undefined,
-        pools: h.pools.map(poolKey),
-        wallets: h.wallets.map((x) => x.address),
-        family: h.families[0]?.family,
-      },
+      extra: { ...harvestFields(h), family: h.families[0]?.family },
     }),
   ];
 }

@@ -4,6 +4,7 @@
  * '7F000001' on big-endian ones. The order is guessed per file (loopback/private addresses give it away),
  * defaulting to little-endian (x86-64, arm64).
  */
+import { formatIp } from '../pcap/decode.ts';
 import type { RootFs } from './fsroot.ts';
 import type { ConnectionRecord, ProcessRecord } from './types.ts';
 
@@ -40,26 +41,7 @@ export function decodeIpv6(hex: string, littleEndian = true): string {
   // IPv4-mapped (::ffff:a.b.c.d) is shown as plain IPv4 so intel IP matching works on it.
   if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff)
     return bytes.slice(12).join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  // Compress the longest run of zero groups (RFC 5952).
-  let best = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen && j - i > 1) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return formatIp(Uint8Array.from(bytes), 0, 6);
 }
 
 /** Guess the byte order of IPv4 words in a proc/net file from addresses that are obviously local. */

@@ -8,6 +8,8 @@
  * out. A handshake is at most a few hundred bytes; anything longer or malformed is 'not-proxy'.
  */
 
+import { formatIp } from '../pcap/decode.ts';
+
 export type ProxyProtocol = 'http-connect' | 'socks4' | 'socks5';
 
 export interface ProxyTarget {
@@ -231,32 +233,9 @@ function socksAddress(
   }
   if (t === 4) {
     if (b.length < at + 17 + 2) return undefined;
-    const w: string[] = [];
-    for (let i = 0; i < 8; i++) w.push(u16(b, at + 1 + i * 2).toString(16));
-    return { addr: { ip: compressV6(w) }, end: at + 17 };
+    return { addr: { ip: formatIp(b, at + 1, 6) }, end: at + 17 };
   }
   return null;
-}
-
-/** RFC 5952 text of eight hex words. */
-function compressV6(w: string[]): string {
-  let best = -1;
-  let len = 0;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === '0') j++;
-    if (j - i > len && j - i >= 2) {
-      best = i;
-      len = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return w.join(':');
-  return `${w.slice(0, best).join(':')}::${w.slice(best + len).join(':')}`;
 }
 
 /**
