@@ -2,7 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '../../util/random.ts';
 import { decodePacket, formatIp, MAX_TUNNEL_DEPTH, PacketDecoder, type PacketView } from './decode.ts';
-import { ether, geneve, gre, ipv4, ipv6, loopback, parseIp, sll, sll2, tcp, udp, vxlan } from './testkit.ts';
+import {
+  concat,
+  ether,
+  geneve,
+  gre,
+  ipv4,
+  ipv6,
+  loopback,
+  parseIp,
+  sll,
+  sll2,
+  tcp,
+  udp,
+  vxlan,
+} from './testkit.ts';
 
 const v4 = tcp({
   src: '192.0.2.1',
@@ -242,19 +256,12 @@ describe('Linux NFLOG (tcpdump -i nflog:N)', () => {
       out.set(body, 4);
       return out;
     };
-    const parts = [
+    return concat(
       Uint8Array.from([2, 0, 0, 5]),
       tlv(1, Uint8Array.from([8, 0, 3, 0])),
       tlv(10, new Uint8Array(5)),
       tlv(9, ip),
-    ];
-    const f = new Uint8Array(parts.reduce((a, x) => a + x.length, 0));
-    let o = 0;
-    for (const x of parts) {
-      f.set(x, o);
-      o += x.length;
-    }
-    return f;
+    );
   };
   it('finds the packet among the TLVs, in either byte order', () => {
     check(239, nflog(v4), W4);

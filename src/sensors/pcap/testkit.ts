@@ -423,7 +423,8 @@ export function conversation(
   return out;
 }
 
-const concat = (...parts: Uint8Array[]): Uint8Array => {
+/** The parts one after the other, in a new array. */
+export const concat = (...parts: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let off = 0;
   for (const p of parts) {

@@ -14,6 +14,7 @@
  * Bounds: a head is at most 16 KiB, a body is looked at up to 64 KiB (longer bodies are skipped, not
  * buffered), at most 64 messages per direction are analysed, every kept string is capped.
  */
+import { latin1 } from './bytes.ts';
 
 export interface HttpRequestHead {
   method: string;
@@ -65,11 +66,6 @@ export const HTTP_MINING_THRESHOLD = 0.6;
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const cap = (s: string) => (s.length > MAX_STR ? s.slice(0, MAX_STR) : s);
-
-/** Bytes as ISO-8859-1 text, one char per byte (Buffer's latin1 decoder: no string built char by char). */
-function latin1(b: Uint8Array, start: number, end: number): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, end);
-}
 
 /** Index just after the blank line ending the head (CRLFCRLF, or bare LFLF from sloppy clients), or -1. */
 function headEnd(b: Uint8Array, limit: number): number {

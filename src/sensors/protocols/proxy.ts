@@ -9,6 +9,7 @@
  */
 
 import { formatIp } from '../pcap/decode.ts';
+import { latin1 } from './bytes.ts';
 
 export type ProxyProtocol = 'http-connect' | 'socks4' | 'socks5';
 
@@ -79,7 +80,7 @@ export class ProxyHandshake {
   push(dir: 'c2s' | 's2c', data: Uint8Array): ProxyStep {
     if (this.done[dir]) return { status: 'open', rest: data };
     const prev = this.buf[dir];
-    const b = prev.length ? concat(prev, data) : data;
+    const b = prev.length ? Buffer.concat([prev, data]) : data;
     const step =
       this.protocol === 'http-connect'
         ? this.http(dir, b)
@@ -266,19 +267,6 @@ function headEnd(b: Uint8Array): number {
   return -1;
 }
 
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-  return s;
-}
-
 function u16(b: Uint8Array, i: number): number {
   return (b[i]! << 8) | b[i + 1]!;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

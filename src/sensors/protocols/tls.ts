@@ -21,6 +21,7 @@
 
 import { createHash } from 'node:crypto';
 import { remembered } from '../../util/remembered.ts';
+import { latin1 } from './bytes.ts';
 
 export const TLS_EXT = {
   SERVER_NAME: 0x0000,
@@ -211,12 +212,6 @@ function u16List(r: Reader): number[] {
   const out: number[] = [];
   while (r.left > 0) out.push(r.u16());
   return out;
-}
-
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (const c of b) s += String.fromCharCode(c);
-  return s;
 }
 
 /** Parses a ClientHello body (after the 4-byte handshake header). Throws Malformed. */
