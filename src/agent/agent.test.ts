@@ -256,6 +256,43 @@ for (const eng of engines) {
   });
 }
 
+/**
+ * A fleet server on loopback for web-01: a DuckDB store in `where` holding its token, the server in front
+ * of it (over TLS with `https`), and what every agent run against it shares: the fake scan and inventory,
+ * one run, short backoff.
+ */
+async function fleetOnLoopback(where: string, https?: { cert: Buffer; key: Buffer }) {
+  const store = await DuckDBStore.open(join(where, 'fleet.db'));
+  const tok = newToken('web-01', false);
+  await store.putToken(tok.record);
+  const port = await freePort();
+  const server = `${https ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const srv = await startServer({
+    store,
+    listen: `127.0.0.1:${port}`,
+    closeStore: false,
+    ...(https ? { https } : {}),
+  });
+  const base = {
+    server,
+    token: tok.token,
+    scan: fakeScan,
+    inventory,
+    once: true,
+    backoff: { baseMs: 50, capMs: 200 },
+  };
+  return {
+    store,
+    port,
+    server,
+    base,
+    close: async () => {
+      await srv.close();
+      await store.close();
+    },
+  };
+}
+
 /** A forward proxy on loopback that only tunnels (HTTP CONNECT), recording each target it was asked for. */
 async function connectProxy(): Promise<{ url: string; targets: string[]; close: () => Promise<void> }> {
   const { createServer: createHttp } = await import('node:http');
@@ -299,22 +336,10 @@ test('behind an egress proxy: --proxy, or HTTP_PROXY with NO_PROXY honoured', {
   const { transportFetch } = await import('./proxy.ts');
   const where = fresh('proxy');
   mkdirSync(where, { recursive: true });
-  const store = await DuckDBStore.open(join(where, 'fleet.db'));
-  const tok = newToken('web-01', false);
-  await store.putToken(tok.record);
-  const port = await freePort();
-  const server = `http://127.0.0.1:${port}`;
-  const srv = await startServer({ store, listen: `127.0.0.1:${port}`, closeStore: false });
+  const fleet = await fleetOnLoopback(where);
+  const { server, port } = fleet;
+  const base = { ...fleet.base, deliverMs: 5_000 };
   const proxy = await connectProxy();
-  const base = {
-    server,
-    token: tok.token,
-    scan: fakeScan,
-    inventory,
-    once: true,
-    deliverMs: 5_000,
-    backoff: { baseMs: 50, capMs: 200 },
-  };
   /** One agent run through what `choice` picks; the fetch is let go of after. */
   const run = async (choice: Parameters<typeof transportFetch>[0]) => {
     const f = await transportFetch(choice);
@@ -342,8 +367,7 @@ test('behind an egress proxy: --proxy, or HTTP_PROXY with NO_PROXY honoured', {
     await assert.rejects(() => transportFetch({ server, proxy: 'not a url' }));
   } finally {
     await proxy.close();
-    await srv.close();
-    await store.close();
+    await fleet.close();
   }
 });
 
@@ -426,28 +450,13 @@ test('a server with a private CA: trusted with --ca, refused without (the report
   }
   const { readFileSync } = await import('node:fs');
   const { transportFetch } = await import('./proxy.ts');
-  const store = await DuckDBStore.open(join(where, 'fleet.db'));
-  const tok = newToken('web-01', false);
-  await store.putToken(tok.record);
-  const port = await freePort();
-  const server = `https://127.0.0.1:${port}`;
-  const srv = await startServer({
-    store,
-    listen: `127.0.0.1:${port}`,
-    closeStore: false,
-    https: { cert: readFileSync(join(where, 'srv.pem')), key: readFileSync(join(where, 'srv.key')) },
+  const fleet = await fleetOnLoopback(where, {
+    cert: readFileSync(join(where, 'srv.pem')),
+    key: readFileSync(join(where, 'srv.key')),
   });
+  const { server, store } = fleet;
   const logs: string[] = [];
-  const base = {
-    server,
-    token: tok.token,
-    scan: fakeScan,
-    inventory,
-    once: true,
-    deliverMs: 1_000,
-    backoff: { baseMs: 50, capMs: 200 },
-    log: (m: string) => logs.push(m),
-  };
+  const base = { ...fleet.base, deliverMs: 1_000, log: (m: string) => logs.push(m) };
   try {
     const plain = await runAgent({ ...base, spoolDir: fresh('spool') });
     assert.equal(plain.delivered, 0);
@@ -466,7 +475,6 @@ test('a server with a private CA: trusted with --ca, refused without (the report
     }
     assert.equal(await store.count({ type: 'heartbeat' }), 1);
   } finally {
-    await srv.close();
-    await store.close();
+    await fleet.close();
   }
 });
