@@ -13,6 +13,7 @@ import { fleetFixture } from './contract.ts';
 import { DuckDBStore } from './duckdb.ts';
 import { keyHash } from './pack.ts';
 import { toRow } from './row.ts';
+import { HOSTILE_TEXT as HOSTILE, hostileFinding } from './testkit.ts';
 import type { Store } from './types.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'minewatch-duckdb-'));
@@ -105,40 +106,11 @@ async function storedRows(path: string): Promise<Map<string, Record<string, unkn
   });
 }
 
-const HOSTILE = [
-  'a\x1eb',
-  'a\x1fb',
-  '\x1d0',
-  '\x1d\x1e\x1f',
-  '"q" \\ b',
-  'line\nbreak\ttab\r\u0000nul',
-  'ünï € 😀',
-  '',
-];
-
 test('hostile text is stored exactly in every column, and the key columns are the key hash', async () => {
   const path = join(dir, 'hostile.db');
   const evs: MinewatchEvent[] = [...fleetFixture()];
   HOSTILE.forEach((h, i) => {
-    evs.push({
-      id: `h${i}${h}`,
-      time: '2026-03-05T00:00:00Z',
-      host: `host ${h}`,
-      type: 'finding',
-      finding: {
-        rule: `r${h}`,
-        severity: 'low',
-        coin: h,
-        wallet: h,
-        family: h,
-        exe: h,
-        sha256: h,
-        account: h,
-        dropper_url: h,
-        pool: { host: h, ip: h, port: 3333 },
-      },
-      domain: h,
-    } as unknown as MinewatchEvent);
+    evs.push(hostileFinding(h, { id: `h${i}${h}`, host: `host ${h}`, rule: `r${h}` }));
     evs.push({
       time: '2026-03-06T00:00:00Z',
       host: `c${h}`,

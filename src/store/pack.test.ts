@@ -13,21 +13,9 @@ import {
   unpack,
 } from './pack.ts';
 import { contentId, toRow } from './row.ts';
+import { HOSTILE_TEXT as HOSTILE, hostileFinding } from './testkit.ts';
 
 /** Text that the packed format must carry untouched: separators, the escape byte, quotes, newlines, NUL. */
-const HOSTILE = [
-  'a\x1eb',
-  'a\x1fb',
-  '\x1d0',
-  '\x1d',
-  '\x1d\x1e\x1f',
-  'x\x1d2y',
-  '"quoted" \\ back',
-  'line\nbreak\ttab\r\u0000nul',
-  'ünï € 😀',
-  "'; DROP TABLE events; --",
-  '',
-];
 
 const field = (row: string[], name: (typeof PACKED_FIELDS)[number]) => row[PACKED_FIELDS.indexOf(name)]!;
 
@@ -82,25 +70,7 @@ test('packed rows are toRow, field for field, for every kind of event', () => {
 
 test('hostile text in every text field round-trips through the packed format, and only then is escaped', () => {
   for (const h of HOSTILE) {
-    const ev = {
-      id: `id${h}`,
-      time: '2026-03-05T00:00:00Z',
-      host: `host${h}`,
-      type: 'finding',
-      finding: {
-        rule: `rule${h}`,
-        severity: 'low',
-        coin: h,
-        wallet: h,
-        family: h,
-        exe: h,
-        sha256: h,
-        account: h,
-        dropper_url: h,
-        pool: { host: h, ip: h, port: 3333 },
-      },
-      domain: h,
-    } as unknown as MinewatchEvent;
+    const ev = hostileFinding(h, { id: `id${h}`, host: `host${h}`, rule: `rule${h}` });
     const c = pack([ev, fleetFixture()[0]!], `src${h}`);
     assert.equal(c.escaped, /[\x1d-\x1f]/.test(h), JSON.stringify(h));
     const rows = unpack(c.bytes);

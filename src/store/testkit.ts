@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import type { MinewatchEvent } from '../findings/index.ts';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/ci/clickhouse.sh', import.meta.url));
 
@@ -85,4 +86,45 @@ async function start(): Promise<TestClickHouse> {
 /** A database name no other test uses. */
 export function uniqueDb(prefix = 'mw_test'): string {
   return `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Text that has broken stores and packers: the packed format's separators (0x1e, 0x1f) and its escape
+ * (0x1d, alone, before a digit, in a run), quotes and backslashes, controls and NUL, SQL, non-ASCII, empty.
+ */
+export const HOSTILE_TEXT: readonly string[] = [
+  'a\x1eb',
+  'a\x1fb',
+  '\x1d0',
+  '\x1d',
+  '\x1d\x1e\x1f',
+  'x\x1d2y',
+  '"quoted" \\ back',
+  'line\nbreak\ttab\r\u0000nul',
+  'ünï € 😀',
+  "'; DROP TABLE events; --",
+  '',
+];
+
+/** A finding event whose every stored text field (coin, wallet, family, exe, pool, domain...) is `h`. */
+export function hostileFinding(h: string, ids: { id: string; host: string; rule: string }): MinewatchEvent {
+  return {
+    id: ids.id,
+    time: '2026-03-05T00:00:00Z',
+    host: ids.host,
+    type: 'finding',
+    finding: {
+      rule: ids.rule,
+      severity: 'low',
+      coin: h,
+      wallet: h,
+      family: h,
+      exe: h,
+      sha256: h,
+      account: h,
+      dropper_url: h,
+      pool: { host: h, ip: h, port: 3333 },
+    },
+    domain: h,
+  } as unknown as MinewatchEvent;
 }
