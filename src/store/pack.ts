@@ -562,28 +562,17 @@ export class RowPacker {
           b[p++] = 48 + (c - ESC);
           this.escaped = true;
         } else b[p++] = c;
-      } else if (c < 0x800) {
-        b[p++] = 0xc0 | (c >> 6);
-        b[p++] = 0x80 | (c & 63);
-      } else if (c >= 0xd800 && c <= 0xdfff) {
-        const c2 = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-        if (c <= 0xdbff && c2 >= 0xdc00 && c2 <= 0xdfff) {
-          const cp = 0x10000 + ((c - 0xd800) << 10) + (c2 - 0xdc00);
-          b[p++] = 0xf0 | (cp >> 18);
-          b[p++] = 0x80 | ((cp >> 12) & 63);
-          b[p++] = 0x80 | ((cp >> 6) & 63);
-          b[p++] = 0x80 | (cp & 63);
-          i++;
+      } else {
+        const q = utf8NonAscii(b, p, c, i + 1 < n ? s.charCodeAt(i + 1) : 0);
+        if (q >= 0) {
+          if (q - p === 4) i++; // a surrogate pair: both halves written
+          p = q;
         } else {
           // A lone surrogate: U+FFFD, as the UTF-8 conversion of every other path to DuckDB writes it.
           b[p++] = 0xef;
           b[p++] = 0xbf;
           b[p++] = 0xbd;
         }
-      } else {
-        b[p++] = 0xe0 | (c >> 12);
-        b[p++] = 0x80 | ((c >> 6) & 63);
-        b[p++] = 0x80 | (c & 63);
       }
     }
     this.p = p;
@@ -712,19 +701,13 @@ export class RowPacker {
             b[p++] = HEX.charCodeAt(c & 15);
           }
         }
-      } else if (c < 0x800) {
-        b[p++] = 0xc0 | (c >> 6);
-        b[p++] = 0x80 | (c & 63);
-      } else if (c >= 0xd800 && c <= 0xdfff) {
-        const c2 = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-        if (c <= 0xdbff && c2 >= 0xdc00 && c2 <= 0xdfff) {
-          const cp = 0x10000 + ((c - 0xd800) << 10) + (c2 - 0xdc00);
-          b[p++] = 0xf0 | (cp >> 18);
-          b[p++] = 0x80 | ((cp >> 12) & 63);
-          b[p++] = 0x80 | ((cp >> 6) & 63);
-          b[p++] = 0x80 | (cp & 63);
-          i++;
+      } else {
+        const q = utf8NonAscii(b, p, c, i + 1 < n ? s.charCodeAt(i + 1) : 0);
+        if (q >= 0) {
+          if (q - p === 4) i++; // a surrogate pair: both halves written
+          p = q;
         } else {
+          // A lone surrogate, as JSON.stringify writes it: \udxxx.
           b[p++] = 0x5c;
           b[p++] = 0x75;
           b[p++] = HEX.charCodeAt(c >> 12);
@@ -732,10 +715,6 @@ export class RowPacker {
           b[p++] = HEX.charCodeAt((c >> 4) & 15);
           b[p++] = HEX.charCodeAt(c & 15);
         }
-      } else {
-        b[p++] = 0xe0 | (c >> 12);
-        b[p++] = 0x80 | ((c >> 6) & 63);
-        b[p++] = 0x80 | (c & 63);
       }
     }
     b[p++] = 0x22;
@@ -775,4 +754,31 @@ export function unpack(bytes: Uint8Array): string[][] {
     .map((r) =>
       r.split('\x1f').map((f, k) => (ESCAPABLE_FIELDS.has(PACKED_FIELDS[k]!) ? unescapeField(f) : f)),
     );
+}
+
+/**
+ * Writes the UTF-8 of a non-ASCII UTF-16 unit `c` at b[p] (`next`: the unit after it, the low half when `c`
+ * opens a surrogate pair) and returns the new position: p + 2 or p + 3, or p + 4 for a pair (both units
+ * consumed). -1 for a lone surrogate, which each caller writes its own way. Shared by the two hot loops
+ * above; the ASCII path, nearly every character, stays inline in each.
+ */
+function utf8NonAscii(b: Uint8Array, p: number, c: number, next: number): number {
+  if (c < 0x800) {
+    b[p] = 0xc0 | (c >> 6);
+    b[p + 1] = 0x80 | (c & 63);
+    return p + 2;
+  }
+  if (c < 0xd800 || c > 0xdfff) {
+    b[p] = 0xe0 | (c >> 12);
+    b[p + 1] = 0x80 | ((c >> 6) & 63);
+    b[p + 2] = 0x80 | (c & 63);
+    return p + 3;
+  }
+  if (c > 0xdbff || next < 0xdc00 || next > 0xdfff) return -1;
+  const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+  b[p] = 0xf0 | (cp >> 18);
+  b[p + 1] = 0x80 | ((cp >> 12) & 63);
+  b[p + 2] = 0x80 | ((cp >> 6) & 63);
+  b[p + 3] = 0x80 | (cp & 63);
+  return p + 4;
 }
