@@ -137,10 +137,6 @@ export interface FileScanOptions {
   onProgress?: (p: { files: number; bytes: number; path: string }) => void;
 }
 
-/** Distinct running images read through /proc/PID/exe, by device and inode. */
-interface ImageSeen {
-  seen: Set<string>;
-}
 /** Running images read through /proc at most (each is bounded by maxFileBytes too). */
 const MAX_PROCESS_IMAGES = 256;
 
@@ -215,18 +211,18 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
   const prunedRoots: string[] = [];
   const scanned = new Set<string>();
 
-  const scanOne = (rel: string, name: string, lst: fs.Stats | undefined, image?: ImageSeen): void => {
-    const h = rfs.openRegular(rel, false, image !== undefined);
+  const scanOne = (rel: string, name: string, lst: fs.Stats | undefined, images?: Set<string>): void => {
+    const h = rfs.openRegular(rel, false, images !== undefined);
     if (!h) return;
     const st = lst ?? h.st;
-    if (image) {
-      // One read per distinct image, however many processes run it.
+    if (images) {
+      // One read per distinct image (device and inode), however many processes run it.
       const key = `${h.st.dev}:${h.st.ino}`;
-      if (image.seen.has(key) || image.seen.size >= MAX_PROCESS_IMAGES) {
+      if (images.has(key) || images.size >= MAX_PROCESS_IMAGES) {
         fs.closeSync(h.fd);
         return;
       }
-      image.seen.add(key);
+      images.add(key);
     }
     count++;
     if (prunedRoots.length > 0) scanned.add(rel);
@@ -417,7 +413,7 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
     const st = rfs.lstat(exe);
     if (st?.isFile()) scanOne(exe, path.posix.basename(exe), st);
   }
-  const images: ImageSeen = { seen: new Set() };
+  const images = new Set<string>();
   for (const p of opts.processImages ?? []) {
     const base = path.posix.basename(p.exe.replace(/ \(deleted\)$/, ''));
     scanOne(`/proc/${p.pid}/exe`, base, undefined, images);

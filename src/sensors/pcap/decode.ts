@@ -222,9 +222,10 @@ export function decodeRangeInto(
       // Linux NFLOG (`tcpdump -i nflog:N`: what an iptables NFLOG rule copied): a 4-byte header, then
       // TLVs (length and type in the capturing host's byte order, 4-byte aligned); type 9 is the packet.
       const at = nflogPayload(d, start, n);
-      if (at < 0) return at === -1 ? nonIp(st) : bad(st);
-      off = at;
-      n = Math.min(n, at + nflogLength);
+      if (at === 'none') return nonIp(st);
+      if (at === 'damaged') return bad(st);
+      off = at.off;
+      n = at.end;
       etype = ipByVersion(d, off, n);
       if (etype === 0) return nonIp(st);
       break;
@@ -301,15 +302,17 @@ function fromEtherType(
   return ipv6(v, d, off, n, st, depth);
 }
 
-/** Length of the payload found by the last nflogPayload call. */
-let nflogLength = 0;
-
 /**
- * Offset of the packet in an NFLOG record, -1 when it carries none, -2 when its TLVs are damaged. The byte
- * order of the TLV fields is the capturing host's: little-endian is tried first (x86, arm64), then big.
+ * Where the packet sits in an NFLOG record (an object only for this rare link type), 'none' when it carries
+ * none, 'damaged' when its TLVs are. The byte order of the TLV fields is the capturing host's: little-endian
+ * is tried first (x86, arm64), then big.
  */
-function nflogPayload(d: Uint8Array, start: number, n: number): number {
-  if (n - start < 4) return -2;
+function nflogPayload(
+  d: Uint8Array,
+  start: number,
+  n: number,
+): { off: number; end: number } | 'none' | 'damaged' {
+  if (n - start < 4) return 'damaged';
   for (const le of [true, false]) {
     let p = start + 4;
     while (p + 4 <= n) {
@@ -317,16 +320,13 @@ function nflogPayload(d: Uint8Array, start: number, n: number): number {
       const type = (le ? d[p + 2]! | (d[p + 3]! << 8) : (d[p + 2]! << 8) | d[p + 3]!) & 0x7fff;
       if (len < 4) break;
       // The packet may be cut by the snap length: what was captured of it is still the packet.
-      if (type === 9) {
-        nflogLength = Math.min(len, n - p) - 4;
-        return p + 4;
-      }
+      if (type === 9) return { off: p + 4, end: Math.min(n, p + len) };
       if (p + len > n) break;
       p += (len + 3) & ~3;
     }
-    if (p >= n) return -1;
+    if (p >= n) return 'none';
   }
-  return -2;
+  return 'damaged';
 }
 
 function ipByVersion(d: Uint8Array, off: number, n: number): number {
