@@ -3,18 +3,15 @@
  * short version in src/detect/traffic/fuzz.test.ts). Any exception other than a clear CaptureFormatError is a
  * bug and stops the run with the seed that found it; then a 100 MB line with no newline, with peak RSS.
  */
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { analyseCapture } from '../src/detect/traffic/capture.ts';
 import { fuzzCorpus, hugeLineCapture } from '../src/detect/traffic/test-helpers/fuzz.ts';
+import { corpusFiles } from '../src/detect/traffic/test-helpers/replicate.ts';
 import { loadIntel } from '../src/intel/index.ts';
 
-const CORPUS = fileURLToPath(new URL('../../shared/corpus/pcap/', import.meta.url));
 const iterations = Number(process.argv[2] ?? 20_000);
 const seed = Number(process.argv[3] ?? Date.now() % 1e9);
 const intel = loadIntel({ userDir: null });
-const files = readdirSync(CORPUS).flatMap((d) => readdirSync(join(CORPUS, d)).map((f) => join(CORPUS, d, f)));
+const files = corpusFiles();
 
 console.log(`fuzzing ${files.length} captures, ${iterations} mutants, seed ${seed}`);
 const t0 = performance.now();

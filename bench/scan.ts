@@ -1,7 +1,7 @@
 /**
  * Benchmark of `minewatch scan`: a generated root with 1,000 processes and 100,000 files (~1 GB), scanned
  * by scanHost in a child process (so peak RSS is the scan's own), against `yara -r` with the public rules
- * in ../shared/intel-sources/yara/ (each rule file kept only if it compiles) over the same tree.
+ * in data/intel/sources/yara/ (each rule file kept only if it compiles) over the same tree.
  * The scanned tree is a fixture root, not '/', so no directory is pruned: this measures the full walk and
  * content scan. The scan is run twice after a warm-up and the faster run kept (the machine is shared).
  * Run alone: node --import tsx bench/scan.ts [--files N] [--procs N]
@@ -20,7 +20,7 @@ export interface BenchResult {
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const YARA_DIR = path.resolve(HERE, '../../shared/intel-sources/yara');
+const YARA_DIR = path.resolve(HERE, '../data/intel/sources/yara');
 const WORDS =
   'the server config user path value error info debug request response cache session token index table query worker thread pool timeout retry listen port host name data file log level service status start stop restart enable disable'.split(
     ' ',

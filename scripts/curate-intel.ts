@@ -1,5 +1,5 @@
 /**
- * Rebuilds data/intel/*.json from the public sources in ../shared/intel-sources/ and our hand-curated
+ * Rebuilds data/intel/*.json from the public sources in data/intel/sources/ and our hand-curated
  * knowledge in data/intel/curated/. Deterministic: same inputs, same bytes (sorted, stable, the date
  * comes from curated/meta.json, not the clock). `npm run curate` writes; `--check` only compares.
  *
@@ -27,7 +27,7 @@ import type {
   Weight,
 } from '../src/intel/schema.ts';
 
-export const DEFAULT_SHARED_DIR = fileURLToPath(new URL('../../shared/intel-sources/', import.meta.url));
+export const DEFAULT_SHARED_DIR = fileURLToPath(new URL('../data/intel/sources/', import.meta.url));
 export const DEFAULT_CURATED_DIR = fileURLToPath(new URL('../data/intel/curated/', import.meta.url));
 export const DEFAULT_OUT_DIR = fileURLToPath(new URL('../data/intel/', import.meta.url));
 

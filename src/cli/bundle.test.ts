@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { PACKAGE_ROOT } from '../package-root.ts';
@@ -13,7 +13,7 @@ import { PACKAGE_ROOT } from '../package-root.ts';
 // Inside the package (below node_modules/, so git ignores it): the bundle finds package.json, data/ and
 // its external dependencies by walking up, as it does from dist/.
 const OUT = join(PACKAGE_ROOT, 'node_modules', '.cache', `minewatch-bundle-test-${process.pid}`);
-const CAPTURE = join(PACKAGE_ROOT, '../shared/corpus/pcap/ndpi/mining.pcapng');
+const CAPTURE = join(PACKAGE_ROOT, 'test/corpus/pcap/ndpi/mining.pcapng');
 
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [join(OUT, 'main.js'), ...args], {
@@ -54,9 +54,7 @@ test('the bundle reads the built-in intel and wallet formats', () => {
   assert.match(w.out, /valid +true/);
 });
 
-test('pcap in one pass and in threads (the worker entry beside the chunks) finds the same', {
-  skip: !existsSync(CAPTURE) && 'no ../shared/corpus here',
-}, () => {
+test('pcap in one pass and in threads (the worker entry beside the chunks) finds the same', () => {
   const one = run('pcap', CAPTURE, '--format', 'json', '--no-user-intel', '--threads', '1');
   const two = run('pcap', CAPTURE, '--format', 'json', '--no-user-intel', '--threads', '2');
   assert.equal(one.code, 1, one.err);

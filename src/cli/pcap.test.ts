@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli } from './test-helpers/run.ts';
 
-const CORPUS = new URL('../../../shared/corpus/pcap/', import.meta.url).pathname;
-const have = existsSync(CORPUS);
+const CORPUS = new URL('../../test/corpus/pcap/', import.meta.url).pathname;
 const MINING = join(CORPUS, 'ndpi/mining.pcapng');
 const CLEAN = join(CORPUS, 'ndpi/bitcoin-p2p.pcap');
 process.env.MINEWATCH_HOME = mkdtempSync(join(tmpdir(), 'mw-home-')); // no user intel from this machine
 
-test('exit 1 and a table with pools and ports when mining is found', { skip: !have }, async () => {
+test('exit 1 and a table with pools and ports when mining is found', async () => {
   const r = await runCli(['pcap', MINING]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /net\.stratum\.session/);
@@ -20,7 +19,7 @@ test('exit 1 and a table with pools and ports when mining is found', { skip: !ha
   assert.match(r.stdout, /eu1-zcash\.flypool\.org:3333/);
 });
 
-test('exit 0 on a capture with no mining', { skip: !have }, async () => {
+test('exit 0 on a capture with no mining', async () => {
   const r = await runCli(['pcap', CLEAN, '--format', 'json']);
   assert.equal(r.code, 0, r.stderr);
   const doc = JSON.parse(r.stdout);
@@ -28,7 +27,7 @@ test('exit 0 on a capture with no mining', { skip: !have }, async () => {
   assert.equal(doc.summary.captures[0].packets, 529);
 });
 
-test('stdin in odd-sized chunks, NDJSON: findings stream before the summary', { skip: !have }, async () => {
+test('stdin in odd-sized chunks, NDJSON: findings stream before the summary', async () => {
   const bytes = readFileSync(MINING);
   const chunks: Uint8Array[] = [];
   for (let i = 0, n = 1; i < bytes.length; i += n, n = (n * 7 + 13) % 4093 || 1)
@@ -46,9 +45,7 @@ test('stdin in odd-sized chunks, NDJSON: findings stream before the summary', { 
   assert.equal(lines.at(-1).captures[0].source, 'stdin');
 });
 
-test('a file that is not a capture: exit 2, the file named, the other files still analysed', {
-  skip: !have,
-}, async () => {
+test('a file that is not a capture: exit 2, the file named, the other files still analysed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mw-pcap-'));
   const junk = join(dir, 'notes.txt');
   writeFileSync(junk, 'this is not a capture\n');
@@ -64,7 +61,7 @@ test('a missing file: exit 2 and a clear message', async () => {
   assert.match(r.stderr, /\/nonexistent\/x\.pcap: no such file/);
 });
 
-test('a truncated capture: damaged packets counted, the rest analysed', { skip: !have }, async () => {
+test('a truncated capture: damaged packets counted, the rest analysed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mw-pcap-'));
   const cut = join(dir, 'cut.pcapng');
   const bytes = readFileSync(MINING);
@@ -89,7 +86,7 @@ test('an unknown format is a usage error (exit 2)', async () => {
   assert.match(r.stderr, /xml/);
 });
 
-test('--format ocsf and ecs: one SIEM-shaped finding a line', { skip: !have }, async () => {
+test('--format ocsf and ecs: one SIEM-shaped finding a line', async () => {
   const o = await runCli(['pcap', MINING, '--format', 'ocsf']);
   assert.equal(o.code, 1);
   const lines = o.stdout

@@ -11,14 +11,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { selectBlocklist } from '../respond/blocklist/select.ts';
 import { IntelFormatError, parseSections } from './formats.ts';
 import { loadIntel } from './load.ts';
 import { exportIntel, importIntel, parseCsv } from './user.ts';
 
-// Real inputs: the public lists in ../shared (path from the repo root, where tests run).
-const SHARED = join(process.cwd(), '..', 'shared', 'intel-sources');
-const haveShared = existsSync(join(SHARED, 'falco', 'miner_lists.txt'));
+// Real inputs: the public lists kept in data/intel/sources with their licences.
+const SHARED = fileURLToPath(new URL('../../data/intel/sources/', import.meta.url));
 
 const work = mkdtempSync(join(tmpdir(), 'mw-user-intel-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -72,7 +72,7 @@ function falcoYamlFromShared(): { text: string; domains: string[]; ports: string
   return { text, domains, ports, binaries };
 }
 
-describe('importIntel', { skip: !haveShared && 'needs ../shared/intel-sources' }, () => {
+describe('importIntel', () => {
   it('falco: imports domains, ports and binaries; ignores other lists', () => {
     const { text, domains, ports, binaries } = falcoYamlFromShared();
     const dir = freshDir();

@@ -7,7 +7,7 @@
  * shares, also of near-constant size, each answered at once by a small acknowledgement; and the whole
  * exchange moves little data. Pool ports and known pool addresses add weight but are never enough alone.
  *
- * Thresholds were set on the mining and look-alike captures in ../shared/corpus and on synthetic HTTPS,
+ * Thresholds were set on the mining and look-alike captures in test/corpus and on synthetic HTTPS,
  * chat-WebSocket, ticker and heartbeat flows (see behaviour.test.ts); every one is named in the reasons.
  */
 

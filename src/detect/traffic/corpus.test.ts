@@ -1,6 +1,6 @@
 /**
- * `minewatch pcap` on every real capture in ../shared/corpus/pcap against its ground truth
- * (../shared/corpus/README.md), plus expected outputs kept beside in test/corpus/expected/ as nDPI's
+ * `minewatch pcap` on every real capture in test/corpus/pcap against its ground truth
+ * (test/corpus/README.md), plus expected outputs kept beside in test/corpus/expected/ as nDPI's
  * suite does: `UPDATE_EXPECTED=1` rewrites them, and a reviewer reads the diff.
  */
 import assert from 'node:assert/strict';
@@ -13,10 +13,9 @@ import { loadIntel } from '../../intel/index.ts';
 import { analyseCapture, type CaptureReport } from './capture.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const CORPUS = join(ROOT, '../shared/corpus/pcap');
+const CORPUS = join(ROOT, 'test/corpus/pcap');
 const EXPECTED = join(ROOT, 'test/corpus/expected');
 const intel = loadIntel({ userDir: null });
-const have = existsSync(CORPUS);
 
 const cache = new Map<string, Promise<CaptureReport>>();
 function analyse(rel: string): Promise<CaptureReport> {
@@ -38,13 +37,7 @@ const to = (r: CaptureReport, ip: string, port: number): Finding => {
   return f;
 };
 
-test('corpus is present', { skip: !have && 'no ../shared/corpus here' }, () => {
-  assert.ok(readdirSync(CORPUS).length >= 2);
-});
-
-test('ndpi/mining.pcapng: all four mining flows with wallet, worker, agent and pool', {
-  skip: !have,
-}, async () => {
+test('ndpi/mining.pcapng: all four mining flows with wallet, worker, agent and pool', async () => {
   const r = await analyse('ndpi/mining.pcapng');
   assert.equal(mining(r).length, 4);
   const eth = to(r, '185.71.66.39', 9999);
@@ -79,7 +72,7 @@ test('ndpi/mining.pcapng: all four mining flows with wallet, worker, agent and p
   }
 });
 
-test('ndpi/monero-mining.pcap and zcash.pcap hold the flows the README says', { skip: !have }, async () => {
+test('ndpi/monero-mining.pcap and zcash.pcap hold the flows the README says', async () => {
   const a = await analyse('ndpi/monero-mining.pcap');
   assert.deepEqual(
     mining(a)
@@ -98,7 +91,7 @@ for (const neg of [
   'ndpi/ethereum.pcap',
   'ndpi/jsonrpc-negative.pcap',
 ]) {
-  test(`${neg}: look-alike traffic is not mining`, { skip: !have }, async () => {
+  test(`${neg}: look-alike traffic is not mining`, async () => {
     const r = await analyse(neg);
     assert.deepEqual(
       r.findings.map((f) => `${f.rule} ${f.pool?.ip}:${f.pool?.port}`),
@@ -108,9 +101,7 @@ for (const neg of [
   });
 }
 
-test('zeek/bitcoin-mining.pcap: bfgminer over HTTP, TLS and stratum with both users', {
-  skip: !have,
-}, async () => {
+test('zeek/bitcoin-mining.pcap: bfgminer over HTTP, TLS and stratum with both users', async () => {
   const r = await analyse('zeek-cryptomining/bitcoin-mining.pcap');
   const m = mining(r);
   assert.ok(m.length >= 1);
@@ -127,9 +118,7 @@ test('zeek/bitcoin-mining.pcap: bfgminer over HTTP, TLS and stratum with both us
     assert.ok(signals.has(s), s);
 });
 
-test('zeek/bitcoin-mining-in-progress.pcap: a session seen from the middle is still mining', {
-  skip: !have,
-}, async () => {
+test('zeek/bitcoin-mining-in-progress.pcap: a session seen from the middle is still mining', async () => {
   const r = await analyse('zeek-cryptomining/bitcoin-mining-in-progress.pcap');
   const f = to(r, '74.84.128.158', 3333);
   assert.equal(f.rule, 'net.stratum.session');
@@ -138,9 +127,7 @@ test('zeek/bitcoin-mining-in-progress.pcap: a session seen from the middle is st
   assert.equal(f.pool_host_basis, 'dns-query-same-host');
 });
 
-test('zeek/coinhive-stratum.pcap: the proxy login, and the pool named by the DNS answer', {
-  skip: !have,
-}, async () => {
+test('zeek/coinhive-stratum.pcap: the proxy login, and the pool named by the DNS answer', async () => {
   const r = await analyse('zeek-cryptomining/coinhive-stratum.pcap');
   const f = to(r, '192.110.160.114', 3333);
   assert.match(f.wallet as string, /^46WNbm/);
@@ -150,9 +137,7 @@ test('zeek/coinhive-stratum.pcap: the proxy login, and the pool named by the DNS
   assert.ok(r.findings.some((x) => x.pool?.host === 'coinhive.com' && x.rule === 'net.tls.pool-sni'));
 });
 
-test('zeek/coinhive.pcap: browser mining found by its pool names, Firefox traffic left alone', {
-  skip: !have,
-}, async () => {
+test('zeek/coinhive.pcap: browser mining found by its pool names, Firefox traffic left alone', async () => {
   const r = await analyse('zeek-cryptomining/coinhive.pcap');
   const hosts = mining(r)
     .map((f) => f.pool?.host)
@@ -201,9 +186,15 @@ function project(r: CaptureReport) {
   };
 }
 
-const captures = have
-  ? readdirSync(CORPUS).flatMap((d) => readdirSync(join(CORPUS, d)).map((f) => `${d}/${f}`))
-  : [];
+const captures = readdirSync(CORPUS).flatMap((d) =>
+  readdirSync(join(CORPUS, d))
+    .filter((f) => /\.pcap(ng)?$/.test(f))
+    .map((f) => `${d}/${f}`),
+);
+
+test('the corpus holds every capture its README lists', () => {
+  assert.equal(captures.length, 11);
+});
 for (const rel of captures) {
   test(`${rel}: output matches test/corpus/expected/${rel}.json`, async () => {
     const got = project(await analyse(rel));

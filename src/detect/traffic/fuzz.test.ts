@@ -1,23 +1,16 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadIntel } from '../../intel/index.ts';
 import { analyseCapture } from './capture.ts';
 import { fuzzCorpus, hugeLineCapture } from './test-helpers/fuzz.ts';
+import { corpusFiles } from './test-helpers/replicate.ts';
 
-const CORPUS = new URL('../../../../shared/corpus/pcap/', import.meta.url).pathname;
-const have = existsSync(CORPUS);
 const intel = loadIntel({ userDir: null });
 
 test('mutated corpus captures: no crash, no hang; only clear format errors', {
-  skip: !have,
   timeout: 120_000,
 }, async () => {
-  const files = readdirSync(CORPUS).flatMap((d) =>
-    readdirSync(join(CORPUS, d)).map((f) => join(CORPUS, d, f)),
-  );
-  const out = await fuzzCorpus(files, intel, 220, 42);
+  const out = await fuzzCorpus(corpusFiles(), intel, 220, 42);
   assert.equal(out.ok + out.formatErrors, 220);
   assert.ok(out.ok > 100, `most mutants still parse (${out.ok})`);
   assert.ok(out.maxMs < 20_000, `slowest input took ${out.maxMs} ms`);

@@ -3,7 +3,7 @@
  * capture with many hosts (the corpus replicated with rewritten addresses), with 2 and 3 threads.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,16 +12,14 @@ import { loadIntel } from '../../intel/index.ts';
 import { CaptureFormatError } from '../../sensors/pcap/index.ts';
 import { analyseCapture, type CaptureReport } from './capture.ts';
 import { analyseInShards, MAX_THREADS, threadsFor } from './parallel.ts';
-import { CORPUS, writeReplicatedCorpus } from './test-helpers/replicate.ts';
+import { writeReplicatedCorpus } from './test-helpers/replicate.ts';
 
-const have = existsSync(CORPUS);
 const intel = loadIntel({ userDir: null });
 let dir = '';
 let file = '';
 let single: CaptureReport;
 
 before(async () => {
-  if (!have) return;
   dir = mkdtempSync(join(tmpdir(), 'mw-parallel-'));
   file = writeReplicatedCorpus(join(dir, 'replicated.pcap'), 6 * 1024 * 1024);
   single = await analyseCapture(file, { intel, threads: 1 });
@@ -30,15 +28,13 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the replicated capture has many mining hosts to split', {
-  skip: !have && 'no ../shared/corpus',
-}, () => {
+test('the replicated capture has many mining hosts to split', () => {
   assert.ok(single.summary.hosts_mining >= 12, `hosts mining: ${single.summary.hosts_mining}`);
   assert.ok(single.summary.flows > 500);
 });
 
 for (const threads of [2, 3]) {
-  test(`${threads} threads: the same findings, order and summary as one pass`, { skip: !have }, async () => {
+  test(`${threads} threads: the same findings, order and summary as one pass`, async () => {
     const announced: string[] = [];
     const r = await analyseCapture(file, { intel, threads, onFinding: (f) => announced.push(f.id) });
     assert.deepEqual(r.findings, single.findings);
@@ -50,7 +46,7 @@ for (const threads of [2, 3]) {
   });
 }
 
-test('every shard does part of the work', { skip: !have }, async () => {
+test('every shard does part of the work', async () => {
   const r = await analyseInShards(file, 2, { intel });
   assert.equal(r.stats.flows.flows, single.summary.flows);
   assert.equal(r.stats.capture.packets, single.summary.packets);

@@ -5,7 +5,7 @@ import { type CloseReason, type Direction, type Flow, FlowTable, type FlowTableO
 import { readCaptureFlows } from './source.ts';
 import { conversation, tcp, udp } from './testkit.ts';
 
-const CORPUS = new URL('../../../../shared/corpus/pcap/', import.meta.url);
+const CORPUS = new URL('../../../test/corpus/pcap/', import.meta.url);
 
 interface Out {
   table: FlowTable;

@@ -17,7 +17,7 @@ function snapshot(p: RawPacket, sum: number) {
   };
 }
 
-const CORPUS = new URL('../../../../shared/corpus/pcap/', import.meta.url);
+const CORPUS = new URL('../../../test/corpus/pcap/', import.meta.url);
 export const CORPUS_COUNTS: Record<string, number> = {
   'ndpi/mining.pcapng': 673,
   'ndpi/monero-mining.pcap': 319,

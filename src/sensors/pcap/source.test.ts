@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { CaptureFormatError } from './reader.ts';
 import { readCapture, readCaptureFlows } from './source.ts';
 
-const CORPUS = new URL('../../../../shared/corpus/pcap/', import.meta.url);
+const CORPUS = new URL('../../../test/corpus/pcap/', import.meta.url);
 const file = (p: string): string => new URL(p, CORPUS).pathname;
 
 async function* chunked(buf: Uint8Array, sizes: number[]): AsyncGenerator<Uint8Array> {

@@ -19,7 +19,7 @@ function run(lines: Line[]) {
   return s.result();
 }
 
-// ---- Real lines from the corpus (see /work/shared/corpus/README.md)
+// ---- Real lines from the corpus (see test/corpus/README.md)
 
 // ndpi/mining.pcapng flow (a): Ethereum getwork-over-stratum (ethproxy) to 185.71.66.39:9999.
 const ETH: Line[] = [

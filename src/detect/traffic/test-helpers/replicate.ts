@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { PacketDecoder } from '../../../sensors/pcap/decode.ts';
 import { CaptureReader } from '../../../sensors/pcap/reader.ts';
 
-/** ../shared/corpus/pcap/ beside the project. */
-export const CORPUS = fileURLToPath(new URL('../../../../../shared/corpus/pcap/', import.meta.url));
+/** test/corpus/pcap/ in the repository. */
+export const CORPUS = fileURLToPath(new URL('../../../../test/corpus/pcap/', import.meta.url));
 
 interface Pkt {
   ts: number;
