@@ -18,7 +18,7 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
     .addOption(noUserIntelOption())
     .option(
       '--threads <n>',
-      'split a capture file over N threads by address pair (default 1; slower on 2 cores, see README)',
+      'split a capture file over N threads by address pair (default 1; slower on 2 cores, see docs/benchmarks.md)',
       (v: string) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1 || n > 64)
