@@ -235,6 +235,12 @@ export function readHostname(rfs: RootFs): string | undefined {
 
 export function detectOs(rfs: RootFs): 'linux' | 'windows' | 'unknown' {
   if (rfs.lstat('/Windows/System32')?.isDirectory()) return 'windows';
+  // A copied-out C: drive or a user profile backup: Windows homes without a Linux /etc.
+  if (
+    !rfs.lstat('/etc')?.isDirectory() &&
+    (rfs.lstat('/Users')?.isDirectory() || rfs.lstat('/ProgramData')?.isDirectory())
+  )
+    return 'windows';
   if (rfs.lstat('/etc')?.isDirectory() || rfs.lstat('/proc')?.isDirectory() || rfs.lstat('/bin'))
     return 'linux';
   return 'unknown';
