@@ -577,3 +577,52 @@ export function detectInstalledPersistence(
   }
   return out;
 }
+
+/**
+ * Scripts that start a miner the scan flagged (a container image's /start.sh exec'ing /xmr-stak with its
+ * pools.txt): the entrypoint of that infection, reported with it. Only scripts the file rules left alone.
+ */
+export function detectLaunchers(files: readonly FileRecord[], flagged: Map<string, Finding>): Finding[] {
+  const out: Finding[] = [];
+  for (const f of files) {
+    if (f.type !== 'script' || f.text === undefined || flagged.has(linkKey(f.path))) continue;
+    const user = userOfPath(f.path);
+    const lines = f.text.split('\n');
+    for (let i = 0; i < lines.length && i < 50_000; i++) {
+      const t = lines[i]!.trim();
+      if (!t || t.startsWith('#')) continue;
+      const targets = linksOf(t, user, flagged).filter(
+        (x) => x.rule === 'host.file.miner-binary' || x.rule === 'host.file.miner-config',
+      );
+      if (!targets.length) continue;
+      const t0 = targets[0]!;
+      out.push(
+        makeFinding({
+          rule: 'host.file.miner-launcher',
+          key: [f.path],
+          title: `${f.path} starts the miner ${t0.evidence[0]!.path}`,
+          severity: linkedSeverity(targets),
+          confidence: 0.85,
+          attack: [ATTACK.resourceHijacking, f.lang === 'ps1' ? ATTACK.powershell : ATTACK.unixShell],
+          evidence: [
+            { kind: 'file', path: f.path, line: i + 1, excerpt: excerpt(t) },
+            ...targets.slice(0, 3).map((x): Evidence => ({ ...x.evidence[0]!, excerpt: excerpt(x.title) })),
+          ],
+          reasons: targets.map(
+            (x) => `line ${i + 1} runs ${x.evidence[0]!.path} (${x.severity}: ${x.title})`,
+          ),
+          extra: {
+            infection_type: 'type2-stock-miner-dropper',
+            pool: targets.find((x) => x.pool)?.pool,
+            wallet: targets.find((x) => x.wallet)?.wallet,
+            wallet_valid: targets.find((x) => x.wallet)?.wallet_valid,
+            coin: targets.find((x) => x.coin)?.coin,
+            runs: targets.map((x) => x.evidence[0]!.path),
+          },
+        }),
+      );
+      break;
+    }
+  }
+  return out;
+}

@@ -11,7 +11,13 @@ import { contentMatcher } from './content.ts';
 import { detectFiles } from './files.ts';
 import { type IntelLike, type IntelView, intelView } from './intel-view.ts';
 import { RENAMED_TOOLS } from './patterns.ts';
-import { detectConfigs, detectInstalledPersistence, detectTools, flaggedFiles } from './persistence.ts';
+import {
+  detectConfigs,
+  detectInstalledPersistence,
+  detectLaunchers,
+  detectTools,
+  flaggedFiles,
+} from './persistence.ts';
 import { detectConnections, detectHiddenCpu, detectProcesses, procEvidence } from './process.ts';
 import { applyProvenance, type HostContext, loadHostContext } from './provenance.ts';
 import { type HostVerdict, verdictOf } from './verdict.ts';
@@ -70,6 +76,7 @@ export function detectHost(
       keyComments: hctx.ssh_key_comments,
     }),
     ...detectInstalledPersistence(ev.files, iv, flagged),
+    ...detectLaunchers(ev.files, flagged),
     ...detectTools(ev.tools),
     ...fileFindings,
   ];

@@ -297,9 +297,12 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
           n <= MAX_KEPT_TEXT &&
           (type === 'script' || type === 'json' || type === 'xml' || type === 'text')
         ) {
-          if (hits.length > 0 || type !== 'text') {
+          // Files something names (persistence, a process, the root's top level) are few: their text is
+          // kept whole so the detectors can link what they run.
+          const named = extras.has(rel);
+          if (hits.length > 0 || type !== 'text' || named) {
             const d = decodeText(chunk);
-            if (hits.length > 0 || opts.matcher.keepText(d.text)) text = d.text;
+            if (hits.length > 0 || named || opts.matcher.keepText(d.text)) text = d.text;
           }
         }
         if (hits.length >= MAX_HITS_PER_FILE) break;

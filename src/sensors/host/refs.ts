@@ -37,7 +37,7 @@ export function commandPaths(line: string, user?: string): string[] {
   const out = new Set<string>();
   for (const m of line.matchAll(UNIX_PATH)) {
     const p = m[1]!.replace(/[.,]+$/, '');
-    if (p.length < 3 || NOT_FILES.test(p) || p.split('/').length < 3) continue;
+    if (p.length < 2 || NOT_FILES.test(p)) continue;
     out.add(p);
   }
   const env = winEnv(user);
