@@ -110,10 +110,13 @@ function linkedFiles(
       for (const m of t.matchAll(CONFIG_FLAG)) for (const p of commandPaths(` ${m[1]}`, user)) note(p, true);
     }
   }
+  // A process's own executable is read by the walk or through /proc/PID/exe (unreachedImages); what it is
+  // handed is read here, packaged or not when it is a config passed with -c.
   for (const p of processes) {
     if (p.kernelThread) continue;
-    const cmd = p.argv.join(' ');
-    for (const x of commandPaths(cmd)) note(x, true);
+    const args = p.argv.slice(1).join(' ');
+    for (const x of commandPaths(args)) note(x, false);
+    for (const m of args.matchAll(CONFIG_FLAG)) for (const x of commandPaths(` ${m[1]}`)) note(x, true);
   }
   const existing = [...named.keys()].filter((p) => rfs.resolve(p).ok);
   const owners = dpkgOwners(rfs, existing);

@@ -50,7 +50,7 @@ const MAX_DEPTH = 40;
  * ~/.pyenv or ~/.rustup does not keep a record per interpreter.
  */
 const TEMP_DIR =
-  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|Windows\/Temp|Users\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git|venv|virtualenvs|tox|nox)\/)[^/]+\//;
+  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|Windows\/Temp|Users\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git|venv|virtualenvs|tox|nox)\/)[^/]+\//i;
 
 /**
  * Package, toolchain and cache trees: hundreds of thousands of files written by package managers, each
