@@ -28,16 +28,22 @@ function winEnv(user: string | undefined): Record<string, string> {
 
 const UNIX_PATH = /(?:^|[\s"'=:;|&(`<>])(\/(?:[\w.+@%-]+\/)*[\w.+@%-]+)/g;
 const WIN_PATH =
-  /(?:[A-Za-z]:|%\w+%|\$env:\w+|\$\{env:\w+\})((?:\\+|\/)(?:[^\\/\s"'|&<>;,*?]+(?: [^\\/\s"'|&<>;,*?-][^\\/\s"'|&<>;,*?]*)*(?:\\+|\/))*[^\\/\s"'|&<>;,*?]+\.[A-Za-z0-9]{1,5})/g;
+  /(?:(?<![\w$:])[A-Za-z]:|%\w+%|\$env:\w+|\$\{env:\w+\})((?:\\+|\/)(?:[^\\/\s"'|&<>;,*?]+(?: [^\\/\s"'|&<>;,*?-][^\\/\s"'|&<>;,*?]*)*(?:\\+|\/))*[^\\/\s"'|&<>;,*?]+\.[A-Za-z0-9]{1,5})/g;
 
 /** Directories no command file lives in (devices, kernel interfaces): a mention is not a file to read. */
 const NOT_FILES = /^\/(?:dev|proc|sys|run)\/|^\/(?:dev|proc|sys|run)$/;
+/** Logs, databases, sockets and caches a command writes or serves: never what it runs, and often large. */
+const NOT_RUN =
+  /^\/var\/(?:log|cache|lib\/(?:mysql|postgresql|docker|containerd|redis))\/|\.(?:log|gz|db|sqlite3?|pid|sock|lock|jar|war)$/i;
 
 export function commandPaths(line: string, user?: string): string[] {
   const out = new Set<string>();
   for (const m of line.matchAll(UNIX_PATH)) {
     const p = m[1]!.replace(/[.,]+$/, '');
-    if (p.length < 2 || NOT_FILES.test(p)) continue;
+    if (p.length < 2 || NOT_FILES.test(p) || NOT_RUN.test(p)) continue;
+    // A redirection target (`>> /var/log/x.log`) is written, not run.
+    const before = line.slice(0, m.index! + m[0]!.length - m[1]!.length).trimEnd();
+    if (before.endsWith('>')) continue;
     out.add(p);
   }
   const env = winEnv(user);
@@ -52,7 +58,8 @@ export function commandPaths(line: string, user?: string): string[] {
       base = env[name];
     }
     if (base === undefined) continue;
-    out.add(`${base}${m[1]!.replace(/[\\/]+/g, '/')}`);
+    const p = `${base}${m[1]!.replace(/[\\/]+/g, '/')}`;
+    if (!NOT_RUN.test(p)) out.add(p);
   }
   return [...out];
 }
