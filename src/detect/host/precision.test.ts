@@ -215,6 +215,11 @@ describe('pieces', () => {
     ]);
     assert.deepEqual(commandPaths('C:\\ProgramData\\x\\m.exe -o a'), ['/ProgramData/x/m.exe']);
     assert.deepEqual(commandPaths('*/5 * * * * root sh /etc/.x/u.sh >/dev/null 2>&1'), ['/etc/.x/u.sh']);
+    // Written, not run: a redirection target, a log passed to a JVM (and 'gc:' is no drive letter).
+    assert.deepEqual(commandPaths('sh /etc/x.sh >> /var/log/x.log 2>&1'), ['/etc/x.sh']);
+    assert.deepEqual(commandPaths('java -Xlog:gc:/srv/gc.log -jar /opt/a.jar -c /opt/app.conf'), [
+      '/opt/app.conf',
+    ]);
   });
 
   it('securityFormat refuses a rule file with a shell line among the rules', () => {
