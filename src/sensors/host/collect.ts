@@ -130,11 +130,17 @@ function linkedFiles(
   return { paths, owners };
 }
 
+/** Swap files and disk images sit at the top of real roots; they hold memory and other disks, not droppers. */
+const TOP_LEVEL_SKIP = /^(?:swapfile\d*|swap\.img|\.swap)$|\.(?:img|iso|qcow2|vmdk|vdi|raw)$/i;
+const MAX_TOP_LEVEL_BYTES = 128 * 1024 * 1024;
+
 /** Regular files at the top of the root: a container image keeps its entrypoint and configs there. */
 function topLevelFiles(rfs: RootFs): string[] {
   const out: string[] = [];
   for (const e of rfs.readdir('/') ?? []) {
-    if (!e.isFile()) continue;
+    if (!e.isFile() || TOP_LEVEL_SKIP.test(e.name)) continue;
+    const st = rfs.lstat(`/${e.name}`);
+    if (!st || st.size > MAX_TOP_LEVEL_BYTES) continue;
     out.push(`/${e.name}`);
     if (out.length >= MAX_TOP_LEVEL) break;
   }
