@@ -243,6 +243,22 @@ describe('pieces', () => {
     assert.equal(find(r, 'host.file.dropper-script', '/tmp/get-docker.sh').severity, 'critical');
   });
 
+  it("the root's swap file and disk images are not read as top-level files", async () => {
+    const root = path.join(base, 'swap');
+    fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+    for (const name of ['swapfile', 'disk.img']) {
+      const fd = fs.openSync(path.join(root, name), 'w');
+      fs.writeSync(fd, `stratum+tcp://pool.supportxmr.com:3333 ${XMR_WALLET}`);
+      fs.closeSync(fd);
+    }
+    fs.writeFileSync(
+      path.join(root, 'run.sh'),
+      `#!/bin/sh\n./xmrig -o stratum+tcp://pool.supportxmr.com:3333 -u ${XMR_WALLET}\n`,
+    );
+    const r = await scanHost({ root, live: false });
+    assert.deepEqual([...new Set(r.findings.map((f) => f.evidence[0]?.path))], ['/run.sh']);
+  });
+
   it('the host-context data has a source for every entry', () => {
     const ctx = loadHostContext();
     assert.ok(ctx.installers.length >= 5 && ctx.security_dirs.length >= 5);
