@@ -562,7 +562,7 @@ export function detectInstalledPersistence(
               ...sig.reasons,
             ],
             extra: {
-              persistence: `${inst.rule.slice('host.persistence.'.length)}:${f.path}:${i + 1}`,
+              persistence: `${inst.rule.slice('host.persistence.'.length)}:${f.path}`,
               pool: targets[0]?.pool,
               wallet: targets[0]?.wallet,
               wallet_valid: targets[0]?.wallet_valid,

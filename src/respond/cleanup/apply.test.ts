@@ -257,6 +257,22 @@ describe('an apply killed half way (kill -9) resumes or rolls back from its jour
 });
 
 describe('after clean --apply, a rescan of the same root is clean', () => {
+  for (const name of ['linked', 'winhome', 'container', 'configs'] as const)
+    it(`${name}: linked persistence, installers and configs are cleaned with what they run`, async () => {
+      const dir = path.join(base, `precision-${name}`);
+      const root = buildPrecisionCase(name, path.join(dir, 'root'));
+      const env = {
+        root,
+        journalDir: path.join(dir, 'journal'),
+        quarantineDir: path.join(dir, 'quarantine'),
+      };
+      const p = await plan(env);
+      assert.ok(p.steps.some((s) => s.kind === 'quarantine'));
+      const r = await applyPlan(p, { ...env, control: fakeProcesses(root) });
+      assert.equal(r.status, 'complete', JSON.stringify(r.applied, null, 1));
+      assert.deepEqual(await leftovers(root), []);
+    });
+
   it("a dropper that sinkholed its rivals' pools in /etc/hosts: the blocks stay, the rescan exits 0", async () => {
     const dir = path.join(base, 'sinkholes');
     const root = buildPrecisionCase('sinkholes', path.join(dir, 'root'));
