@@ -193,8 +193,16 @@ export function detectConfigs(
     const evs: Evidence[] = [];
     const user = c.user ?? userOfPath(c.path);
     let linked: { line: number; text: string; targets: Finding[] } | undefined;
+    const windows = c.kind === 'scheduled-task' || c.kind === 'startup';
     for (const l of commandLines(c)) {
       const sig = classifyCommand(l.text, iv);
+      // A task or Startup entry starting a program from a Windows temp folder: what droppers install.
+      if (windows && !sig.severity && WIN_TEMP_CMD.test(l.text)) {
+        sig.severity = 'medium';
+        sig.confidence = Math.max(sig.confidence, 0.55);
+        sig.reasons.push('starts a program from a Windows temp folder');
+        sig.attack.push(ATTACK.masquerading);
+      }
       const targets = linksOf(l.text, user, ctx.flagged);
       if (targets.length && !linked) linked = { line: l.line, text: l.text, targets };
       if (!sig.severity && !targets.length) continue;

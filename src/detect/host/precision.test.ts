@@ -12,7 +12,8 @@ import {
 import { SEVERITY_ORDER } from '../../findings/index.ts';
 import { parseMinerConfig, stripJsonComments } from '../../sensors/host/configs.ts';
 import { commandPaths } from '../../sensors/host/refs.ts';
-import { type ScanResult, scanHost } from './index.ts';
+import { defaultIntelView, type ScanResult, scanHost } from './index.ts';
+import { detectConfigs } from './persistence.ts';
 import { loadHostContext, parseHostContext, securityFormat } from './provenance.ts';
 
 let base: string;
@@ -257,6 +258,27 @@ describe('pieces', () => {
     );
     const r = await scanHost({ root, live: false });
     assert.deepEqual([...new Set(r.findings.map((f) => f.evidence[0]?.path))], ['/run.sh']);
+  });
+
+  it('a task starting a program from a Windows temp folder is medium even with nothing linked', () => {
+    const task = (cmd: string) =>
+      detectConfigs(
+        [
+          {
+            kind: 'scheduled-task',
+            path: '/Windows/System32/Tasks/Updater',
+            text: `<Task>\n<Actions><Exec>\n<Command>${cmd}</Command>\n</Exec></Actions>\n</Task>\n`,
+            size: 100,
+            mtimeMs: 0,
+            truncated: false,
+            binaryJunk: false,
+          },
+        ],
+        defaultIntelView(),
+        { plantedKeys: new Map() },
+      );
+    assert.equal(task('%TEMP%\\upd\\svchost.exe')[0]?.severity, 'medium');
+    assert.deepEqual(task('C:\\Program Files\\Vendor\\update.exe'), []);
   });
 
   it('the host-context data has a source for every entry', () => {
