@@ -53,6 +53,10 @@ export const ATTACK = {
     name: 'Event Triggered Execution: Windows Management Instrumentation Event Subscription',
   },
   hideArtifacts: { technique: 'T1564', name: 'Hide Artifacts' },
+  runKey: {
+    technique: 'T1547.001',
+    name: 'Boot or Logon Autostart Execution: Registry Run Keys / Startup Folder',
+  },
 } as const satisfies Record<string, AttackRef>;
 
 /** Where a finding's proof sits. One finding may carry several pieces. */

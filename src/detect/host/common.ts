@@ -9,7 +9,15 @@ import {
 } from '../../findings/index.ts';
 import { extractWallets, validateWallet, type WalletInfo } from '../../wallets/index.ts';
 import type { IntelView, PoolHit } from './intel-view.ts';
-import { BASE64_EXEC_RE, DOWNLOAD_RE, EXEC_RE, IP_URL_RE, STRATUM_RE, TEMP_PATH_RE } from './patterns.ts';
+import {
+  BASE64_EXEC_RE,
+  DOWNLOAD_RE,
+  EXEC_RE,
+  IP_URL_RE,
+  LOOPBACK_URL_RE,
+  STRATUM_RE,
+  TEMP_PATH_RE,
+} from './patterns.ts';
 
 export interface FindingInit {
   rule: string;
@@ -148,7 +156,7 @@ export function classifyCommand(line: string, iv: IntelView): CommandSignals {
     wallets: [],
     markers: [],
     families: [],
-    download: DOWNLOAD_RE.test(line),
+    download: DOWNLOAD_RE.test(line.replace(LOOPBACK_URL_RE, ' ')),
     downloadExec: false,
     base64Exec: BASE64_EXEC_RE.test(line),
     ipUrl: IP_URL_RE.test(line),

@@ -1,5 +1,6 @@
 /** File rules: miner binaries (stock or trojan with hard-coded wallet/pool), miner configs, dropper scripts. */
 import { ATTACK, type AttackRef, type Evidence, type Finding } from '../../findings/index.ts';
+import { looksLikeMinerConfig, parseMinerConfig } from '../../sensors/host/configs.ts';
 import { lineIndex } from '../../sensors/host/text.ts';
 import type { FileRecord } from '../../sensors/host/types.ts';
 import type { WalletInfo } from '../../wallets/index.ts';
@@ -43,7 +44,8 @@ export function detectFiles(
     if (configPaths.has(f.path) && f.type !== 'elf' && f.type !== 'pe') continue;
     if (WMI_REPOSITORY_RE.test(f.path)) findings.push(...wmiRepository(f, iv));
     else if (f.type === 'elf' || f.type === 'pe') findings.push(...binary(f, iv));
-    else if (f.type === 'json') findings.push(...config(f, iv));
+    else if (f.type === 'json' || (f.text !== undefined && looksLikeMinerConfig(f.text)))
+      findings.push(...config(f, iv));
     else if (f.text !== undefined && (f.type === 'script' || f.type === 'xml' || f.type === 'text'))
       findings.push(...script(f, iv, plantedKeys));
     else findings.push(...nameOnly(f, iv));
@@ -260,42 +262,34 @@ function nameOnly(f: FileRecord, iv: IntelView): Finding[] {
   ];
 }
 
-/** xmrig-style JSON config: pools[].url/user/pass, donate-level, randomx, cpu... */
+/**
+ * Miner configs: xmrig's JSON (5+, and 2.x with `//` comments), xmr-stak's pools.txt/config.txt, cpuminer's
+ * flat JSON (parsed by the sensor's parseMinerConfig). Pools, wallet logins, other logins (e-mail, user
+ * names) and workers are kept.
+ */
 function config(f: FileRecord, iv: IntelView): Finding[] {
   if (f.text === undefined) return nameOnly(f, iv);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(f.text);
-  } catch {
-    return script(f, iv, new Map());
-  }
-  if (!doc || typeof doc !== 'object') return [];
+  const parsed = parseMinerConfig(f.text);
+  if (!parsed) return script(f, iv, new Map());
   const keys = iv.configKeys();
-  const obj = doc as Record<string, unknown>;
-  const present = Object.keys(obj).filter((k) => keys.has(k));
+  const present = parsed.keys.filter((k) => keys.has(k));
+  if (parsed.format === 'xmr-stak') present.push(...parsed.keys.filter((k) => !keys.has(k)).slice(0, 3));
   const pools: PoolRefFound[] = [];
   const wallets: WalletInfo[] = [];
-  const list = Array.isArray(obj.pools) ? obj.pools : [];
-  for (const pl of list.slice(0, 20)) {
-    if (!pl || typeof pl !== 'object') continue;
-    const p = pl as Record<string, unknown>;
-    if (typeof p.url === 'string') {
-      const ref = poolFromToken(p.url, iv);
-      if (ref) pools.push(ref);
-    }
-    if (typeof p.user === 'string') {
-      const w = checkWallet(p.user.split(/[.+]/)[0] ?? '');
+  const accounts: string[] = [];
+  const workers: string[] = [];
+  for (const e of parsed.pools) {
+    const ref = poolFromToken(e.url, iv);
+    // Any JSON may have a top-level "url": a pool counts when it is a stratum URL, intel knows it, or it
+    // comes with a login in a file that has miner keys.
+    if (!ref || !(ref.intel || /^stratum/i.test(e.url) || (e.user && present.length > 0))) continue;
+    pools.push(ref);
+    if (e.user) {
+      const w = checkWallet(e.user);
       if (w && w.valid !== false) wallets.push(w);
+      else if (e.user !== 'x' && !accounts.includes(e.user)) accounts.push(e.user);
     }
-  }
-  for (const k of ['url', 'wallet', 'user']) {
-    const v = obj[k];
-    if (typeof v === 'string') {
-      const ref = k === 'url' ? poolFromToken(v, iv) : undefined;
-      if (ref) pools.push(ref);
-      const w = k !== 'url' ? checkWallet(v.split(/[.+]/)[0] ?? '') : null;
-      if (w && w.valid !== false) wallets.push(w);
-    }
+    if (e.worker && !workers.includes(e.worker)) workers.push(e.worker);
   }
   if (!pools.length && present.length < 2) return [];
   const evLine = lineIndex(f.text);
@@ -334,6 +328,9 @@ function config(f: FileRecord, iv: IntelView): Finding[] {
         wallet_valid: w ? w.valid : undefined,
         pools: pools.map(poolKey),
         wallets: wallets.map((x) => x.address),
+        accounts: accounts.length ? accounts : undefined,
+        workers: workers.length ? workers : undefined,
+        config_format: parsed.format,
       },
     }),
   ];

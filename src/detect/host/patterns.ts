@@ -30,10 +30,14 @@ export const BASE64_EXEC_RE =
  * Hidden tool directories users keep on purpose (.local, .nvm, .cargo ...) are not counted.
  */
 export const TEMP_PATH_RE =
-  /(?:^|[;&|(`]\s*|\b(?:nohup|exec|sh|bash|setsid|python[23]?|perl|start|cmd\s+\/c)\s+|Exec(?:Start|StartPre|StartPost|Reload)=[-@+!:]*|^(?:[\d*/,-]+\s+){5}(?:[a-z_][\w-]*\s+)?)((?:\/(?:tmp|var\/tmp|dev\/shm|run\/shm)\/|\/(?:[^\s;|&"'/]+\/)*\.(?!local\/|nvm\/|cargo\/|pyenv\/|rbenv\/|sdkman\/|npm\/|config\/|cache\/pip)[A-Za-z0-9_][^\s;|&"'/]*\/)[^\s;|&"'`)]*)/im;
+  /(?:^|[;&|(`]\s*|\b(?:nohup|exec|sh|bash|setsid|python[23]?|perl|start|cmd\s+\/c)\s+|Exec(?:Start|StartPre|StartPost|Reload)=[-@+!:]*|^(?:[\d*/,-]+\s+){5}(?:[a-z_][\w-]*\s+)?)((?:\/(?:tmp|var\/tmp|dev\/shm|run\/shm)\/|\/(?:[^\s;|&"'/]+\/)*\.(?!local\/|nvm\/|cargo\/|pyenv\/|rbenv\/|sdkman\/|npm\/|config\/|cache\/pip|venv\/|virtualenvs\/|tox\/)[A-Za-z0-9_][^\s;|&"'/]*\/)[^\s;|&"'`)]*)/im;
 
 export const URL_RE = /\b(?:https?|ftp):\/\/[^\s"'<>|;`)\\]+/gi;
-export const IP_URL_RE = /\b(?:https?|ftp):\/\/\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?/i;
+/** A URL on a bare public IP; loopback and 0.0.0.0 are the host talking to itself (health checks). */
+export const IP_URL_RE = /\b(?:https?|ftp):\/\/(?!(?:127|0)\.)\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?/i;
+/** URLs on the host itself: `curl http://127.0.0.1:8080/healthz` in cron fetches nothing from anywhere. */
+export const LOOPBACK_URL_RE =
+  /\b(?:https?|ftp):\/\/(?:localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\])(?::\d+)?(?:\/[^\s"'|;&)<>]*)?/gi;
 export const STRATUM_RE = /stratum[12]?\+(?:tcp|ssl|tls|udp):\/\/[^\s"'<>\\|;,]+/gi;
 export const SSH_KEY_RE =
   /\b(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+)\s+([A-Za-z0-9+/]{40,}={0,3})(?:\s+([^\n"']*))?/g;
@@ -129,7 +133,7 @@ export const SECURITY_DOMAIN_RE =
  * ~/.rustup, ~/.nvm, ~/.local/bin ...); those hold every interpreter a developer box runs.
  */
 export const TEMP_DIR_RE =
-  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git)\/)[^/]+\//;
+  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|windows\/temp|users\/[^/]+\/appdata\/local\/temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git|venv|virtualenvs|tox|nox)\/)[^/]+\//i;
 
 /** An executable mapped from a memfd ('/memfd:NAME (deleted)'): fileless, but also how runc, container
  * runtimes and sandboxes re-exec themselves from a sealed copy, so it is evidence only beside other signs. */

@@ -11,8 +11,15 @@ import { contentMatcher } from './content.ts';
 import { detectFiles } from './files.ts';
 import { type IntelLike, type IntelView, intelView } from './intel-view.ts';
 import { RENAMED_TOOLS } from './patterns.ts';
-import { detectConfigs, detectTools } from './persistence.ts';
+import {
+  detectConfigs,
+  detectInstalledPersistence,
+  detectLaunchers,
+  detectTools,
+  flaggedFiles,
+} from './persistence.ts';
 import { detectConnections, detectHiddenCpu, detectProcesses, procEvidence } from './process.ts';
+import { applyProvenance, type HostContext, loadHostContext } from './provenance.ts';
 import { type HostVerdict, verdictOf } from './verdict.ts';
 
 export interface ScanResult {
@@ -42,21 +49,38 @@ export function defaultIntelView(): IntelView {
   return defaultView;
 }
 
-/** Pure: every host rule over collected evidence. */
-export function detectHost(ev: HostEvidence, iv: IntelView): Finding[] {
+/**
+ * Pure: every host rule over collected evidence. File findings come first: files of known provenance
+ * (security content, official installers) are set aside, and what remains flagged is what persistence is
+ * linked to.
+ */
+export function detectHost(
+  ev: HostEvidence,
+  iv: IntelView,
+  hctx: HostContext = loadHostContext(),
+): Finding[] {
   const files = detectFiles(
     ev.files,
     iv,
     new Set(ev.configs.filter((c) => c.kind !== 'startup').map((c) => c.path)),
   );
+  const fileFindings = applyProvenance(files.findings, ev.files, hctx);
+  const flagged = flaggedFiles(fileFindings);
   const findings = [
     ...detectProcesses(ev.processes, iv),
     ...detectConnections(ev.connections, ev.processes, iv),
-    ...detectConfigs(ev.configs, iv, { plantedKeys: files.plantedKeys }),
+    ...detectConfigs(ev.configs, iv, {
+      plantedKeys: files.plantedKeys,
+      flagged,
+      owners: ev.owners ?? {},
+      keyComments: hctx.ssh_key_comments,
+    }),
+    ...detectInstalledPersistence(ev.files, iv, flagged),
+    ...detectLaunchers(ev.files, flagged),
     ...detectTools(ev.tools),
-    ...files.findings,
+    ...fileFindings,
   ];
-  findings.push(...minerExeProcesses(ev, files.findings));
+  findings.push(...minerExeProcesses(ev, fileFindings));
   const preload = findings.some((f) => f.rule === 'host.persistence.ld-preload');
   findings.push(...detectHiddenCpu(ev.cpu, preload));
   const seen = new Set<string>();

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildCase, type CaseName } from '../../../test/fixtures/hosts/build.ts';
+import { buildPrecisionCase } from '../../../test/fixtures/hosts/precision.ts';
 import { scanHost } from '../../detect/host/index.ts';
 import { SEVERITY_ORDER } from '../../findings/index.ts';
 import { applyPlan, resumeCleanup } from './apply.ts';
@@ -253,4 +254,40 @@ describe('an apply killed half way (kill -9) resumes or rolls back from its jour
         /was restored/,
       );
     });
+});
+
+describe('after clean --apply, a rescan of the same root is clean', () => {
+  for (const name of ['linked', 'winhome', 'container', 'configs'] as const)
+    it(`${name}: linked persistence, installers and configs are cleaned with what they run`, async () => {
+      const dir = path.join(base, `precision-${name}`);
+      const root = buildPrecisionCase(name, path.join(dir, 'root'));
+      const env = {
+        root,
+        journalDir: path.join(dir, 'journal'),
+        quarantineDir: path.join(dir, 'quarantine'),
+      };
+      const p = await plan(env);
+      assert.ok(p.steps.some((s) => s.kind === 'quarantine'));
+      const r = await applyPlan(p, { ...env, control: fakeProcesses(root) });
+      assert.equal(r.status, 'complete', JSON.stringify(r.applied, null, 1));
+      assert.deepEqual(await leftovers(root), []);
+    });
+
+  it("a dropper that sinkholed its rivals' pools in /etc/hosts: the blocks stay, the rescan exits 0", async () => {
+    const dir = path.join(base, 'sinkholes');
+    const root = buildPrecisionCase('sinkholes', path.join(dir, 'root'));
+    const env = { root, journalDir: path.join(dir, 'journal'), quarantineDir: path.join(dir, 'quarantine') };
+    const first = await scanHost({ root, live: false });
+    assert.equal(first.verdict.status, 'infected');
+    const p = await plan(env);
+    const r = await applyPlan(p, { ...env, control: fakeProcesses(root) });
+    assert.equal(r.status, 'complete', JSON.stringify(r.applied, null, 1));
+    const again = await scanHost({ root, live: false });
+    // `minewatch scan` exits 0 exactly when the verdict is clean.
+    assert.equal(again.verdict.status, 'clean', JSON.stringify(await leftovers(root)));
+    assert.deepEqual(await leftovers(root), []);
+    const hosts = fs.readFileSync(path.join(root, 'etc/hosts'), 'utf8');
+    assert.match(hosts, /^127\.0\.0\.1 xmr\.f2pool\.com$/m);
+    assert.equal(again.findings.find((f) => f.rule === 'host.hosts-file.pool-blocked')?.severity, 'info');
+  });
 });

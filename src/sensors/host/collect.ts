@@ -6,8 +6,10 @@ import { detectOs, readConfigs, readDownloadTools, readHostname } from './config
 import { DEFAULT_LINUX_PATHS, DEFAULT_WINDOWS_PATHS, type FileScanResult, scanFiles } from './files.ts';
 import { RootFs } from './fsroot.ts';
 import { readConnections } from './net.ts';
+import { dpkgOwners } from './packages.ts';
 import { accountCpu, readProcesses, sampleCpu } from './proc.ts';
-import type { ContentMatcher, CpuAccount, HostEvidence, ProcessRecord } from './types.ts';
+import { commandPaths, userOfPath } from './refs.ts';
+import type { ConfigFileRecord, ContentMatcher, CpuAccount, HostEvidence, ProcessRecord } from './types.ts';
 
 export interface ScanOptions {
   /** Directory standing for the host's '/' (default '/'). */
@@ -65,6 +67,86 @@ function unreachedImages(
   return out;
 }
 
+/** Files read because something names them, at most; top-level files of the root, at most. */
+const MAX_LINKED = 512;
+const MAX_TOP_LEVEL = 256;
+/** Persistence kinds whose lines are commands (hosts, keys and preload lists name no program to run). */
+const COMMAND_KINDS = new Set([
+  'cron',
+  'systemd',
+  'rc-local',
+  'init-script',
+  'shell-profile',
+  'scheduled-task',
+  'startup',
+]);
+/** A miner's config flag: the file after it is read too (xmrig -c, --config=, xmr-stak -C/--cpu). */
+const CONFIG_FLAG = /(?:^|\s)(?:-c|-C|--config|--cpu|--pools?)(?:=|\s+)["']?([^\s"';|&]+)/g;
+
+/**
+ * What persistence and running processes name: the programs they run, the scripts they hand to a shell,
+ * the configs passed with -c. Read even when no walked path holds them, so a unit running /usr/sbin/x
+ * with a config under /usr is judged with both. Files the package manager owns are not worth the read
+ * unless a process or a config flag names them; that keeps a unit directory of hundreds of packaged
+ * services from reading every daemon binary.
+ */
+function linkedFiles(
+  rfs: RootFs,
+  configs: readonly ConfigFileRecord[],
+  processes: readonly ProcessRecord[],
+): { paths: string[]; owners: Map<string, string> } {
+  const named = new Map<string, boolean>();
+  const note = (p: string, strong: boolean) => {
+    if (named.size >= MAX_LINKED * 4 && !named.has(p)) return;
+    named.set(p, (named.get(p) ?? false) || strong);
+  };
+  for (const c of configs) {
+    if (!COMMAND_KINDS.has(c.kind)) continue;
+    const user = c.user ?? userOfPath(c.path);
+    for (const line of c.text.split('\n')) {
+      const t = line.trim();
+      if (!t || t.startsWith('#')) continue;
+      for (const p of commandPaths(t, user)) note(p, false);
+      for (const m of t.matchAll(CONFIG_FLAG)) for (const p of commandPaths(` ${m[1]}`, user)) note(p, true);
+    }
+  }
+  // A process's own executable is read by the walk or through /proc/PID/exe (unreachedImages); what it is
+  // handed is read here, packaged or not when it is a config passed with -c.
+  for (const p of processes) {
+    if (p.kernelThread) continue;
+    const args = p.argv.slice(1).join(' ');
+    for (const x of commandPaths(args)) note(x, false);
+    for (const m of args.matchAll(CONFIG_FLAG)) for (const x of commandPaths(` ${m[1]}`)) note(x, true);
+  }
+  const existing = [...named.keys()].filter((p) => rfs.resolve(p).ok);
+  const owners = dpkgOwners(rfs, existing);
+  const paths = existing
+    .filter((p) => named.get(p) || !owners.has(p))
+    .filter((p) => {
+      const r = rfs.resolve(p);
+      return r.ok && r.st.isFile();
+    })
+    .slice(0, MAX_LINKED);
+  return { paths, owners };
+}
+
+/** Swap files and disk images sit at the top of real roots; they hold memory and other disks, not droppers. */
+const TOP_LEVEL_SKIP = /^(?:swapfile\d*|swap\.img|\.swap)$|\.(?:img|iso|qcow2|vmdk|vdi|raw)$/i;
+const MAX_TOP_LEVEL_BYTES = 128 * 1024 * 1024;
+
+/** Regular files at the top of the root: a container image keeps its entrypoint and configs there. */
+function topLevelFiles(rfs: RootFs): string[] {
+  const out: string[] = [];
+  for (const e of rfs.readdir('/') ?? []) {
+    if (!e.isFile() || TOP_LEVEL_SKIP.test(e.name)) continue;
+    const st = rfs.lstat(`/${e.name}`);
+    if (!st || st.size > MAX_TOP_LEVEL_BYTES) continue;
+    out.push(`/${e.name}`);
+    if (out.length >= MAX_TOP_LEVEL) break;
+  }
+  return out;
+}
+
 export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
   const t0 = performance.now();
   const rfs = new RootFs(opts.root || '/');
@@ -76,6 +158,7 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
   const connections = readConnections(rfs, processes);
   const configs = readConfigs(rfs);
   const tools = os === 'windows' ? [] : readDownloadTools(rfs, opts.renamedTools);
+  const linked = linkedFiles(rfs, configs, processes);
   let files: HostEvidence['files'] = [];
   let fileCount = 0;
   let bytes = 0;
@@ -86,7 +169,13 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
     compressed: 0,
   };
   if (opts.files !== false) {
-    const paths = opts.paths ?? (os === 'windows' ? DEFAULT_WINDOWS_PATHS : DEFAULT_LINUX_PATHS);
+    const paths =
+      opts.paths ??
+      (os === 'windows'
+        ? DEFAULT_WINDOWS_PATHS
+        : os === 'unknown'
+          ? [...DEFAULT_LINUX_PATHS, ...DEFAULT_WINDOWS_PATHS]
+          : DEFAULT_LINUX_PATHS);
     const fsOpts: Parameters<typeof scanFiles>[1] = {
       paths,
       maxFileBytes: opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
@@ -97,6 +186,8 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
       ...(live ? { processImages: unreachedImages(rfs, processes, paths) } : {}),
     };
     if (opts.interestingName) fsOpts.interestingName = opts.interestingName;
+    // Explicit --paths mean exactly those; the defaults add what persistence names and the root's top level.
+    if (!opts.paths) fsOpts.extraFiles = [...linked.paths, ...topLevelFiles(rfs)];
     if (opts.onProgress) fsOpts.onProgress = opts.onProgress;
     const r = scanFiles(rfs, fsOpts);
     files = r.files;
@@ -111,6 +202,13 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
     const cpu1 = sampleCpu(rfs);
     if (cpu1) cpu = accountCpu(cpu0, cpu1);
   }
+  // Who installed the files the detectors may excuse: preloaded libraries and the kept records.
+  const asked = new Set<string>(files.map((f) => f.path));
+  for (const c of configs)
+    if (c.kind === 'ld-preload') for (const l of c.text.split(/[\s:]+/)) if (l.startsWith('/')) asked.add(l);
+  for (const p of linked.owners.keys()) asked.delete(p);
+  const owners: Record<string, string> = Object.fromEntries(linked.owners);
+  for (const [p, pkg] of dpkgOwners(rfs, asked)) owners[p] = pkg;
   const ev: HostEvidence = {
     root: rfs.root,
     live,
@@ -120,6 +218,8 @@ export async function collectHost(opts: CollectOptions): Promise<HostEvidence> {
     configs,
     tools,
     files,
+    owners,
+    linked: linked.paths,
     warnings: rfs.warnings,
     warningCount: rfs.warningCount,
     stats: {

@@ -235,7 +235,135 @@ export function readHostname(rfs: RootFs): string | undefined {
 
 export function detectOs(rfs: RootFs): 'linux' | 'windows' | 'unknown' {
   if (rfs.lstat('/Windows/System32')?.isDirectory()) return 'windows';
+  // A copied-out C: drive or a user profile backup: Windows homes without a Linux /etc.
+  if (
+    !rfs.lstat('/etc')?.isDirectory() &&
+    (rfs.lstat('/Users')?.isDirectory() || rfs.lstat('/ProgramData')?.isDirectory())
+  )
+    return 'windows';
   if (rfs.lstat('/etc')?.isDirectory() || rfs.lstat('/proc')?.isDirectory() || rfs.lstat('/bin'))
     return 'linux';
   return 'unknown';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Miner configuration files. Three layouts are met on infected hosts besides xmrig 5+'s plain JSON:
+// xmrig 2.x's config.json with `//` comments after values, xmr-stak's pools.txt/config.txt (bare
+// `"key" : value,` lines with C comments and trailing commas, no outer braces), and cpuminer-multi's flat
+// JSON (url/user/pass at the top). Pure: text in, pools/wallet logins/workers out; intel decides what a
+// pool or wallet is.
+
+export interface MinerPoolEntry {
+  url: string;
+  /** Pool login as written: a wallet, a wallet.worker, an e-mail or user name (MinerGate, NiceHash). */
+  user?: string;
+  pass?: string;
+  /** Rig/worker name: rig-id / rig_id, or the part after the wallet ('WALLET.worker'). */
+  worker?: string;
+}
+
+export interface MinerConfig {
+  format: 'xmrig-json' | 'xmr-stak' | 'cpuminer-json';
+  pools: MinerPoolEntry[];
+  /** Top-level keys present (for the detectors' known-key check). */
+  keys: string[];
+}
+
+/** Removes // and /* *\/ comments outside strings, and commas before a closing bracket. */
+export function stripJsonComments(text: string): string {
+  let out = '';
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < n && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < n && text[i] !== '\n') i++;
+    } else if (c === '/' && text[i + 1] === '*') {
+      const e = text.indexOf('*/', i + 2);
+      i = e < 0 ? n : e + 2;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out.replace(/,(\s*[\]}])/g, '$1');
+}
+
+/** Keys only xmr-stak's files have: a text file holding them is its config whatever its name. */
+const XMR_STAK_KEYS =
+  /"(?:pool_list|pool_address|wallet_address|call_timeout|use_slow_memory|h_print_time)"\s*:/;
+
+function splitLogin(user: string | undefined): { user?: string; worker?: string } {
+  if (!user) return {};
+  // 'WALLET.worker' and 'WALLET+difficulty.worker' (xmrig and most Monero pools); e-mail logins keep their dots.
+  if (user.includes('@')) return { user };
+  const m = /^([^.+]{20,})(?:\+\d+)?(?:\.([\w-]{1,64}))?$/.exec(user);
+  if (m) return { user: m[1]!, ...(m[2] ? { worker: m[2] } : {}) };
+  return { user };
+}
+
+function entry(url: unknown, user: unknown, pass: unknown, rig: unknown): MinerPoolEntry | undefined {
+  if (typeof url !== 'string' || !url) return undefined;
+  const login = splitLogin(typeof user === 'string' && user ? user : undefined);
+  const e: MinerPoolEntry = { url };
+  if (login.user) e.user = login.user;
+  if (typeof pass === 'string' && pass) e.pass = pass;
+  const worker = typeof rig === 'string' && rig ? rig : login.worker;
+  if (worker) e.worker = worker;
+  return e;
+}
+
+/** A miner config in one of the layouts above, or undefined (not parseable, or none of the layouts). */
+export function parseMinerConfig(text: string): MinerConfig | undefined {
+  if (text.length > MAX_CONFIG_BYTES) return undefined;
+  const body = stripJsonComments(text).trim();
+  const stak = !body.startsWith('{') && XMR_STAK_KEYS.test(body);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stak ? `{${body.replace(/,\s*$/, '')}}` : body);
+  } catch {
+    return undefined;
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
+  const o = doc as Record<string, unknown>;
+  const pools: MinerPoolEntry[] = [];
+  if (Array.isArray(o.pools))
+    for (const p of o.pools.slice(0, 50)) {
+      if (!p || typeof p !== 'object') continue;
+      const q = p as Record<string, unknown>;
+      const e = entry(q.url, q.user, q.pass, q['rig-id']);
+      if (e) pools.push(e);
+    }
+  if (Array.isArray(o.pool_list))
+    for (const p of o.pool_list.slice(0, 50)) {
+      if (!p || typeof p !== 'object') continue;
+      const q = p as Record<string, unknown>;
+      const e = entry(q.pool_address, q.wallet_address, q.pool_password, q.rig_id);
+      if (e) pools.push(e);
+    }
+  // xmr-stak-cpu 1.x config.txt and cpuminer-multi: one pool at the top.
+  const top = entry(
+    o.pool_address ?? o.url,
+    o.wallet_address ?? o.user ?? o.wallet ?? o.userpass,
+    o.pool_password ?? o.pass,
+    o.rig_id,
+  );
+  if (top) pools.push(top);
+  const format =
+    stak || 'pool_list' in o || 'pool_address' in o
+      ? 'xmr-stak'
+      : 'url' in o && !('pools' in o)
+        ? 'cpuminer-json'
+        : 'xmrig-json';
+  return { format, pools, keys: Object.keys(o) };
+}
+
+/** Whether a text file is worth parsing as a miner config although it is not named or shaped as JSON. */
+export function looksLikeMinerConfig(text: string): boolean {
+  return XMR_STAK_KEYS.test(text.slice(0, 64 * 1024));
 }

@@ -23,6 +23,10 @@ export const DEFAULT_LINUX_PATHS = [
 export const DEFAULT_WINDOWS_PATHS = [
   'ProgramData',
   'Users/*/AppData',
+  // Where users' downloads land and where droppers put copies in plain sight (C:\Users\Public).
+  'Users/*/Downloads',
+  'Users/*/Desktop',
+  'Users/Public',
   'Windows/Temp',
   'Windows/System32/Tasks',
   // The WMI repository: event subscriptions (WannaMine, LemonDuck) keep their command lines in OBJECTS.DATA.
@@ -46,7 +50,7 @@ const MAX_DEPTH = 40;
  * ~/.pyenv or ~/.rustup does not keep a record per interpreter.
  */
 const TEMP_DIR =
-  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|Windows\/Temp|Users\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git)\/)[^/]+\//;
+  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|Windows\/Temp|Users\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git|venv|virtualenvs|tox|nox)\/)[^/]+\//i;
 
 /**
  * Package, toolchain and cache trees: hundreds of thousands of files written by package managers, each
@@ -134,6 +138,11 @@ export interface FileScanOptions {
   processImages?: Array<{ pid: number; exe: string }>;
   /** Basenames worth a record even without content hits (miner names from intel). */
   interestingName?: (base: string) => boolean;
+  /**
+   * Single files read whether or not a walked path holds them (what persistence or a process names, the
+   * files at the top of a container image); each at most once, links resolved inside the root.
+   */
+  extraFiles?: string[];
   onProgress?: (p: { files: number; bytes: number; path: string }) => void;
 }
 
@@ -210,6 +219,7 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
   const prunedDirs: string[] = [];
   const prunedRoots: string[] = [];
   const scanned = new Set<string>();
+  const extras = new Set(opts.extraFiles ?? []);
 
   const scanOne = (rel: string, name: string, lst: fs.Stats | undefined, images?: Set<string>): void => {
     const h = rfs.openRegular(rel, false, images !== undefined);
@@ -225,7 +235,7 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
       images.add(key);
     }
     count++;
-    if (prunedRoots.length > 0) scanned.add(rel);
+    if (prunedRoots.length > 0 || extras.has(rel)) scanned.add(rel);
     const hits: ContentHit[] = [];
     let type: FileType = 'data';
     let lang: FileRecord['lang'];
@@ -287,9 +297,12 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
           n <= MAX_KEPT_TEXT &&
           (type === 'script' || type === 'json' || type === 'xml' || type === 'text')
         ) {
-          if (hits.length > 0 || type !== 'text') {
+          // Files something names (persistence, a process, the root's top level) are few: their text is
+          // kept whole so the detectors can link what they run.
+          const named = extras.has(rel);
+          if (hits.length > 0 || type !== 'text' || named) {
             const d = decodeText(chunk);
-            if (hits.length > 0 || opts.matcher.keepText(d.text)) text = d.text;
+            if (hits.length > 0 || named || opts.matcher.keepText(d.text)) text = d.text;
           }
         }
         if (hits.length >= MAX_HITS_PER_FILE) break;
@@ -412,6 +425,13 @@ export function scanFiles(rfs: RootFs, opts: FileScanOptions): FileScanResult {
     if (scanned.has(exe) || !prunedRoots.some((r) => exe.startsWith(r))) continue;
     const st = rfs.lstat(exe);
     if (st?.isFile()) scanOne(exe, path.posix.basename(exe), st);
+  }
+  for (const rel of extras) {
+    if (scanned.has(rel) || isExcluded(rel)) continue;
+    const r = rfs.resolve(rel);
+    if (!r.ok || !r.st.isFile() || scanned.has(r.rel)) continue;
+    scanned.add(r.rel);
+    scanOne(r.rel, path.posix.basename(r.rel), r.st);
   }
   const images = new Set<string>();
   for (const p of opts.processImages ?? []) {

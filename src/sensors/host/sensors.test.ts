@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fakeBinary, Tree, XMR_WALLET } from '../../../test/fixtures/hosts/build.ts';
+import { detectOs } from './configs.ts';
 import { scanFiles } from './files.ts';
 import { RootFs } from './fsroot.ts';
 import { decodeIpv4, decodeIpv6, parseProcNet } from './net.ts';
+import { aliasesOf, dpkgOwners } from './packages.ts';
 import { accountCpu, containerIdFromCgroup, parseProcStat, parseStat, readProcesses } from './proc.ts';
 import { decodeText, lineIndex } from './text.ts';
 import type { ContentHit, ContentMatcher } from './types.ts';
@@ -236,5 +238,66 @@ describe('file scanning', () => {
     const u = decodeText(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('<a>\r\n<b>', 'utf16le')]));
     assert.equal(u.encoding, 'utf16le');
     assert.equal(lineIndex(u.text)(u.text.indexOf('<b>')), 2);
+  });
+});
+
+describe('package ownership, named files, default places', () => {
+  it('dpkgOwners answers from the .list files, by either merged-/usr name, and only what was asked', () => {
+    const t = new Tree(path.join(tmp, 'dpkg'));
+    t.write(
+      'var/lib/dpkg/info/libjemalloc2:amd64.list',
+      '/.\n/usr\n/usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n',
+    );
+    t.write('var/lib/dpkg/info/snoopy.list', '/.\n/lib\n/lib/x86_64-linux-gnu/libsnoopy.so\n');
+    t.write('var/lib/dpkg/info/snoopy.md5sums', 'ffff  lib/x86_64-linux-gnu/libevil.so\n');
+    const owners = dpkgOwners(new RootFs(t.root), [
+      '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2',
+      '/usr/lib/x86_64-linux-gnu/libsnoopy.so',
+      '/lib/x86_64-linux-gnu/libevil.so',
+    ]);
+    assert.deepEqual(Object.fromEntries(owners), {
+      '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2': 'libjemalloc2',
+      '/usr/lib/x86_64-linux-gnu/libsnoopy.so': 'snoopy',
+    });
+    assert.deepEqual(aliasesOf('/usr/sbin/x'), ['/sbin/x', '/usr/sbin/x']);
+    assert.equal(dpkgOwners(new RootFs(path.join(tmp, 'none')), ['/usr/bin/x']).size, 0);
+  });
+
+  it('extraFiles are read once, outside the walked paths, and not when excluded', () => {
+    const t = new Tree(path.join(tmp, 'extra'));
+    t.write('usr/sbin/helper', fakeBinary([XMR_WALLET], { seed: 5 }));
+    t.write('start.sh', '#!/bin/sh\nexec /usr/sbin/helper\n');
+    t.write('tmp/a', 'x');
+    t.write('opt/skip/y', fakeBinary([XMR_WALLET], { seed: 6 }));
+    const seen: string[] = [];
+    const matcher: ContentMatcher = {
+      scan: () => {},
+      scanBytes: (b, base, out) => {
+        const i = b.indexOf(XMR_WALLET);
+        if (i >= 0) out.push({ kind: 'wallet', value: XMR_WALLET, offset: base + i });
+      },
+      keepText: () => false,
+    };
+    const r = scanFiles(new RootFs(t.root), {
+      paths: ['tmp'],
+      maxFileBytes: 1 << 20,
+      matcher,
+      exclude: ['opt/skip'],
+      extraFiles: ['/usr/sbin/helper', '/start.sh', '/tmp/a', '/usr/sbin/helper', '/opt/skip/y', '/missing'],
+      onProgress: (p) => seen.push(p.path),
+    });
+    // /tmp/a is walked and named: read once, kept as named text.
+    assert.deepEqual(r.files.map((f) => f.path).sort(), ['/start.sh', '/tmp/a', '/usr/sbin/helper']);
+    // The top-level script is kept whole although it has no hit: it is named, so its lines are linked.
+    assert.match(r.files.find((f) => f.path === '/start.sh')?.text ?? '', /exec \/usr\/sbin\/helper/);
+    assert.equal(r.count, 3);
+  });
+
+  it('a root with Windows homes and no /etc is Windows', () => {
+    const t = new Tree(path.join(tmp, 'winhomes'));
+    t.write('Users/bob/AppData/Local/Temp/x.bat', '@echo off\n');
+    assert.equal(detectOs(new RootFs(t.root)), 'windows');
+    t.write('etc/hostname', 'h\n');
+    assert.equal(detectOs(new RootFs(t.root)), 'linux');
   });
 });

@@ -154,6 +154,13 @@ export interface HostEvidence {
   tools: DownloadToolRecord[];
   files: FileRecord[];
   cpu?: CpuAccount;
+  /**
+   * Package that installed a path, from the package manager's database below the root (dpkg), for the paths
+   * the detectors may ask about: preloaded libraries, files persistence runs, files the walk kept.
+   */
+  owners: Record<string, string>;
+  /** Files read outside the walked paths because persistence, a miner's -c or a process names them. */
+  linked: string[];
   warnings: ScanWarning[];
   warningCount: number;
   stats: ScanStats;
