@@ -32,6 +32,7 @@ import {
 import type { IntelBase } from '../../intel/index.ts';
 import type { ContentMatcher } from '../../sensors/host/types.ts';
 import type { SourceRef, TelemetryRecord } from '../../sensors/logs/types.ts';
+import { canonicalIpv6 } from '../../sensors/logs/util.ts';
 import { authority } from '../../sensors/protocols/proxy.ts';
 import { type FlowRecord, FlowRepeats, judgeFlow, MIN_DURATION_SEC } from '../flows/judge.ts';
 import { contentMatcher } from '../host/content.ts';
@@ -48,6 +49,34 @@ export interface EventDetectorOptions {
   maxEvidence?: number;
   /** Bound on remembered state (DNS answers, flow repeat keys, process cache). Default 100,000 each. */
   maxState?: number;
+  /**
+   * How far (seconds) before and after a pool name was resolved to an address (DNS answer, SNI, HTTP Host)
+   * a connection to that address is attributed to the name; an answer's TTL widens it after. Default 6 h:
+   * logs are written at connection end or out of order, and a miner keeps its pool connection for hours.
+   */
+  nameWindowSec?: number;
+}
+
+/** What is known of an address: the pool name it was resolved from, and over which times. */
+interface NameFact {
+  name: string;
+  /** Epoch ms of the first and last sighting of the name for this address. */
+  first: number;
+  last: number;
+  /** Longest TTL an answer gave, seconds (0 when unknown). */
+  ttl: number;
+  /** How it was learnt, for the finding's reasons. */
+  via: 'dns' | 'sni' | 'host';
+}
+
+/** A connection no name was known for yet: kept (bounded) so a name learnt later still attributes it. */
+interface PendingConn {
+  ev: ConnectionEvent;
+  at: SourceRef;
+  /** Further events of the same (host, address, port), and when. */
+  more: number;
+  first: number;
+  last: number;
 }
 
 export interface EventDetectorStats {
@@ -121,8 +150,14 @@ export class EventDetector {
   private readonly maxState: number;
   private readonly agg = new Map<string, Agg>();
   private readonly conns = new Map<string, ConnAgg>();
-  /** Address → the pool host name a DNS answer gave it (pool names only, so it stays small). */
-  private readonly poolAddr = new Map<string, string>();
+  /**
+   * Address → the pool name a DNS answer (or SNI, HTTP Host, CONNECT) gave it, with when: pool names only, so
+   * it stays small. Applied to connections before and after it within the window, whatever the order read.
+   */
+  private readonly poolAddr = new Map<string, NameFact>();
+  /** (host|address|port) → a connection no name was known for when read (bounded: oldest go first). */
+  private readonly pending = new Map<string, PendingConn>();
+  private readonly windowMs: number;
   private readonly repeats: FlowRepeats;
   /** Command lines the process rules found nothing in: the common case, judged once. */
   private readonly benignProc = new Set<string>();
@@ -136,6 +171,7 @@ export class EventDetector {
     this.matcher = contentMatcher(this.iv);
     this.maxEvidence = opts.maxEvidence ?? 5;
     this.maxState = opts.maxState ?? 100_000;
+    this.windowMs = (opts.nameWindowSec ?? 6 * 3600) * 1000;
     this.repeats = new FlowRepeats(this.maxState);
     const alts: string[] = [];
     for (const m of intel.miners.user_agents) {
@@ -181,6 +217,7 @@ export class EventDetector {
 
   /** Every finding so far, strongest first. Can be called more than once. */
   finish(): Finding[] {
+    this.attributeLate();
     const out: Finding[] = [];
     for (const a of this.agg.values()) {
       a.finding.first_seen = a.first;
@@ -197,6 +234,109 @@ export class EventDetector {
         a.rule.localeCompare(b.rule) ||
         (a.host ?? '').localeCompare(b.host ?? ''),
     );
+  }
+
+  /** The pool name `ip` was resolved from around `t` (epoch ms), if any. */
+  private nameAt(ip: string, t: number): NameFact | undefined {
+    const f = this.poolAddr.get(ip);
+    if (!f) return undefined;
+    if (!Number.isFinite(t)) return f;
+    return t >= f.first - this.windowMs && t <= f.last + Math.max(this.windowMs, f.ttl * 1000)
+      ? f
+      : undefined;
+  }
+
+  /** Remembers that `ip` is `name` (a pool host in intel) as seen at `t`. */
+  private learnName(ip: string, name: string, t: number, via: NameFact['via'], ttl = 0): void {
+    const f = this.poolAddr.get(ip);
+    if (f && f.name === name) {
+      if (Number.isFinite(t)) {
+        f.first = Number.isFinite(f.first) ? Math.min(f.first, t) : t;
+        f.last = Number.isFinite(f.last) ? Math.max(f.last, t) : t;
+      }
+      f.ttl = Math.max(f.ttl, ttl);
+      return;
+    }
+    // A name asked for by the client (DNS) is kept over one seen in SNI or a Host header for the same address.
+    if (f && f.via === 'dns' && via !== 'dns') return;
+    if (!f && this.poolAddr.size >= this.maxState) {
+      const oldest = this.poolAddr.keys().next();
+      if (!oldest.done) this.poolAddr.delete(oldest.value);
+    }
+    this.poolAddr.set(ip, { name, first: t, last: t, ttl, via });
+  }
+
+  /**
+   * Names learnt after a connection was read apply to it too: a connection still waiting (no signal at all)
+   * becomes a pool connection, a finding by address alone (behaviour, known endpoint) gets the pool's name,
+   * coin and the stronger rule. Its id does not change (connFinding), so a stored one is upgraded in place.
+   */
+  private attributeLate(): void {
+    for (const [key, p] of this.pending) {
+      const fact = this.nameAt(p.ev.dst_ip, p.first) ?? this.nameAt(p.ev.dst_ip, p.last);
+      if (!fact) continue;
+      this.pending.delete(key);
+      this.nameSignal(p.ev, p.at, fact);
+      const c = this.conns.get(key);
+      if (c) {
+        c.events += p.more;
+        c.first = minTime(c.first, new Date(p.first).toISOString());
+        c.last = maxTime(c.last, new Date(p.last).toISOString());
+      }
+    }
+    for (const c of this.conns.values()) {
+      if (c.pool.host) continue;
+      const fact = this.nameAt(c.dstIp, Date.parse(c.first)) ?? this.nameAt(c.dstIp, Date.parse(c.last));
+      if (!fact) continue;
+      const m = this.intel.matchDomain(fact.name);
+      if (SIGNALS.name.rank > SIGNALS[c.signal].rank) c.signal = 'name';
+      c.confidence = Math.max(c.confidence, 0.85);
+      if (SEVERITY_ORDER.high > SEVERITY_ORDER[c.severity]) c.severity = 'high';
+      const r = this.nameReason(c.dstIp, fact);
+      if (!c.reasons.includes(r)) c.reasons.unshift(r);
+      c.pool.host = fact.name;
+      if (m) {
+        c.pool.name ??= m.pool.name;
+        c.pool.domain ??= m.pool.host;
+        c.coin ??= oneCoin(m.pool.coins);
+      }
+    }
+  }
+
+  private nameReason(ip: string, fact: NameFact): string {
+    return fact.via === 'dns'
+      ? `${ip} was resolved from the pool host ${fact.name}`
+      : `${ip} served the pool host ${fact.name} (${fact.via === 'sni' ? 'TLS SNI' : 'HTTP Host'})`;
+  }
+
+  /** The 'name' signal for a connection to an address known as a pool name. */
+  private nameSignal(ev: ConnectionEvent, at: SourceRef, fact: NameFact): void {
+    const m = this.intel.matchDomain(fact.name);
+    this.signal(
+      ev,
+      at,
+      'name',
+      0.85,
+      [this.nameReason(ev.dst_ip, fact)],
+      { host: fact.name, ...(m ? { name: m.pool.name, domain: m.pool.host } : {}) },
+      m?.pool.coins,
+    );
+  }
+
+  /** A connection with no name yet: kept so a name learnt later (a DNS answer logged after it) applies. */
+  private hold(ev: ConnectionEvent, at: SourceRef, key: string, t: number): void {
+    const p = this.pending.get(key);
+    if (p) {
+      p.more++;
+      if (t < p.first) p.first = t;
+      if (t > p.last) p.last = t;
+      return;
+    }
+    if (this.pending.size >= this.maxState) {
+      const oldest = this.pending.keys().next();
+      if (!oldest.done) this.pending.delete(oldest.value);
+    }
+    this.pending.set(key, { ev, at: { ...at }, more: 0, first: t, last: t });
   }
 
   // ---------- helpers ----------
@@ -303,13 +443,13 @@ export class EventDetector {
     }
     if (!hit) return;
     const name = ev.query.toLowerCase().replace(/\.$/, '');
+    const t = Date.parse(ev.time);
+    const rawTtls = (ev as { ttls?: unknown }).ttls;
+    const ttls: unknown[] = Array.isArray(rawTtls) ? rawTtls : [];
+    const ttl = Math.max(0, ...ttls.map((x) => (typeof x === 'number' && Number.isFinite(x) ? x : 0)));
     for (const a of answers) {
       if (typeof a !== 'string' || !(/^\d{1,3}(?:\.\d{1,3}){3}$/.test(a) || a.includes(':'))) continue;
-      if (this.poolAddr.size >= this.maxState) {
-        const oldest = this.poolAddr.keys().next();
-        if (!oldest.done) this.poolAddr.delete(oldest.value);
-      }
-      this.poolAddr.set(a, via ?? name);
+      this.learnName(a.includes(':') ? canonicalIpv6(a) : a, via ?? name, t, 'dns', ttl);
     }
     const closed = hit.pool.status === 'closed';
     const evidence: Evidence[] = [];
@@ -355,7 +495,12 @@ export class EventDetector {
 
     // Pool by name: SNI, HTTP Host, the agent's own resolution or Sysmon's DestinationHostname.
     const byName = domain ? this.intel.matchDomain(domain) : undefined;
+    const t = Date.parse(ev.time);
+    const key = `${ev.host}|${to}|${port}`;
+    let fact: NameFact | undefined;
     if (byName && domain) {
+      // The address served a pool name: connections to it without a name (conn.log, flows) are that pool's.
+      if (dst) this.learnName(dst, domain, t, typeof ev.sni === 'string' && ev.sni ? 'sni' : 'host');
       const sig: Signal = tls && typeof ev.sni === 'string' ? 'sni' : 'name';
       const closed = byName.pool.status === 'closed';
       this.signal(
@@ -369,23 +514,9 @@ export class EventDetector {
         { host: domain, name: byName.pool.name, domain: byName.pool.host },
         byName.pool.coins,
       );
-    } else {
-      const resolved = this.poolAddr.get(dst);
-      if (resolved) {
-        const m = this.intel.matchDomain(resolved);
-        this.signal(
-          ev,
-          at,
-          'name',
-          0.85,
-          [`${dst} was resolved from the pool host ${resolved} earlier`],
-          {
-            host: resolved,
-            ...(m ? { name: m.pool.name, domain: m.pool.host } : {}),
-          },
-          m?.pool.coins,
-        );
-      }
+    } else if (dst) {
+      fact = this.nameAt(dst, t);
+      if (fact) this.nameSignal(ev, at, fact);
     }
 
     const ep = this.intel.matchEndpoint(dst, port);
@@ -449,15 +580,13 @@ export class EventDetector {
               },
             }
           : {}),
-        ...((byName && domain) || this.poolAddr.has(dst)
-          ? { poolName: byName ? domain! : this.poolAddr.get(dst)! }
-          : {}),
+        ...((byName && domain) || fact ? { poolName: byName ? domain! : fact!.name } : {}),
         ...this.repeats.peek(key),
       });
       if (pre.shape) this.repeats.add(key, duration);
       if (pre.mining) {
         this.signal(ev, at, 'behaviour', pre.confidence, [], {}, undefined, ep || byName ? 'high' : 'medium');
-        const c = this.conns.get(`${ev.host}|${to}|${port}`)!;
+        const c = this.conns.get(key)!;
         c.flows++;
         if (pre.score > c.flowScore) {
           c.flowScore = pre.score;
@@ -465,6 +594,8 @@ export class EventDetector {
         }
       }
     }
+    // No name for this address yet and no finding for it: a pool name learnt later may still claim it.
+    if (dst && !byName && !fact && !this.conns.has(key)) this.hold(ev, at, key, t);
   }
 
   /** Merges one network signal into the (host, server, port) finding. */
@@ -566,7 +697,9 @@ export class EventDetector {
     if (c.flows > 1) reasons.push(`${c.flows} flows to this endpoint behave like this`);
     const conf = Math.min(0.99, c.confidence + (c.reasons.length + (c.flows ? 1 : 0) > 1 ? 0.04 : 0));
     const f: Finding = {
-      id: findingId(s.rule, c.host, c.dstIp, c.dstPort),
+      // Not the rule: a name learnt later (a DNS answer in a later file or batch) upgrades the rule of the
+      // same finding, and the id the store and the report know it by stays (as detect/traffic keys it).
+      id: findingId('net.mining-connection', c.host, c.dstIp, c.dstPort),
       rule: s.rule,
       title: `${s.title}: ${c.pool.host ?? c.dstIp}:${c.dstPort}`,
       severity: c.severity,
@@ -655,7 +788,7 @@ function viaProxy(ev: ConnectionEvent): ProxiedEvent | undefined {
   let t: { host: string; port: number } | { ip: string; port: number } | undefined;
   let protocol: ProxiedEvent['proxy']['protocol'];
   if (typeof e.http_method === 'string' && e.http_method.toUpperCase() === 'CONNECT') {
-    t = typeof e.http_uri === 'string' ? authority(e.http_uri) : undefined;
+    t = typeof e.http_uri === 'string' ? authority(connectTarget(e.http_uri)) : undefined;
     protocol = 'http-connect';
   } else if (
     typeof e.socks_port === 'number' &&
@@ -675,4 +808,14 @@ function viaProxy(ev: ConnectionEvent): ProxiedEvent | undefined {
     ...('host' in t ? { domain: t.host } : {}),
     proxy: { protocol, ip: ev.dst_ip, port: ev.dst_port },
   };
+}
+
+/**
+ * The authority of a CONNECT request's URI as logs write it: 'pool.example.com:443', and also
+ * 'pool.example.com:443 /' or 'http://pool.example.com:443/' (what some clients and proxies send and Zeek logs
+ * as it came).
+ */
+export function connectTarget(uri: string): string {
+  const first = uri.trim().split(/\s+/)[0] ?? '';
+  return first.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
 }

@@ -65,6 +65,11 @@ function mapRecord(path: ZeekPath, getField: Get, setSep: string, out: Minewatch
     const ev: Record<string, unknown> = { time, host: src, type: 'dns', query };
     put(ev, 'qtype', toStr(get('qtype_name')) ?? toStr(get('qtype')));
     put(ev, 'answers', list(get('answers'), setSep));
+    // How long the resolver said the answers hold: widens the window they attribute connections in.
+    const ttls = list(get('TTLs'), setSep)
+      ?.map((x) => toNum(x))
+      .filter((x): x is number => x !== undefined);
+    if (ttls?.length) ev.ttls = ttls;
     put(ev, 'rcode', toStr(get('rcode_name')));
     put(ev, 'server', dst);
     put(ev, 'uid', toStr(get('uid')));
