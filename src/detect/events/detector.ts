@@ -158,6 +158,8 @@ export class EventDetector {
   /** (host|address|port) → a connection no name was known for when read (bounded: oldest go first). */
   private readonly pending = new Map<string, PendingConn>();
   private readonly windowMs: number;
+  /** Coin symbol → its name as one lowercase word ('zcash'), to read a coin out of a pool host's labels. */
+  private readonly coinNames = new Map<string, string>();
   private readonly repeats: FlowRepeats;
   /** Command lines the process rules found nothing in: the common case, judged once. */
   private readonly benignProc = new Set<string>();
@@ -172,6 +174,7 @@ export class EventDetector {
     this.maxEvidence = opts.maxEvidence ?? 5;
     this.maxState = opts.maxState ?? 100_000;
     this.windowMs = (opts.nameWindowSec ?? 6 * 3600) * 1000;
+    for (const c of intel.coins ?? []) this.coinNames.set(c.symbol, c.name.toLowerCase().replace(/\s+/g, ''));
     this.repeats = new FlowRepeats(this.maxState);
     const alts: string[] = [];
     for (const m of intel.miners.user_agents) {
@@ -218,6 +221,7 @@ export class EventDetector {
   /** Every finding so far, strongest first. Can be called more than once. */
   finish(): Finding[] {
     this.attributeLate();
+    this.nameAlerts();
     const out: Finding[] = [];
     for (const a of this.agg.values()) {
       a.finding.first_seen = a.first;
@@ -234,6 +238,21 @@ export class EventDetector {
         a.rule.localeCompare(b.rule) ||
         (a.host ?? '').localeCompare(b.host ?? ''),
     );
+  }
+
+  /**
+   * The coins a pool host name narrows its pool's to: a multi-coin pool names the coin in a label
+   * ('zec-eu1.nanopool.org', 'eu1-zcash.flypool.org', 'xmr.2miners.com'). Unchanged when no label does.
+   */
+  private coinsOf(name: string, coins: readonly string[]): readonly string[] {
+    if (coins.length <= 1) return coins;
+    const labels = new Set(name.toLowerCase().split(/[.-]/));
+    const hit = coins.filter((sym) => {
+      if (labels.has(sym.toLowerCase())) return true;
+      const full = this.coinNames.get(sym);
+      return full !== undefined && labels.has(full);
+    });
+    return hit.length === 1 ? hit : coins;
   }
 
   /** The pool name `ip` was resolved from around `t` (epoch ms), if any. */
@@ -298,7 +317,27 @@ export class EventDetector {
       if (m) {
         c.pool.name ??= m.pool.name;
         c.pool.domain ??= m.pool.host;
-        c.coin ??= oneCoin(m.pool.coins);
+        c.coin ??= oneCoin(this.coinsOf(fact.name, m.pool.coins));
+      }
+    }
+  }
+
+  /**
+   * Other findings that name a pool by address alone (an IDS alert on the stratum flow) get its name too, so
+   * a pool is one pool in the fleet's numbers, not its name and its address.
+   */
+  private nameAlerts(): void {
+    for (const a of this.agg.values()) {
+      const p = a.finding.pool;
+      if (!p || p.host || typeof p.ip !== 'string') continue;
+      const fact = this.nameAt(p.ip, Date.parse(a.first)) ?? this.nameAt(p.ip, Date.parse(a.last));
+      if (!fact) continue;
+      const m = this.intel.matchDomain(fact.name);
+      p.host = fact.name;
+      if (m) {
+        p.name ??= m.pool.name;
+        p.domain ??= m.pool.host;
+        a.finding.coin ??= oneCoin(this.coinsOf(fact.name, m.pool.coins));
       }
     }
   }
@@ -319,7 +358,7 @@ export class EventDetector {
       0.85,
       [this.nameReason(ev.dst_ip, fact)],
       { host: fact.name, ...(m ? { name: m.pool.name, domain: m.pool.host } : {}) },
-      m?.pool.coins,
+      m ? this.coinsOf(fact.name, m.pool.coins) : undefined,
     );
   }
 
@@ -453,7 +492,7 @@ export class EventDetector {
     }
     const closed = hit.pool.status === 'closed';
     const evidence: Evidence[] = [];
-    const coin = oneCoin(hit.pool.coins);
+    const coin = oneCoin(this.coinsOf(via ?? ev.query.toLowerCase(), hit.pool.coins));
     const f: Finding = {
       id: findingId('net.dns.pool-query', ev.host, hit.pool.host),
       rule: 'net.dns.pool-query',
@@ -512,7 +551,7 @@ export class EventDetector {
           `${sig === 'sni' ? 'TLS SNI' : 'server name'} ${domain} is a ${closed ? 'closed ' : ''}pool host (${byName.pool.name}) in intel`,
         ],
         { host: domain, name: byName.pool.name, domain: byName.pool.host },
-        byName.pool.coins,
+        this.coinsOf(domain, byName.pool.coins),
       );
     } else if (dst) {
       fact = this.nameAt(dst, t);
@@ -753,6 +792,14 @@ export class EventDetector {
     if (typeof alert.priority === 'string') f.priority = alert.priority;
     const a = this.record(f, ev, at);
     if (dst && !a.finding.pool) a.finding.pool = { ip: dst, ...(port !== undefined ? { port } : {}) };
+    // An alert on a DNS question names the pool by the name asked for.
+    const q = ev.type === 'dns' && typeof e.query === 'string' ? e.query.toLowerCase() : undefined;
+    const qm = q ? this.intel.matchDomain(q) : undefined;
+    if (q && qm && !a.finding.pool) {
+      a.finding.pool = { host: q, name: qm.pool.name, domain: qm.pool.host };
+      const coin = oneCoin(this.coinsOf(q, qm.pool.coins));
+      if (coin) a.finding.coin = coin;
+    }
     if (pid !== undefined && a.finding.pid === undefined) a.finding.pid = pid;
     if (typeof e.exe === 'string' && a.finding.exe === undefined) a.finding.exe = e.exe;
   }
