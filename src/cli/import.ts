@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -337,10 +338,19 @@ function invalid(reason: string | null, rec: { file?: string; line?: number }) {
   return reason ? { file: rec.file, line: rec.line, reason } : undefined;
 }
 
+/**
+ * A finding as a stored event. The event id is the finding's id plus what a later import can learn about
+ * it (its rule, pool name, coin): the same finding imported again is a duplicate, while one a DNS answer
+ * has since named is stored beside it, and the report and dashboard take the named copy (analytics/pools.ts).
+ */
 export function asFindingEvent(f: Finding): FindingEvent {
+  const version = createHash('sha256')
+    .update(`${f.rule}\u0000${f.pool?.host ?? ''}\u0000${f.coin ?? ''}`)
+    .digest('hex')
+    .slice(0, 8);
   return {
     type: 'finding',
-    id: f.id,
+    id: `${f.id}:${version}`,
     time: f.time ?? f.first_seen ?? new Date().toISOString(),
     host: f.host ?? 'unknown',
     finding: f,
