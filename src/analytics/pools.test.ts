@@ -119,6 +119,7 @@ test('report over a fleet with heavy clean traffic: pool ports first, 443 not at
             time: at(w.day, k),
             host,
             type: 'connection',
+            src_ip: '10.9.0.1',
             dst_ip: '94.130.9.194',
             dst_port: 45700,
             proto: 'tcp',
@@ -133,6 +134,7 @@ test('report over a fleet with heavy clean traffic: pool ports first, 443 not at
           finding: {
             id: `p-${host}`,
             rule: 'host.process.stratum-cmdline',
+            title: 'Process runs a miner',
             severity: 'critical',
             confidence: 0.95,
             attack: [],
@@ -152,6 +154,7 @@ test('report over a fleet with heavy clean traffic: pool ports first, 443 not at
       finding: {
         id: 'c-ci',
         rule: 'net.pool.connection',
+        title: 'Connection to a mining pool (DNS name)',
         severity: 'high',
         confidence: 0.85,
         attack: [],

@@ -359,6 +359,7 @@ describe('EventDetector: attribution does not depend on arrival order', () => {
       time: '2024-05-17T09:00:05Z',
       host: 'h1',
       type: 'connection',
+      src_ip: '10.0.0.1',
       dst_ip: '198.51.100.23',
       dst_port: 443,
     } as MinewatchEvent);
@@ -366,6 +367,7 @@ describe('EventDetector: attribution does not depend on arrival order', () => {
       time: '2024-05-14T11:00:05Z',
       host: 'h1',
       type: 'connection',
+      src_ip: '10.0.0.1',
       dst_ip: '198.51.100.23',
       dst_port: 8443,
     } as MinewatchEvent);
@@ -383,6 +385,7 @@ describe('EventDetector: attribution does not depend on arrival order', () => {
       time: '2024-05-14T09:00:00Z',
       host: 'h2',
       type: 'connection',
+      src_ip: '10.0.0.2',
       dst_ip: '203.0.113.5',
       dst_port: 5555,
       proto: 'tcp',
@@ -391,6 +394,7 @@ describe('EventDetector: attribution does not depend on arrival order', () => {
       time: '2024-05-14T09:00:01Z',
       host: 'h2',
       type: 'connection',
+      src_ip: '10.0.0.2',
       dst_ip: '203.0.113.5',
       dst_port: 443,
       tls: true,
