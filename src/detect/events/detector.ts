@@ -50,6 +50,11 @@ export interface EventDetectorOptions {
   /** Bound on remembered state (DNS answers, flow repeat keys, process cache). Default 100,000 each. */
   maxState?: number;
   /**
+   * Connections held without a name, waiting for one (a DNS answer read later). Default 50,000 (~25 MB);
+   * the oldest go first, so an answer logged more than this many distinct connections later names nothing.
+   */
+  maxPending?: number;
+  /**
    * How far (seconds) before and after a pool name was resolved to an address (DNS answer, SNI, HTTP Host)
    * a connection to that address is attributed to the name; an answer's TTL widens it after. Default 6 h:
    * logs are written at connection end or out of order, and a miner keeps its pool connection for hours.
@@ -69,14 +74,66 @@ interface NameFact {
   via: 'dns' | 'sni' | 'host';
 }
 
-/** A connection no name was known for yet: kept (bounded) so a name learnt later still attributes it. */
-interface PendingConn {
-  ev: ConnectionEvent;
-  at: SourceRef;
-  /** Further events of the same (host, address, port), and when. */
-  more: number;
-  first: number;
-  last: number;
+/**
+ * A connection no name was known for yet: kept (bounded) so a name learnt later still attributes it. One
+ * flat object with what the finding's evidence cites, not the event: a big conn.log holds many of these.
+ */
+class PendingConn {
+  readonly host: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly port: number;
+  readonly srcPort: number | undefined;
+  readonly proto: string | undefined;
+  readonly sensor: string | undefined;
+  readonly uid: string | undefined;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly format: SourceRef['format'];
+  /** Further events of the same (host, address, port), and when (event time text: parsed only if named). */
+  more = 0;
+  first: string;
+  last: string;
+  constructor(ev: ConnectionEvent, at: SourceRef) {
+    this.host = ev.host;
+    this.src = typeof ev.src_ip === 'string' ? ev.src_ip : '';
+    this.dst = ev.dst_ip;
+    this.port = ev.dst_port;
+    this.srcPort = typeof ev.src_port === 'number' ? ev.src_port : undefined;
+    this.proto = typeof ev.proto === 'string' ? ev.proto : undefined;
+    this.sensor = typeof ev.sensor === 'string' ? ev.sensor : undefined;
+    this.uid = typeof ev.uid === 'string' ? ev.uid : undefined;
+    this.file = at.file;
+    this.line = at.line;
+    this.format = at.format;
+    this.first = ev.time;
+    this.last = ev.time;
+  }
+
+  /** The first connection as an event again, for the finding's evidence. */
+  event(): ConnectionEvent {
+    const e: Record<string, unknown> = {
+      time: this.first,
+      host: this.host,
+      type: 'connection',
+      src_ip: this.src,
+      dst_ip: this.dst,
+      dst_port: this.port,
+    };
+    if (this.srcPort !== undefined) e.src_port = this.srcPort;
+    if (this.proto) e.proto = this.proto;
+    if (this.sensor) e.sensor = this.sensor;
+    if (this.uid) e.uid = this.uid;
+    return e as ConnectionEvent;
+  }
+
+  where(): SourceRef {
+    const r: SourceRef = {};
+    if (this.file) r.file = this.file;
+    if (this.line !== undefined) r.line = this.line;
+    if (this.format) r.format = this.format;
+    return r;
+  }
 }
 
 export interface EventDetectorStats {
@@ -158,6 +215,7 @@ export class EventDetector {
   /** (host|address|port) → a connection no name was known for when read (bounded: oldest go first). */
   private readonly pending = new Map<string, PendingConn>();
   private readonly windowMs: number;
+  private readonly maxPending: number;
   /** Coin symbol → its name as one lowercase word ('zcash'), to read a coin out of a pool host's labels. */
   private readonly coinNames = new Map<string, string>();
   private readonly repeats: FlowRepeats;
@@ -174,6 +232,7 @@ export class EventDetector {
     this.maxEvidence = opts.maxEvidence ?? 5;
     this.maxState = opts.maxState ?? 100_000;
     this.windowMs = (opts.nameWindowSec ?? 6 * 3600) * 1000;
+    this.maxPending = opts.maxPending ?? 50_000;
     for (const c of intel.coins ?? []) this.coinNames.set(c.symbol, c.name.toLowerCase().replace(/\s+/g, ''));
     this.repeats = new FlowRepeats(this.maxState);
     const alts: string[] = [];
@@ -292,15 +351,16 @@ export class EventDetector {
    */
   private attributeLate(): void {
     for (const [key, p] of this.pending) {
-      const fact = this.nameAt(p.ev.dst_ip, p.first) ?? this.nameAt(p.ev.dst_ip, p.last);
+      if (!this.poolAddr.has(p.dst)) continue;
+      const fact = this.nameAt(p.dst, Date.parse(p.first)) ?? this.nameAt(p.dst, Date.parse(p.last));
       if (!fact) continue;
       this.pending.delete(key);
-      this.nameSignal(p.ev, p.at, fact);
+      this.nameSignal(p.event(), p.where(), fact);
       const c = this.conns.get(key);
       if (c) {
         c.events += p.more;
-        c.first = minTime(c.first, new Date(p.first).toISOString());
-        c.last = maxTime(c.last, new Date(p.last).toISOString());
+        c.first = minTime(c.first, p.first);
+        c.last = maxTime(c.last, p.last);
       }
     }
     for (const c of this.conns.values()) {
@@ -363,19 +423,26 @@ export class EventDetector {
   }
 
   /** A connection with no name yet: kept so a name learnt later (a DNS answer logged after it) applies. */
-  private hold(ev: ConnectionEvent, at: SourceRef, key: string, t: number): void {
+  private hold(ev: ConnectionEvent, at: SourceRef, key: string): void {
     const p = this.pending.get(key);
+    const time = ev.time;
     if (p) {
       p.more++;
-      if (t < p.first) p.first = t;
-      if (t > p.last) p.last = t;
+      // Readers write one ISO form, so text order is time order; a mixed file only widens the span less.
+      if (time < p.first) p.first = time;
+      if (time > p.last) p.last = time;
       return;
     }
-    if (this.pending.size >= this.maxState) {
-      const oldest = this.pending.keys().next();
-      if (!oldest.done) this.pending.delete(oldest.value);
+    if (this.pending.size >= this.maxPending) {
+      // Evict the oldest eighth in one pass: deleting one at a time from the front of a Map makes each
+      // lookup of its first key walk the deleted ones (a 300k-flow conn.log took 5x as long).
+      let drop = Math.max(1, this.maxPending >> 3);
+      for (const k of this.pending.keys()) {
+        this.pending.delete(k);
+        if (--drop === 0) break;
+      }
     }
-    this.pending.set(key, { ev, at: { ...at }, more: 0, first: t, last: t });
+    this.pending.set(key, new PendingConn(ev, at));
   }
 
   // ---------- helpers ----------
@@ -534,12 +601,17 @@ export class EventDetector {
 
     // Pool by name: SNI, HTTP Host, the agent's own resolution or Sysmon's DestinationHostname.
     const byName = domain ? this.intel.matchDomain(domain) : undefined;
-    const t = Date.parse(ev.time);
     const key = `${ev.host}|${to}|${port}`;
     let fact: NameFact | undefined;
     if (byName && domain) {
       // The address served a pool name: connections to it without a name (conn.log, flows) are that pool's.
-      if (dst) this.learnName(dst, domain, t, typeof ev.sni === 'string' && ev.sni ? 'sni' : 'host');
+      if (dst)
+        this.learnName(
+          dst,
+          domain,
+          Date.parse(ev.time),
+          typeof ev.sni === 'string' && ev.sni ? 'sni' : 'host',
+        );
       const sig: Signal = tls && typeof ev.sni === 'string' ? 'sni' : 'name';
       const closed = byName.pool.status === 'closed';
       this.signal(
@@ -554,7 +626,8 @@ export class EventDetector {
         this.coinsOf(domain, byName.pool.coins),
       );
     } else if (dst) {
-      fact = this.nameAt(dst, t);
+      // Parse the time only for an address a pool name is known for (most are not).
+      fact = this.poolAddr.has(dst) ? this.nameAt(dst, Date.parse(ev.time)) : undefined;
       if (fact) this.nameSignal(ev, at, fact);
     }
 
@@ -634,7 +707,7 @@ export class EventDetector {
       }
     }
     // No name for this address yet and no finding for it: a pool name learnt later may still claim it.
-    if (dst && !byName && !fact && !this.conns.has(key)) this.hold(ev, at, key, t);
+    if (dst && !byName && !fact && !this.conns.has(key)) this.hold(ev, at, key);
   }
 
   /** Merges one network signal into the (host, server, port) finding. */
