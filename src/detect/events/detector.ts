@@ -314,6 +314,12 @@ export class EventDetector {
     return hit.length === 1 ? hit : coins;
   }
 
+  /** A port pools are known on (intel weight strong or medium). */
+  private poolPort(port: number): boolean {
+    const w = this.intel.portInfo(port)?.weight;
+    return w === 'strong' || w === 'medium';
+  }
+
   /** The pool name `ip` was resolved from around `t` (epoch ms), if any. */
   private nameAt(ip: string, t: number): NameFact | undefined {
     const f = this.poolAddr.get(ip);
@@ -707,7 +713,20 @@ export class EventDetector {
       }
     }
     // No name for this address yet and no finding for it: a pool name learnt later may still claim it.
-    if (dst && !byName && !fact && !this.conns.has(key)) this.hold(ev, at, key);
+    // Only what a pool session can be: TCP (or unknown) to a public address; internal traffic (the resolver,
+    // file shares) and UDP/ICMP are most of a log and never a pool.
+    if (
+      dst &&
+      !byName &&
+      !fact &&
+      (typeof ev.proto !== 'string' || ev.proto === '' || ev.proto === 'tcp') &&
+      // A short connection (known duration) to a port no pool is known on is a web request, not a session:
+      // most of a conn.log, and holding them cost more than the rest of detection.
+      (duration === undefined || duration >= MIN_DURATION_SEC || this.poolPort(port)) &&
+      !isInternal(dst) &&
+      !this.conns.has(key)
+    )
+      this.hold(ev, at, key);
   }
 
   /** Merges one network signal into the (host, server, port) finding. */
@@ -938,4 +957,24 @@ function viaProxy(ev: ConnectionEvent): ProxiedEvent | undefined {
 export function connectTarget(uri: string): string {
   const first = uri.trim().split(/\s+/)[0] ?? '';
   return first.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+}
+
+/** Private, loopback, link-local, CGNAT, multicast and unique-local addresses: no mining pool lives there. */
+export function isInternal(ip: string): boolean {
+  if (ip.includes(':')) {
+    const l = ip.toLowerCase();
+    return (
+      l === '::1' || l.startsWith('fe80:') || l.startsWith('fc') || l.startsWith('fd') || l.startsWith('ff')
+    );
+  }
+  const dot = ip.indexOf('.');
+  const a = Number(ip.slice(0, dot));
+  if (a === 10 || a === 127 || a === 0 || a >= 224) return true;
+  const b = Number(ip.slice(dot + 1, ip.indexOf('.', dot + 1)));
+  return (
+    (a === 192 && b === 168) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127)
+  );
 }
