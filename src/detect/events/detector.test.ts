@@ -420,6 +420,13 @@ describe('EventDetector: attribution does not depend on arrival order', () => {
     assert.ok(!fs.some((f) => f.pool?.ip === '10.20.0.2'), 'the resolver is no pool');
   });
 
+  it("a MinerGate e-mail login on a command line is the finding's account (a campaign key)", async () => {
+    const fs = await detectIn(['sysmon/evtx_dump-json.txt']);
+    const f = fs.find((x) => x.rule === 'host.process.stratum-cmdline')!;
+    assert.equal(f.account, 'kim.h4x@mail.ru');
+    assert.equal(f.pool?.host, 'xmr.pool.minergate.com');
+  });
+
   it('clean look-alikes stay quiet: a busy HTTPS download, a short fetch, a proxied page', async () => {
     const fs = await detectIn(['zeek/conn.log', 'zeek/dns.log', 'zeek/http.log']);
     assert.ok(!fs.some((f) => f.host === '10.20.0.16'));

@@ -177,7 +177,11 @@ export async function peekFraming(
           framing = 'array';
           state = 2;
         } else if (c === 123) state = 1;
-        else state = 2;
+        else if (c === 82 /* R */ && startsRecordHeader(r.value, i)) {
+          // evtx_dump -o json: 'Record 1' then a pretty-printed object, and so on.
+          framing = 'objects';
+          state = 2;
+        } else state = 2;
       } else if (c === 10) {
         framing = 'objects';
         state = 2;
@@ -193,4 +197,10 @@ export async function peekFraming(
     }
   }
   return { framing, stream: chained() };
+}
+
+/** Whether `b` at `i` reads 'Record <digits>' (evtx_dump's line before each JSON record). */
+function startsRecordHeader(b: Uint8Array, i: number): boolean {
+  const t = Buffer.from(b.buffer, b.byteOffset + i, Math.min(24, b.length - i)).toString('latin1');
+  return /^Record \d+\r?\n/.test(t);
 }

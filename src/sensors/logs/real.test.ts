@@ -176,6 +176,16 @@ describe('Sysmon', () => {
     assert.equal(evs[0]!.dst_port, 10128);
   });
 
+  it("evtx_dump -o json: 'Record N' lines before pretty-printed objects, XML attributes under #attributes", async () => {
+    const rs = await read('sysmon/evtx_dump-json.txt');
+    assert.deepEqual(errors(rs), []);
+    const [p] = events(rs);
+    assert.equal(p!.type, 'process');
+    assert.equal(p!.host, 'ws-lab-12.corp.example');
+    assert.equal(p!.pid, 7344);
+    assert.match(String(p!.cmdline), /-u kim\.h4x@mail\.ru/);
+  });
+
   it('events 1 and 3 of other providers are skipped by cause, not bad lines', async () => {
     const rs = await read('sysmon/winlogbeat-mixed.ndjson');
     assert.deepEqual(errors(rs), []);
