@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { type Command, Option } from 'commander';
@@ -56,7 +58,7 @@ export function causeOf(reason: string): string {
  */
 export async function gzipComplete(path: string): Promise<string | undefined> {
   const head = Buffer.alloc(2);
-  const fh = await import('node:fs/promises').then((m) => m.open(path, 'r'));
+  const fh = await open(path, 'r');
   try {
     await fh.read(head, 0, 2, 0);
   } finally {
@@ -64,8 +66,7 @@ export async function gzipComplete(path: string): Promise<string | undefined> {
   }
   if (head[0] !== 0x1f || head[1] !== 0x8b) return undefined;
   try {
-    const sink = new (await import('node:stream')).Writable({ write: (_c, _e, cb) => cb() });
-    await pipeline(createReadStream(path), createGunzip(), sink);
+    await pipeline(createReadStream(path), createGunzip(), new Writable({ write: (_c, _e, cb) => cb() }));
     return undefined;
   } catch (e) {
     return `damaged or truncated gzip (${(e as Error).message}): nothing of it imported`;
