@@ -15,6 +15,15 @@ import type {
   StoredFinding,
 } from '../store/index.ts';
 import { type LagResult, laggedCorrelation } from './correlate.ts';
+import {
+  foldPools,
+  foldSeries,
+  latestFindings,
+  maxSeries,
+  nameFindings,
+  poolNames,
+  poolPorts,
+} from './pools.ts';
 import { type PriceTable, priceSeries } from './prices.ts';
 import { addDays, dayRange, daysBetween, fillSeries, type Series } from './series.ts';
 import { detectSpikes, type Spike, type SpikeOptions } from './spikes.ts';
@@ -502,37 +511,49 @@ export async function collect(store: Store, opts: CollectOptions = {}): Promise<
     ...(to ? { to: `${addDays(to, 1)}T00:00:00Z` } : {}),
   };
   const conn = { ...q, type: 'connection' };
+  // Ports and pools count connections to pools only (`pooled`), never all traffic.
+  const pooledConn = { ...conn, pooled: true };
   const [
     events,
     hostRank,
     coinRank,
-    poolRank,
-    portRank,
+    poolHostKeys,
+    portConnKeys,
     familyRank,
     coinSeries,
-    poolSeries,
-    portSeries,
+    poolSeriesRaw,
+    portConnSeries,
+    portFindingSeries,
     familySeries,
   ] = await Promise.all([
     store.count(q),
     store.rank('host', { ...q, limit: 1_000_000 }),
     store.rank('coin', q),
-    store.rank('pool', q),
-    store.rank('port', { ...conn, limit: 50 }),
+    store.hostKeys('pool', q),
+    store.hostKeys('port', pooledConn),
     store.rank('family', q),
     store.series('coin', q),
     // Pools and ports chart connections per day (events), never hosts: skip the distinct-host count.
     store.series('pool', { ...conn, countHosts: false }),
-    store.series('port', { ...conn, countHosts: false }),
+    store.series('port', { ...pooledConn, countHosts: false }),
+    store.series('port', { ...q, type: 'finding', pooled: true, countHosts: false }),
     store.series('family', q),
   ]);
-  const [instances, wallet, dropper, account, findings] = await Promise.all([
+  const [instances, wallet, dropper, account, stored] = await Promise.all([
     store.instances({ ...q, limit: 1_000_000 }),
     store.campaigns('wallet', q),
     store.campaigns('dropper', q),
     store.campaigns('account', q),
     store.findings({ ...q, limit: 1_000_000 }),
   ]);
+  // One copy of each finding; a pool's address read as its name wherever the range tied the two.
+  const latest = latestFindings(stored);
+  const names = poolNames(latest);
+  const findings = nameFindings(latest, names);
+  const poolRank = foldPools(poolHostKeys, names);
+  const poolSeries = foldSeries(poolSeriesRaw, names);
+  const portRank = poolPorts(portConnKeys, findings).slice(0, 50);
+  const portSeries = maxSeries(portConnSeries, portFindingSeries);
   const hosts = opts.heartbeats ? await store.hosts() : undefined;
   return {
     ...(from ? { from } : {}),

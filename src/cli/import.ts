@@ -1,4 +1,12 @@
-import { availableParallelism } from 'node:os';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import { type Command, Option } from 'commander';
 import type { Finding, FindingEvent, MinewatchEvent } from '../findings/index.ts';
 import { LOG_FORMATS, type LogFormat } from '../sensors/logs/types.ts';
@@ -29,6 +37,50 @@ interface FileStats {
   accepted: number;
   duplicates: number;
   errors: number;
+  /** Records read and not imported, by cause: bad lines ('bad: …') and records left out on purpose. */
+  dropped: Record<string, number>;
+  /** Why the file was not imported at all, when it was not. */
+  failed?: string;
+}
+
+/** A bad line's reason as a cause to count by: the values it quotes and the numbers in it left out. */
+export function causeOf(reason: string): string {
+  return `bad: ${reason
+    .replace(/'[^']*'/g, '…')
+    .replace(/\d+/g, 'N')
+    .replace(/:\s.*$/, '')
+    .slice(0, 80)}`;
+}
+
+/**
+ * Whether a gzip file decompresses to its end (its trailer's CRC and length check out), without keeping
+ * anything: a truncated .gz is refused before any of it is stored, so an import is whole or nothing.
+ */
+export async function gzipComplete(path: string): Promise<string | undefined> {
+  const head = Buffer.alloc(2);
+  const fh = await open(path, 'r');
+  try {
+    await fh.read(head, 0, 2, 0);
+  } finally {
+    await fh.close();
+  }
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return undefined;
+  try {
+    await pipeline(createReadStream(path), createGunzip(), new Writable({ write: (_c, _e, cb) => cb() }));
+    return undefined;
+  } catch (e) {
+    return `damaged or truncated gzip (${(e as Error).message}): nothing of it imported`;
+  }
+}
+
+/** Standard input copied to a file, so it can be checked whole before any of it is stored. */
+async function spoolStdin(): Promise<{ path: string; dispose: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'mw-stdin-'));
+  const path = join(dir, 'stdin');
+  const out = createWriteStream(path);
+  await pipeline(process.stdin, out);
+  if (!out.closed) await once(out, 'close');
+  return { path, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 export function registerImport(program: Command, ctx: CommandContext): void {
@@ -55,6 +107,18 @@ export function registerImport(program: Command, ctx: CommandContext): void {
         .choices(['field', 'address'])
         .default('field'),
     )
+    .addOption(
+      new Option(
+        '--host <name>',
+        'host of records that name none (Falco before 0.33 writes no hostname); default: the client address, else the file name',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--tz <zone>',
+        'IANA time zone of zone-less local times (nfdump prints local time), e.g. Europe/Berlin; default UTC',
+      ),
+    )
     .addOption(reportFormatOption())
     .addOption(userDirOption())
     .addOption(noUserIntelOption())
@@ -67,7 +131,9 @@ export function registerImport(program: Command, ctx: CommandContext): void {
       ]) +
         '\nFormats are recognised from their content: minewatch NDJSON events, Zeek conn/dns/ssl/http logs (TSV or\n' +
         'JSON), Suricata EVE JSON, Falco JSON alerts, Sysmon events 1/3/22 as JSON, flow records as CSV (generic,\n' +
-        'AWS VPC flow logs, nfdump). Bad lines are named (file:line) and skipped; the rest is imported.\n',
+        'AWS VPC flow logs with or without header, nfdump). Bad lines are named (file:line), skipped and counted\n' +
+        'by cause; a file is imported whole or not at all, and one that yields no records is an error. See\n' +
+        'docs/import.md.\n',
     )
     .action(
       async (
@@ -76,12 +142,19 @@ export function registerImport(program: Command, ctx: CommandContext): void {
           db?: string;
           logFormat?: LogFormat;
           hostFrom: 'field' | 'address';
+          host?: string;
+          tz?: string;
           format: string;
           intelDir?: string;
           userIntel?: boolean;
         },
       ) => {
         const format = asFormat(opts.format);
+        if (opts.tz) {
+          const { isTimeZone } = await import('../sensors/logs/util.ts');
+          if (!isTimeZone(opts.tz))
+            throw new CliError(`--tz '${opts.tz}' is not an IANA time zone (e.g. Europe/Berlin)`);
+        }
         const [{ readTelemetryBatches }, { EventDetector }, { openStore, defaultDb, validateEvent }] =
           await Promise.all([
             import('../sensors/logs/index.ts'),
@@ -100,12 +173,19 @@ export function registerImport(program: Command, ctx: CommandContext): void {
           throw new CliError((err as Error).message, db);
         }
         const detector = new EventDetector(intel);
+        // A one-way flow record from a pool (intel address, or a port only pools use) is a reply.
+        const isServer = (ip: string, port: number) =>
+          intel.matchEndpoint(ip, port)?.portMatched === true || intel.portInfo(port)?.weight === 'strong';
         const stats: FileStats[] = [];
         let unreadable = false;
         try {
           for (const file of files) {
-            const st: FileStats = { file, events: 0, accepted: 0, duplicates: 0, errors: 0 };
+            const st: FileStats = { file, events: 0, accepted: 0, duplicates: 0, errors: 0, dropped: {} };
             stats.push(st);
+            const drop = (cause: string) => {
+              st.dropped[cause] = (st.dropped[cause] ?? 0) + 1;
+            };
+            let spooled: { path: string; dispose: () => void } | undefined;
             let pending: MinewatchEvent[] = [];
             // The line each event was parsed from, when it is exactly the event (minewatch NDJSON): stored as
             // its JSON instead of serialising the event again.
@@ -139,13 +219,24 @@ export function registerImport(program: Command, ctx: CommandContext): void {
               while (inflightEvents > IN_FLIGHT) await settleOldest();
             };
             try {
-              for await (const batch of readTelemetryBatches(file, {
+              if (file === '-') spooled = await spoolStdin();
+              const path = spooled?.path ?? file;
+              const damaged = await gzipComplete(path);
+              if (damaged) throw new Error(damaged);
+              for await (const batch of readTelemetryBatches(path, {
                 ...(opts.logFormat ? { format: opts.logFormat } : {}),
                 hostFrom: opts.hostFrom,
+                ...(opts.host ? { host: opts.host } : {}),
+                ...(opts.tz ? { tz: opts.tz } : {}),
+                isServer,
                 file,
               })) {
                 for (const rec of batch) {
                   st.format ??= rec.format;
+                  if (rec.skipped !== undefined) {
+                    drop(rec.skipped);
+                    continue;
+                  }
                   // minewatch lines were validated by their reader (the same validateEvent).
                   const bad =
                     rec.error ??
@@ -154,6 +245,7 @@ export function registerImport(program: Command, ctx: CommandContext): void {
                       : undefined);
                   if (bad) {
                     st.errors++;
+                    drop(causeOf(bad.reason));
                     if (st.errors <= SHOWN_ERRORS)
                       ctx.io.stderr.write(
                         `minewatch: ${bad.file ?? file}:${bad.line ?? '?'}: ${bad.reason}\n`,
@@ -171,15 +263,27 @@ export function registerImport(program: Command, ctx: CommandContext): void {
               }
               await flush();
               while (inflight.length) await settleOldest();
+              if (st.events === 0) {
+                // Nothing read is never success: a pcap, a binary, the wrong --log-format, a log type not read.
+                unreadable = true;
+                const why = Object.entries(st.dropped)
+                  .sort((a, b) => b[1] - a[1])
+                  .slice(0, 3)
+                  .map(([c, n]) => `${n} × ${c}`)
+                  .join('; ');
+                st.failed = `no records read${why ? ` (${why})` : st.format ? '' : ' (empty)'}`;
+                ctx.io.stderr.write(`minewatch: ${file}: ${st.failed}\n`);
+              }
             } catch (err) {
               // A file that cannot be read at all: say so and go on with the others (what was read before
               // is stored: the batch in flight finishes first).
               await Promise.allSettled(inflight.map((o) => o.done));
               unreadable = true;
               const e = err as NodeJS.ErrnoException;
-              ctx.io.stderr.write(
-                `minewatch: ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}\n`,
-              );
+              st.failed = e.code === 'ENOENT' ? 'no such file' : e.message;
+              ctx.io.stderr.write(`minewatch: ${file}: ${st.failed}\n`);
+            } finally {
+              spooled?.dispose();
             }
             if (st.errors > SHOWN_ERRORS)
               ctx.io.stderr.write(`minewatch: ${file}: ${st.errors - SHOWN_ERRORS} more bad lines\n`);
@@ -197,6 +301,10 @@ export function registerImport(program: Command, ctx: CommandContext): void {
             accepted: stats.reduce((a, s) => a + s.accepted, 0),
             duplicates: stats.reduce((a, s) => a + s.duplicates, 0),
             bad_lines: stats.reduce((a, s) => a + s.errors, 0),
+            dropped: stats.reduce<Record<string, number>>((a, s) => {
+              for (const [c, n] of Object.entries(s.dropped)) a[c] = (a[c] ?? 0) + n;
+              return a;
+            }, {}),
             findings_stored: fr.accepted,
           };
           printReport(ctx, format, findings, summary, [
@@ -210,6 +318,12 @@ export function registerImport(program: Command, ctx: CommandContext): void {
                 { header: 'NEW', value: (r: FileStats) => r.accepted, align: 'right' },
                 { header: 'DUPLICATES', value: (r: FileStats) => r.duplicates, align: 'right' },
                 { header: 'BAD LINES', value: (r: FileStats) => r.errors, align: 'right' },
+                {
+                  header: 'DROPPED',
+                  value: (r: FileStats) => Object.values(r.dropped).reduce((a, n) => a + n, 0),
+                  align: 'right',
+                },
+                { header: 'NOT IMPORTED', value: (r: FileStats) => r.failed ?? '' },
               ],
             },
           ]);
@@ -225,10 +339,19 @@ function invalid(reason: string | null, rec: { file?: string; line?: number }) {
   return reason ? { file: rec.file, line: rec.line, reason } : undefined;
 }
 
+/**
+ * A finding as a stored event. The event id is the finding's id plus what a later import can learn about
+ * it (its rule, pool name, coin): the same finding imported again is a duplicate, while one a DNS answer
+ * has since named is stored beside it, and the report and dashboard take the named copy (analytics/pools.ts).
+ */
 export function asFindingEvent(f: Finding): FindingEvent {
+  const version = createHash('sha256')
+    .update(`${f.rule}\u0000${f.pool?.host ?? ''}\u0000${f.coin ?? ''}`)
+    .digest('hex')
+    .slice(0, 8);
   return {
     type: 'finding',
-    id: f.id,
+    id: `${f.id}:${version}`,
     time: f.time ?? f.first_seen ?? new Date().toISOString(),
     host: f.host ?? 'unknown',
     finding: f,

@@ -286,6 +286,7 @@ export class ClickHouseStore implements Store {
     if (q.coin) terms.push(`coin = ${chString(q.coin.toUpperCase())}`);
     if (q.host) terms.push(`host = ${chString(q.host)}`);
     if (q.hosts) terms.push(q.hosts.length ? `host IN ${chStringList(q.hosts)}` : '0');
+    if (q.pooled) terms.push("pool != ''");
     return terms.join(' AND ');
   }
 

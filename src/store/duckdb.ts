@@ -866,6 +866,7 @@ export class DuckDBStore implements Store {
         params.push(...q.hosts);
       } else terms.push('FALSE');
     }
+    if (q.pooled) terms.push("pool <> ''");
     const cols =
       table === 'host_all'
         ? 'host, type, coin, pool, port, family, n, bytes, first_ts, last_ts'
@@ -876,7 +877,7 @@ export class DuckDBStore implements Store {
   }
 
   async rank(dim: Dim, q: RankQuery = {}): Promise<RankRow[]> {
-    if (dim === 'host' && !q.type && !q.coin && !q.host && !q.hosts && allTime(q)) {
+    if (dim === 'host' && !q.type && !q.coin && !q.host && !q.hosts && !q.pooled && allTime(q)) {
       // Every host over all time: the per-host rollup has it (one row per host and commit, not per day).
       const rows = await this.readDerived(
         `SELECT host AS key, sum(n)::BIGINT AS events, 1 AS hosts, sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts,

@@ -74,6 +74,11 @@ export interface RankQuery extends Range {
   /** Only these hosts' rows (a host group); an empty list matches nothing. */
   hosts?: readonly string[];
   /**
+   * Only rows that name a pool (a connection an agent or intel attributed to a pool, a finding about one):
+   * the fleet's "ports of pool connections", not every flow's port.
+   */
+  pooled?: boolean;
+  /**
    * `series` only: false skips counting distinct hosts per day (every row's `hosts` is 0). A daily count of
    * events (connections per pool) then costs a fraction of the distinct count over ~10M events.
    */

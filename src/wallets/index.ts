@@ -10,6 +10,6 @@ export {
   type WalletFormat,
   type WalletFormatsFile,
 } from './formats.ts';
-export { parseLogin } from './login.ts';
+export { accountKey, parseLogin } from './login.ts';
 export type { ExtractOptions, LoginParts, WalletInfo, WalletNetwork } from './types.ts';
 export { validateWallet } from './validate.ts';

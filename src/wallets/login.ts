@@ -121,3 +121,19 @@ function parsePass(out: LoginParts, pass: string | undefined): void {
     }
   }
 }
+
+/** Worker names too common to tie two hosts together ('worker', 'rig1' set by every how-to, a bare number). */
+const GENERIC_WORKER = /^(?:worker|default|rig|miner|x|xmrig|test|\d+|worker\d+|rig\d+)$/i;
+
+/**
+ * The pool account a login names, as a campaign key: the e-mail or user name of an account-based pool
+ * (MinerGate logs in with an e-mail), else a distinctive worker name scoped to the pool it mines at
+ * ('worker@pool'). None for a wallet login (the wallet is the key) or a generic worker name.
+ */
+export function accountKey(p: LoginParts, pool?: string): string | undefined {
+  if (p.email) return p.email.toLowerCase();
+  if (p.user) return p.user;
+  if (!p.wallet && p.worker && pool && !GENERIC_WORKER.test(p.worker))
+    return `${p.worker}@${pool.toLowerCase()}`;
+  return undefined;
+}

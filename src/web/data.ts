@@ -176,7 +176,13 @@ export class DashboardData {
     // A group filter narrows every panel in the store (its hosts as a list filter).
     const hostsQ = group ? { hosts: [...group] } : {};
     const pools = await store.rank('pool', { ...r, ...coinQ, ...hostsQ, limit: 10 });
-    const ports = await store.rank('port', { ...r, ...coinQ, ...hostsQ, type: 'connection', limit: 10 });
+    // Ports of connections to pools (attributed connections, findings), never all traffic: a fleet's HTTPS
+    // would otherwise rank 443 first. Where both count a port, the larger stands (the same connections).
+    const [connPorts, findingPorts] = await Promise.all([
+      store.rank('port', { ...r, ...coinQ, ...hostsQ, type: 'connection', pooled: true, limit: 10 }),
+      store.rank('port', { ...r, ...coinQ, ...hostsQ, type: 'finding', pooled: true, limit: 10 }),
+    ]);
+    const ports = mergePorts(connPorts, findingPorts).slice(0, 10);
     const seriesRows = await store.series('coin', { ...r, ...coinQ, ...hostsQ });
     const days = dayList(
       b.from ?? (seriesRows[0] ? Date.parse(seriesRows[0].day) : clock),
@@ -486,4 +492,23 @@ export interface CampaignView {
   first: string;
   last: string;
   host_list: string[];
+}
+
+/** Two rankings of pool ports merged per port, the larger count of each (they may count the same traffic). */
+export function mergePorts(a: readonly RankRow[], b: readonly RankRow[]): RankRow[] {
+  const by = new Map<string, RankRow>();
+  for (const r of [...a, ...b]) {
+    const cur = by.get(r.key);
+    if (!cur) by.set(r.key, { ...r });
+    else {
+      cur.events = Math.max(cur.events, r.events);
+      cur.hosts = Math.max(cur.hosts, r.hosts);
+      cur.bytes = Math.max(cur.bytes, r.bytes);
+      if (r.first && (!cur.first || r.first < cur.first)) cur.first = r.first;
+      if (r.last > cur.last) cur.last = r.last;
+    }
+  }
+  return [...by.values()].sort(
+    (x, y) => y.events - x.events || y.hosts - x.hosts || x.key.localeCompare(y.key),
+  );
 }

@@ -250,3 +250,190 @@ describe('EventDetector: connections through an HTTP proxy', () => {
     assert.deepEqual(fs[0]!.proxy, { protocol: 'http-connect', ip: '10.0.0.3', port: 8080 });
   });
 });
+
+describe('EventDetector: attribution does not depend on arrival order', () => {
+  const REAL = join(DIR, 'real');
+  async function detectIn(
+    names: string[],
+    opts: Parameters<typeof readTelemetry>[1] = {},
+  ): Promise<Finding[]> {
+    const d = new EventDetector(intel);
+    for (const n of names) for await (const r of readTelemetry(join(REAL, n), opts)) d.pushRecord(r);
+    return d.finish();
+  }
+  const pools = (fs: Finding[]) =>
+    fs
+      .filter((f) => f.rule.startsWith('net.') && f.rule !== 'net.dns.pool-query')
+      .map((f) => ({
+        id: f.id,
+        rule: f.rule,
+        host: f.host,
+        pool: f.pool?.host,
+        ip: f.pool?.ip,
+        coin: f.coin,
+      }));
+
+  it('Zeek conn.log before or after dns.log: the same named pool connection, once', async () => {
+    const a = pools(await detectIn(['zeek/conn.log', 'zeek/dns.log']));
+    const b = pools(await detectIn(['zeek/dns.log', 'zeek/conn.log']));
+    assert.deepEqual(a, b);
+    assert.deepEqual(a, [
+      {
+        id: a[0]!.id,
+        rule: 'net.pool.connection',
+        host: '10.20.0.15',
+        pool: 'pool.supportxmr.com',
+        ip: '198.51.100.23',
+        coin: 'XMR',
+      },
+    ]);
+  });
+
+  it('within one file: a newest-first Sysmon export names the pool of the connection listed before its query', async () => {
+    const p = pools(await detectIn(['sysmon/ps51-get-winevent.json']));
+    assert.deepEqual(
+      p.map((x) => [x.rule, x.host, x.pool, x.coin]),
+      [['net.pool.connection', 'DESKTOP-7Q2', 'gulf.moneroocean.stream', 'XMR']],
+    );
+  });
+
+  it('across tools: nfdump one-way flows named by a Zeek DNS answer in either order, coin from the pool host', async () => {
+    for (const order of [
+      ['flows/nfdump-1.7-nfpcapd.csv', 'zeek/dns-zcash.json'],
+      ['zeek/dns-zcash.json', 'flows/nfdump-1.7-nfpcapd.csv'],
+    ]) {
+      const p = pools(await detectIn(order, { tz: 'Europe/Berlin' }));
+      assert.deepEqual(
+        p.map((x) => [x.host, x.pool, x.ip, x.coin]),
+        [['10.20.3.4', 'eu1-zcash.flypool.org', '198.51.100.80', 'ZEC']],
+        order.join(' '),
+      );
+    }
+  });
+
+  it('a late answer upgrades the earlier finding: same id, named, stronger rule', async () => {
+    const d = new EventDetector(intel);
+    const conn = {
+      time: '2024-05-14T09:00:05Z',
+      host: '10.20.0.15',
+      type: 'connection',
+      src_ip: '10.20.0.15',
+      dst_ip: '198.51.100.23',
+      dst_port: 3333,
+      proto: 'tcp',
+      duration: 1210,
+      bytes_out: 5214,
+      bytes_in: 14880,
+      packets_out: 84,
+      packets_in: 79,
+    } as MinewatchEvent;
+    d.push(conn);
+    const before = d.finish().find((f) => f.rule.startsWith('net.'))!;
+    assert.equal(before.rule, 'net.flow.mining-behaviour');
+    assert.equal(before.pool?.host, undefined);
+    d.push({
+      time: '2024-05-14T09:00:04Z',
+      host: '10.20.0.15',
+      type: 'dns',
+      query: 'pool.supportxmr.com',
+      answers: ['198.51.100.23'],
+    } as MinewatchEvent);
+    const after = d.finish().filter((f) => f.rule.startsWith('net.') && f.rule !== 'net.dns.pool-query');
+    assert.equal(after.length, 1);
+    assert.equal(after[0]!.id, before.id);
+    assert.equal(after[0]!.rule, 'net.pool.connection');
+    assert.equal(after[0]!.pool?.host, 'pool.supportxmr.com');
+    assert.equal(after[0]!.coin, 'XMR');
+  });
+
+  it('an answer far outside the window names nothing (an address reused days later is not that pool)', async () => {
+    const d = new EventDetector(intel, { nameWindowSec: 6 * 3600 });
+    d.push({
+      time: '2024-05-14T09:00:04Z',
+      host: 'h1',
+      type: 'dns',
+      query: 'pool.supportxmr.com',
+      answers: ['198.51.100.23'],
+    } as MinewatchEvent);
+    d.push({
+      time: '2024-05-17T09:00:05Z',
+      host: 'h1',
+      type: 'connection',
+      src_ip: '10.0.0.1',
+      dst_ip: '198.51.100.23',
+      dst_port: 443,
+    } as MinewatchEvent);
+    d.push({
+      time: '2024-05-14T11:00:05Z',
+      host: 'h1',
+      type: 'connection',
+      src_ip: '10.0.0.1',
+      dst_ip: '198.51.100.23',
+      dst_port: 8443,
+    } as MinewatchEvent);
+    const p = pools(d.finish());
+    assert.deepEqual(
+      p.map((x) => [x.ip, x.pool]),
+      [['198.51.100.23', 'pool.supportxmr.com']],
+    );
+    assert.equal(d.finish().find((f) => f.rule === 'net.pool.connection')!.pool?.port, 8443);
+  });
+
+  it('SNI names the address for the flow records of the same host (conn.log without a name)', async () => {
+    const d = new EventDetector(intel);
+    d.push({
+      time: '2024-05-14T09:00:00Z',
+      host: 'h2',
+      type: 'connection',
+      src_ip: '10.0.0.2',
+      dst_ip: '203.0.113.5',
+      dst_port: 5555,
+      proto: 'tcp',
+    } as MinewatchEvent);
+    d.push({
+      time: '2024-05-14T09:00:01Z',
+      host: 'h2',
+      type: 'connection',
+      src_ip: '10.0.0.2',
+      dst_ip: '203.0.113.5',
+      dst_port: 443,
+      tls: true,
+      sni: 'gulf.moneroocean.stream',
+      domain: 'gulf.moneroocean.stream',
+    } as MinewatchEvent);
+    const p = pools(d.finish()).sort((x, y) => x.rule.localeCompare(y.rule));
+    assert.deepEqual(
+      p.map((x) => [x.rule, x.pool]),
+      [
+        ['net.pool.connection', 'gulf.moneroocean.stream'],
+        ['net.tls.pool-sni', 'gulf.moneroocean.stream'],
+      ],
+    );
+  });
+
+  it('EVE: IDS alerts carry the pool name, so a pool is one pool, not its name and its address', async () => {
+    const fs = await detectIn(['eve/eve-7.0.json']);
+    const alerts = fs.filter((f) => f.rule === 'ids.mining-alert');
+    assert.equal(alerts.length, 2);
+    assert.ok(alerts.every((f) => f.pool?.host === 'xmr.2miners.com' && f.coin === 'XMR'));
+    assert.ok(alerts.every((f) => f.host === '10.20.1.7'));
+    assert.ok(!fs.some((f) => f.pool?.ip === '10.20.0.2'), 'the resolver is no pool');
+  });
+
+  it("a MinerGate e-mail login on a command line is the finding's account (a campaign key)", async () => {
+    const fs = await detectIn(['sysmon/evtx_dump-json.txt']);
+    const f = fs.find((x) => x.rule === 'host.process.stratum-cmdline')!;
+    assert.equal(f.account, 'kim.h4x@mail.ru');
+    assert.equal(f.pool?.host, 'xmr.pool.minergate.com');
+  });
+
+  it('clean look-alikes stay quiet: a busy HTTPS download, a short fetch, a proxied page', async () => {
+    const fs = await detectIn(['zeek/conn.log', 'zeek/dns.log', 'zeek/http.log']);
+    assert.ok(!fs.some((f) => f.host === '10.20.0.16'));
+    const proxied = fs.find(
+      (f) => f.rule === 'net.proxy.pool-request' || f.pool?.host === 'gulf.moneroocean.stream',
+    );
+    assert.ok(proxied, 'CONNECT "host:port /" to a pool is read');
+    assert.equal(proxied!.pool?.port, 10128);
+  });
+});

@@ -32,6 +32,7 @@ import {
 import type { IntelBase } from '../../intel/index.ts';
 import type { ContentMatcher } from '../../sensors/host/types.ts';
 import type { SourceRef, TelemetryRecord } from '../../sensors/logs/types.ts';
+import { canonicalIpv6 } from '../../sensors/logs/util.ts';
 import { authority } from '../../sensors/protocols/proxy.ts';
 import { type FlowRecord, FlowRepeats, judgeFlow, MIN_DURATION_SEC } from '../flows/judge.ts';
 import { contentMatcher } from '../host/content.ts';
@@ -48,6 +49,91 @@ export interface EventDetectorOptions {
   maxEvidence?: number;
   /** Bound on remembered state (DNS answers, flow repeat keys, process cache). Default 100,000 each. */
   maxState?: number;
+  /**
+   * Connections held without a name, waiting for one (a DNS answer read later). Default 50,000 (~25 MB);
+   * the oldest go first, so an answer logged more than this many distinct connections later names nothing.
+   */
+  maxPending?: number;
+  /**
+   * How far (seconds) before and after a pool name was resolved to an address (DNS answer, SNI, HTTP Host)
+   * a connection to that address is attributed to the name; an answer's TTL widens it after. Default 6 h:
+   * logs are written at connection end or out of order, and a miner keeps its pool connection for hours.
+   */
+  nameWindowSec?: number;
+}
+
+/** What is known of an address: the pool name it was resolved from, and over which times. */
+interface NameFact {
+  name: string;
+  /** Epoch ms of the first and last sighting of the name for this address. */
+  first: number;
+  last: number;
+  /** Longest TTL an answer gave, seconds (0 when unknown). */
+  ttl: number;
+  /** How it was learnt, for the finding's reasons. */
+  via: 'dns' | 'sni' | 'host';
+}
+
+/**
+ * A connection no name was known for yet: kept (bounded) so a name learnt later still attributes it. One
+ * flat object with what the finding's evidence cites, not the event: a big conn.log holds many of these.
+ */
+class PendingConn {
+  readonly host: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly port: number;
+  readonly srcPort: number | undefined;
+  readonly proto: string | undefined;
+  readonly sensor: string | undefined;
+  readonly uid: string | undefined;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly format: SourceRef['format'];
+  /** Further events of the same (host, address, port), and when (event time text: parsed only if named). */
+  more = 0;
+  first: string;
+  last: string;
+  constructor(ev: ConnectionEvent, at: SourceRef) {
+    this.host = ev.host;
+    this.src = typeof ev.src_ip === 'string' ? ev.src_ip : '';
+    this.dst = ev.dst_ip;
+    this.port = ev.dst_port;
+    this.srcPort = typeof ev.src_port === 'number' ? ev.src_port : undefined;
+    this.proto = typeof ev.proto === 'string' ? ev.proto : undefined;
+    this.sensor = typeof ev.sensor === 'string' ? ev.sensor : undefined;
+    this.uid = typeof ev.uid === 'string' ? ev.uid : undefined;
+    this.file = at.file;
+    this.line = at.line;
+    this.format = at.format;
+    this.first = ev.time;
+    this.last = ev.time;
+  }
+
+  /** The first connection as an event again, for the finding's evidence. */
+  event(): ConnectionEvent {
+    const e: Record<string, unknown> = {
+      time: this.first,
+      host: this.host,
+      type: 'connection',
+      src_ip: this.src,
+      dst_ip: this.dst,
+      dst_port: this.port,
+    };
+    if (this.srcPort !== undefined) e.src_port = this.srcPort;
+    if (this.proto) e.proto = this.proto;
+    if (this.sensor) e.sensor = this.sensor;
+    if (this.uid) e.uid = this.uid;
+    return e as ConnectionEvent;
+  }
+
+  where(): SourceRef {
+    const r: SourceRef = {};
+    if (this.file) r.file = this.file;
+    if (this.line !== undefined) r.line = this.line;
+    if (this.format) r.format = this.format;
+    return r;
+  }
 }
 
 export interface EventDetectorStats {
@@ -121,8 +207,17 @@ export class EventDetector {
   private readonly maxState: number;
   private readonly agg = new Map<string, Agg>();
   private readonly conns = new Map<string, ConnAgg>();
-  /** Address → the pool host name a DNS answer gave it (pool names only, so it stays small). */
-  private readonly poolAddr = new Map<string, string>();
+  /**
+   * Address → the pool name a DNS answer (or SNI, HTTP Host, CONNECT) gave it, with when: pool names only, so
+   * it stays small. Applied to connections before and after it within the window, whatever the order read.
+   */
+  private readonly poolAddr = new Map<string, NameFact>();
+  /** (host|address|port) → a connection no name was known for when read (bounded: oldest go first). */
+  private readonly pending = new Map<string, PendingConn>();
+  private readonly windowMs: number;
+  private readonly maxPending: number;
+  /** Coin symbol → its name as one lowercase word ('zcash'), to read a coin out of a pool host's labels. */
+  private readonly coinNames = new Map<string, string>();
   private readonly repeats: FlowRepeats;
   /** Command lines the process rules found nothing in: the common case, judged once. */
   private readonly benignProc = new Set<string>();
@@ -136,6 +231,9 @@ export class EventDetector {
     this.matcher = contentMatcher(this.iv);
     this.maxEvidence = opts.maxEvidence ?? 5;
     this.maxState = opts.maxState ?? 100_000;
+    this.windowMs = (opts.nameWindowSec ?? 6 * 3600) * 1000;
+    this.maxPending = opts.maxPending ?? 50_000;
+    for (const c of intel.coins ?? []) this.coinNames.set(c.symbol, c.name.toLowerCase().replace(/\s+/g, ''));
     this.repeats = new FlowRepeats(this.maxState);
     const alts: string[] = [];
     for (const m of intel.miners.user_agents) {
@@ -181,6 +279,8 @@ export class EventDetector {
 
   /** Every finding so far, strongest first. Can be called more than once. */
   finish(): Finding[] {
+    this.attributeLate();
+    this.nameAlerts();
     const out: Finding[] = [];
     for (const a of this.agg.values()) {
       a.finding.first_seen = a.first;
@@ -197,6 +297,158 @@ export class EventDetector {
         a.rule.localeCompare(b.rule) ||
         (a.host ?? '').localeCompare(b.host ?? ''),
     );
+  }
+
+  /**
+   * The coins a pool host name narrows its pool's to: a multi-coin pool names the coin in a label
+   * ('zec-eu1.nanopool.org', 'eu1-zcash.flypool.org', 'xmr.2miners.com'). Unchanged when no label does.
+   */
+  private coinsOf(name: string, coins: readonly string[]): readonly string[] {
+    if (coins.length <= 1) return coins;
+    const labels = new Set(name.toLowerCase().split(/[.-]/));
+    const hit = coins.filter((sym) => {
+      if (labels.has(sym.toLowerCase())) return true;
+      const full = this.coinNames.get(sym);
+      return full !== undefined && labels.has(full);
+    });
+    return hit.length === 1 ? hit : coins;
+  }
+
+  /** A port pools are known on (intel weight strong or medium). */
+  private poolPort(port: number): boolean {
+    const w = this.intel.portInfo(port)?.weight;
+    return w === 'strong' || w === 'medium';
+  }
+
+  /** The pool name `ip` was resolved from around `t` (epoch ms), if any. */
+  private nameAt(ip: string, t: number): NameFact | undefined {
+    const f = this.poolAddr.get(ip);
+    if (!f) return undefined;
+    if (!Number.isFinite(t)) return f;
+    return t >= f.first - this.windowMs && t <= f.last + Math.max(this.windowMs, f.ttl * 1000)
+      ? f
+      : undefined;
+  }
+
+  /** Remembers that `ip` is `name` (a pool host in intel) as seen at `t`. */
+  private learnName(ip: string, name: string, t: number, via: NameFact['via'], ttl = 0): void {
+    const f = this.poolAddr.get(ip);
+    if (f && f.name === name) {
+      if (Number.isFinite(t)) {
+        f.first = Number.isFinite(f.first) ? Math.min(f.first, t) : t;
+        f.last = Number.isFinite(f.last) ? Math.max(f.last, t) : t;
+      }
+      f.ttl = Math.max(f.ttl, ttl);
+      return;
+    }
+    // A name asked for by the client (DNS) is kept over one seen in SNI or a Host header for the same address.
+    if (f && f.via === 'dns' && via !== 'dns') return;
+    if (!f && this.poolAddr.size >= this.maxState) {
+      const oldest = this.poolAddr.keys().next();
+      if (!oldest.done) this.poolAddr.delete(oldest.value);
+    }
+    this.poolAddr.set(ip, { name, first: t, last: t, ttl, via });
+  }
+
+  /**
+   * Names learnt after a connection was read apply to it too: a connection still waiting (no signal at all)
+   * becomes a pool connection, a finding by address alone (behaviour, known endpoint) gets the pool's name,
+   * coin and the stronger rule. Its id does not change (connFinding), so a stored one is upgraded in place.
+   */
+  private attributeLate(): void {
+    for (const [key, p] of this.pending) {
+      if (!this.poolAddr.has(p.dst)) continue;
+      const fact = this.nameAt(p.dst, Date.parse(p.first)) ?? this.nameAt(p.dst, Date.parse(p.last));
+      if (!fact) continue;
+      this.pending.delete(key);
+      this.nameSignal(p.event(), p.where(), fact);
+      const c = this.conns.get(key);
+      if (c) {
+        c.events += p.more;
+        c.first = minTime(c.first, p.first);
+        c.last = maxTime(c.last, p.last);
+      }
+    }
+    for (const c of this.conns.values()) {
+      if (c.pool.host) continue;
+      const fact = this.nameAt(c.dstIp, Date.parse(c.first)) ?? this.nameAt(c.dstIp, Date.parse(c.last));
+      if (!fact) continue;
+      const m = this.intel.matchDomain(fact.name);
+      if (SIGNALS.name.rank > SIGNALS[c.signal].rank) c.signal = 'name';
+      c.confidence = Math.max(c.confidence, 0.85);
+      if (SEVERITY_ORDER.high > SEVERITY_ORDER[c.severity]) c.severity = 'high';
+      const r = this.nameReason(c.dstIp, fact);
+      if (!c.reasons.includes(r)) c.reasons.unshift(r);
+      c.pool.host = fact.name;
+      if (m) {
+        c.pool.name ??= m.pool.name;
+        c.pool.domain ??= m.pool.host;
+        c.coin ??= oneCoin(this.coinsOf(fact.name, m.pool.coins));
+      }
+    }
+  }
+
+  /**
+   * Other findings that name a pool by address alone (an IDS alert on the stratum flow) get its name too, so
+   * a pool is one pool in the fleet's numbers, not its name and its address.
+   */
+  private nameAlerts(): void {
+    for (const a of this.agg.values()) {
+      const p = a.finding.pool;
+      if (!p || p.host || typeof p.ip !== 'string') continue;
+      const fact = this.nameAt(p.ip, Date.parse(a.first)) ?? this.nameAt(p.ip, Date.parse(a.last));
+      if (!fact) continue;
+      const m = this.intel.matchDomain(fact.name);
+      p.host = fact.name;
+      if (m) {
+        p.name ??= m.pool.name;
+        p.domain ??= m.pool.host;
+        a.finding.coin ??= oneCoin(this.coinsOf(fact.name, m.pool.coins));
+      }
+    }
+  }
+
+  private nameReason(ip: string, fact: NameFact): string {
+    return fact.via === 'dns'
+      ? `${ip} was resolved from the pool host ${fact.name}`
+      : `${ip} served the pool host ${fact.name} (${fact.via === 'sni' ? 'TLS SNI' : 'HTTP Host'})`;
+  }
+
+  /** The 'name' signal for a connection to an address known as a pool name. */
+  private nameSignal(ev: ConnectionEvent, at: SourceRef, fact: NameFact): void {
+    const m = this.intel.matchDomain(fact.name);
+    this.signal(
+      ev,
+      at,
+      'name',
+      0.85,
+      [this.nameReason(ev.dst_ip, fact)],
+      { host: fact.name, ...(m ? { name: m.pool.name, domain: m.pool.host } : {}) },
+      m ? this.coinsOf(fact.name, m.pool.coins) : undefined,
+    );
+  }
+
+  /** A connection with no name yet: kept so a name learnt later (a DNS answer logged after it) applies. */
+  private hold(ev: ConnectionEvent, at: SourceRef, key: string): void {
+    const p = this.pending.get(key);
+    const time = ev.time;
+    if (p) {
+      p.more++;
+      // Readers write one ISO form, so text order is time order; a mixed file only widens the span less.
+      if (time < p.first) p.first = time;
+      if (time > p.last) p.last = time;
+      return;
+    }
+    if (this.pending.size >= this.maxPending) {
+      // Evict the oldest eighth in one pass: deleting one at a time from the front of a Map makes each
+      // lookup of its first key walk the deleted ones (a 300k-flow conn.log took 5x as long).
+      let drop = Math.max(1, this.maxPending >> 3);
+      for (const k of this.pending.keys()) {
+        this.pending.delete(k);
+        if (--drop === 0) break;
+      }
+    }
+    this.pending.set(key, new PendingConn(ev, at));
   }
 
   // ---------- helpers ----------
@@ -303,17 +555,17 @@ export class EventDetector {
     }
     if (!hit) return;
     const name = ev.query.toLowerCase().replace(/\.$/, '');
+    const t = Date.parse(ev.time);
+    const rawTtls = (ev as { ttls?: unknown }).ttls;
+    const ttls: unknown[] = Array.isArray(rawTtls) ? rawTtls : [];
+    const ttl = Math.max(0, ...ttls.map((x) => (typeof x === 'number' && Number.isFinite(x) ? x : 0)));
     for (const a of answers) {
       if (typeof a !== 'string' || !(/^\d{1,3}(?:\.\d{1,3}){3}$/.test(a) || a.includes(':'))) continue;
-      if (this.poolAddr.size >= this.maxState) {
-        const oldest = this.poolAddr.keys().next();
-        if (!oldest.done) this.poolAddr.delete(oldest.value);
-      }
-      this.poolAddr.set(a, via ?? name);
+      this.learnName(a.includes(':') ? canonicalIpv6(a) : a, via ?? name, t, 'dns', ttl);
     }
     const closed = hit.pool.status === 'closed';
     const evidence: Evidence[] = [];
-    const coin = oneCoin(hit.pool.coins);
+    const coin = oneCoin(this.coinsOf(via ?? ev.query.toLowerCase(), hit.pool.coins));
     const f: Finding = {
       id: findingId('net.dns.pool-query', ev.host, hit.pool.host),
       rule: 'net.dns.pool-query',
@@ -355,7 +607,17 @@ export class EventDetector {
 
     // Pool by name: SNI, HTTP Host, the agent's own resolution or Sysmon's DestinationHostname.
     const byName = domain ? this.intel.matchDomain(domain) : undefined;
+    const key = `${ev.host}|${to}|${port}`;
+    let fact: NameFact | undefined;
     if (byName && domain) {
+      // The address served a pool name: connections to it without a name (conn.log, flows) are that pool's.
+      if (dst)
+        this.learnName(
+          dst,
+          domain,
+          Date.parse(ev.time),
+          typeof ev.sni === 'string' && ev.sni ? 'sni' : 'host',
+        );
       const sig: Signal = tls && typeof ev.sni === 'string' ? 'sni' : 'name';
       const closed = byName.pool.status === 'closed';
       this.signal(
@@ -367,25 +629,12 @@ export class EventDetector {
           `${sig === 'sni' ? 'TLS SNI' : 'server name'} ${domain} is a ${closed ? 'closed ' : ''}pool host (${byName.pool.name}) in intel`,
         ],
         { host: domain, name: byName.pool.name, domain: byName.pool.host },
-        byName.pool.coins,
+        this.coinsOf(domain, byName.pool.coins),
       );
-    } else {
-      const resolved = this.poolAddr.get(dst);
-      if (resolved) {
-        const m = this.intel.matchDomain(resolved);
-        this.signal(
-          ev,
-          at,
-          'name',
-          0.85,
-          [`${dst} was resolved from the pool host ${resolved} earlier`],
-          {
-            host: resolved,
-            ...(m ? { name: m.pool.name, domain: m.pool.host } : {}),
-          },
-          m?.pool.coins,
-        );
-      }
+    } else if (dst) {
+      // Parse the time only for an address a pool name is known for (most are not).
+      fact = this.poolAddr.has(dst) ? this.nameAt(dst, Date.parse(ev.time)) : undefined;
+      if (fact) this.nameSignal(ev, at, fact);
     }
 
     const ep = this.intel.matchEndpoint(dst, port);
@@ -449,15 +698,13 @@ export class EventDetector {
               },
             }
           : {}),
-        ...((byName && domain) || this.poolAddr.has(dst)
-          ? { poolName: byName ? domain! : this.poolAddr.get(dst)! }
-          : {}),
+        ...((byName && domain) || fact ? { poolName: byName ? domain! : fact!.name } : {}),
         ...this.repeats.peek(key),
       });
       if (pre.shape) this.repeats.add(key, duration);
       if (pre.mining) {
         this.signal(ev, at, 'behaviour', pre.confidence, [], {}, undefined, ep || byName ? 'high' : 'medium');
-        const c = this.conns.get(`${ev.host}|${to}|${port}`)!;
+        const c = this.conns.get(key)!;
         c.flows++;
         if (pre.score > c.flowScore) {
           c.flowScore = pre.score;
@@ -465,6 +712,21 @@ export class EventDetector {
         }
       }
     }
+    // No name for this address yet and no finding for it: a pool name learnt later may still claim it.
+    // Only what a pool session can be: TCP (or unknown) to a public address; internal traffic (the resolver,
+    // file shares) and UDP/ICMP are most of a log and never a pool.
+    if (
+      dst &&
+      !byName &&
+      !fact &&
+      (typeof ev.proto !== 'string' || ev.proto === '' || ev.proto === 'tcp') &&
+      // A short connection (known duration) to a port no pool is known on is a web request, not a session:
+      // most of a conn.log, and holding them cost more than the rest of detection.
+      (duration === undefined || duration >= MIN_DURATION_SEC || this.poolPort(port)) &&
+      !isInternal(dst) &&
+      !this.conns.has(key)
+    )
+      this.hold(ev, at, key);
   }
 
   /** Merges one network signal into the (host, server, port) finding. */
@@ -566,7 +828,9 @@ export class EventDetector {
     if (c.flows > 1) reasons.push(`${c.flows} flows to this endpoint behave like this`);
     const conf = Math.min(0.99, c.confidence + (c.reasons.length + (c.flows ? 1 : 0) > 1 ? 0.04 : 0));
     const f: Finding = {
-      id: findingId(s.rule, c.host, c.dstIp, c.dstPort),
+      // Not the rule: a name learnt later (a DNS answer in a later file or batch) upgrades the rule of the
+      // same finding, and the id the store and the report know it by stays (as detect/traffic keys it).
+      id: findingId('net.mining-connection', c.host, c.dstIp, c.dstPort),
       rule: s.rule,
       title: `${s.title}: ${c.pool.host ?? c.dstIp}:${c.dstPort}`,
       severity: c.severity,
@@ -620,6 +884,14 @@ export class EventDetector {
     if (typeof alert.priority === 'string') f.priority = alert.priority;
     const a = this.record(f, ev, at);
     if (dst && !a.finding.pool) a.finding.pool = { ip: dst, ...(port !== undefined ? { port } : {}) };
+    // An alert on a DNS question names the pool by the name asked for.
+    const q = ev.type === 'dns' && typeof e.query === 'string' ? e.query.toLowerCase() : undefined;
+    const qm = q ? this.intel.matchDomain(q) : undefined;
+    if (q && qm && !a.finding.pool) {
+      a.finding.pool = { host: q, name: qm.pool.name, domain: qm.pool.host };
+      const coin = oneCoin(this.coinsOf(q, qm.pool.coins));
+      if (coin) a.finding.coin = coin;
+    }
     if (pid !== undefined && a.finding.pid === undefined) a.finding.pid = pid;
     if (typeof e.exe === 'string' && a.finding.exe === undefined) a.finding.exe = e.exe;
   }
@@ -655,7 +927,7 @@ function viaProxy(ev: ConnectionEvent): ProxiedEvent | undefined {
   let t: { host: string; port: number } | { ip: string; port: number } | undefined;
   let protocol: ProxiedEvent['proxy']['protocol'];
   if (typeof e.http_method === 'string' && e.http_method.toUpperCase() === 'CONNECT') {
-    t = typeof e.http_uri === 'string' ? authority(e.http_uri) : undefined;
+    t = typeof e.http_uri === 'string' ? authority(connectTarget(e.http_uri)) : undefined;
     protocol = 'http-connect';
   } else if (
     typeof e.socks_port === 'number' &&
@@ -675,4 +947,34 @@ function viaProxy(ev: ConnectionEvent): ProxiedEvent | undefined {
     ...('host' in t ? { domain: t.host } : {}),
     proxy: { protocol, ip: ev.dst_ip, port: ev.dst_port },
   };
+}
+
+/**
+ * The authority of a CONNECT request's URI as logs write it: 'pool.example.com:443', and also
+ * 'pool.example.com:443 /' or 'http://pool.example.com:443/' (what some clients and proxies send and Zeek logs
+ * as it came).
+ */
+export function connectTarget(uri: string): string {
+  const first = uri.trim().split(/\s+/)[0] ?? '';
+  return first.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').replace(/\/+$/, '');
+}
+
+/** Private, loopback, link-local, CGNAT, multicast and unique-local addresses: no mining pool lives there. */
+export function isInternal(ip: string): boolean {
+  if (ip.includes(':')) {
+    const l = ip.toLowerCase();
+    return (
+      l === '::1' || l.startsWith('fe80:') || l.startsWith('fc') || l.startsWith('fd') || l.startsWith('ff')
+    );
+  }
+  const dot = ip.indexOf('.');
+  const a = Number(ip.slice(0, dot));
+  if (a === 10 || a === 127 || a === 0 || a >= 224) return true;
+  const b = Number(ip.slice(dot + 1, ip.indexOf('.', dot + 1)));
+  return (
+    (a === 192 && b === 168) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127)
+  );
 }

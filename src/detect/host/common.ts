@@ -1,4 +1,5 @@
 /** Shared pieces of the host rules: finding construction and the command-line/script-line classifier. */
+
 import {
   ATTACK,
   type AttackRef,
@@ -8,6 +9,7 @@ import {
   type Severity,
 } from '../../findings/index.ts';
 import { extractWallets, validateWallet, type WalletInfo } from '../../wallets/index.ts';
+import { accountKey, parseLogin } from '../../wallets/login.ts';
 import type { IntelView, PoolHit } from './intel-view.ts';
 import {
   BASE64_EXEC_RE,
@@ -228,4 +230,22 @@ export function classifyCommand(line: string, iv: IntelView): CommandSignals {
   s.confidence = Math.min(0.99, score);
   s.severity = score >= 0.9 ? 'critical' : score >= 0.7 ? 'high' : score >= 0.5 ? 'medium' : undefined;
   return s;
+}
+
+const USER_ARG_RE = /(?:^|\s)(?:-u|--user|-O|--userpass)(?:=|\s+)["']?([^\s"']+)/;
+const PASS_ARG_RE = /(?:^|\s)(?:-p|--pass)(?:=|\s+)["']?([^\s"']+)/;
+const RIGID_ARG_RE = /(?:^|\s)--rig-id(?:=|\s+)["']?([^\s"']+)/;
+
+/**
+ * The pool login a miner's command line gives (`-u`/`--user`, cpuminer's `-O user:pass`, `-p`, `--rig-id`):
+ * the account (e-mail, user name, distinctive worker at the pool) that ties hosts into one campaign.
+ */
+export function commandAccount(line: string, pool?: string): { account?: string; worker?: string } {
+  const u = USER_ARG_RE.exec(line)?.[1];
+  if (!u) return {};
+  const p = parseLogin(u, PASS_ARG_RE.exec(line)?.[1]);
+  const rig = RIGID_ARG_RE.exec(line)?.[1];
+  if (rig && !p.worker) p.worker = rig;
+  const account = accountKey(p, pool);
+  return { ...(account ? { account } : {}), ...(p.worker ? { worker: p.worker } : {}) };
 }

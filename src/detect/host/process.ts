@@ -1,7 +1,15 @@
 /** Process and connection rules: pure functions of process/socket records and intel. */
 import { ATTACK, type Evidence, type Finding } from '../../findings/index.ts';
 import type { ConnectionRecord, CpuAccount, ProcessRecord } from '../../sensors/host/types.ts';
-import { classifyCommand, excerpt, makeFinding, poolCoins, poolField, poolKey } from './common.ts';
+import {
+  classifyCommand,
+  commandAccount,
+  excerpt,
+  makeFinding,
+  poolCoins,
+  poolField,
+  poolKey,
+} from './common.ts';
 import type { IntelView } from './intel-view.ts';
 import { DAEMON_NAMES, KERNEL_THREAD_NAME, MEMFD_EXE_RE, TEMP_DIR_RE } from './patterns.ts';
 
@@ -95,6 +103,7 @@ export function detectProcesses(procs: ProcessRecord[], iv: IntelView): Finding[
             wallet_valid: wallet ? wallet.valid : undefined,
             pools: [...sig.stratum, ...sig.pools].map(poolKey),
             wallets: sig.wallets.map((w) => w.address),
+            ...commandAccount(p.cmdline, pool ? poolKey(pool).replace(/:\d+$/, '') : undefined),
           },
         });
         out.push(f);

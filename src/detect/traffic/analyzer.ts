@@ -15,7 +15,7 @@ import { looksLikeProxyStart, ProxyHandshake, type ProxyTarget } from '../../sen
 import { looksLikeStratumStart, type StratumResult } from '../../sensors/protocols/stratum.ts';
 import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
 import { remembered } from '../../util/remembered.ts';
-import { type LoginParts, parseLogin } from '../../wallets/index.ts';
+import { accountKey, type LoginParts, parseLogin } from '../../wallets/index.ts';
 import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
 import { hasMiningRhythm, judgeBehaviour, MessageTracker } from './behaviour.ts';
 import { inferCoin } from './coin.ts';
@@ -348,6 +348,8 @@ export class TrafficAnalyzer {
         ...(login?.wallet ? { wallet: login.wallet.address, wallet_valid: login.wallet.valid } : {}),
         ...(login?.user ? { user: login.user } : {}),
         ...(login?.worker || r.worker || r.rigid ? { worker: login?.worker ?? r.worker ?? r.rigid } : {}),
+        // The pool account (e-mail, user name, a distinctive worker): a campaign key beside the wallet.
+        ...(login && accountKey(login, hostHint) ? { account: accountKey(login, hostHint) } : {}),
         ...(r.agent ? { agent: r.agent } : {}),
         ...(r.algo ? { algo: r.algo } : {}),
       },
@@ -400,6 +402,7 @@ export class TrafficAnalyzer {
         ...(login?.wallet ? { wallet: login.wallet.address, wallet_valid: login.wallet.valid } : {}),
         ...(login?.user ? { user: login.user } : {}),
         ...(login?.worker ? { worker: login.worker } : {}),
+        ...(login && accountKey(login, r.host) ? { account: accountKey(login, r.host) } : {}),
         ...(r.agent ? { agent: r.agent } : {}),
         ...(r.stratumUrl ? { stratum_url: r.stratumUrl } : {}),
       },

@@ -1,15 +1,17 @@
 /**
- * Flow records as delimited text with a header row: AWS VPC flow logs (space-separated), nfdump `-o csv`,
- * and CSV exports of NetFlow/IPFIX collectors. Columns are found by their common names; the host is a
+ * Flow records as delimited text: AWS VPC flow logs (space-separated, with a header or headerless in the v2
+ * default field order as CloudWatch Logs delivers them), nfdump `-o csv` (1.6/1.7: ts,te,td,sa,da,sp,dp,pr,
+ * ...,ipkt,ibyt,opkt,obyt,...; local time, `--tz`), and CSV exports of NetFlow/IPFIX collectors. Columns are found by their common names; the host is a
  * host column when there is one, else the flow's source address.
  *
- * Unidirectional records (VPC flow logs log each direction separately) are turned to the client's view
- * when the source port is the service side: a reply record from pool:3333 to host:49152 becomes the host's
- * connection to the pool, with its bytes as bytes_in.
+ * Unidirectional records (VPC flow logs, NetFlow v5/v9 and nfpcapd via nfdump, whose opkt/obyt are 0) are
+ * turned to the client's view when they run from the server: a reply record from pool:3333 to host:49152, or
+ * from a MinerGate address:45700 (intel), becomes the host's connection to the pool, its bytes as bytes_in.
  */
 import type { MinewatchEvent } from '../../findings/index.ts';
-import type { LineParser } from './types.ts';
-import { clip, put, toIp, toIso, toNum, toPort, toProto, toStr } from './util.ts';
+import type { HostOptions } from './eve.ts';
+import { type LineParser, skip } from './types.ts';
+import { clip, put, toIp, toIsoIn, toNum, toPort, toProto, toStr } from './util.ts';
 
 type Col =
   | 'src'
@@ -173,35 +175,74 @@ export function looksLikeFlowHeader(line: string): boolean {
 /** Ports at or above this are ephemeral (Linux 32768-60999, Windows 49152-65535). */
 const EPHEMERAL = 32768;
 
-export function csvFlowParser(): LineParser {
+/**
+ * The AWS VPC flow log version 2 default format, the fields in the order AWS writes them when no custom
+ * format is given. CloudWatch Logs (and an S3 file read line by line after its header) gives these lines
+ * with no header row.
+ */
+export const VPC_V2_FIELDS =
+  'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+
+/**
+ * A VPC flow log v2 default-format record without its header: '2 123456789012 eni-… 10.0.0.5 … ACCEPT OK',
+ * optionally after the ISO timestamp CloudWatch Logs exports put before each message.
+ */
+const VPC_V2_RE =
+  /^(?:\d{4}-\d{2}-\d{2}T\S+\s+)?2 (?:\d{12}|unknown|-) (?:eni-[0-9a-f]+|-) \S+ \S+ \S+ \S+ \S+ \S+ \S+ \S+ \S+ (?:ACCEPT|REJECT|-) (?:OK|NODATA|SKIPDATA)$/;
+
+export function looksLikeVpcRecord(line: string): boolean {
+  return VPC_V2_RE.test(line.trim());
+}
+
+/** Distinct rows remembered to number identical ones (bounded; cleared when full). */
+const MAX_ROWS_SEEN = 100_000;
+
+export function csvFlowParser(opts: HostOptions = {}): LineParser {
   let delim: string | RegExp | undefined;
   let at: Partial<Record<Col, number>> | undefined;
   let width = 0;
   let summary = false;
+  /** nfdump (ibyt/obyt columns): unidirectional unless the exporter filled the reply counts (IPFIX biflow). */
+  let nfdump = false;
+  /** Headerless VPC records may carry CloudWatch's export timestamp first. */
+  let vpc = false;
+  /** Times an identical row was seen: identical flow rows are distinct flows, not duplicates. */
+  const seen = new Map<string, number>();
   return {
     format: 'csv-flows',
-    parse(line, out) {
+    parse(rawLine, out) {
       if (summary) return undefined;
+      let line = rawLine;
       if (!at) {
-        delim = delimiterOf(line);
-        const cells = splitRow(line, delim);
-        at = mapHeader(cells);
-        if (!at)
-          return `not a flow header (need source, destination and destination port columns): ${clip(line)}`;
-        width = cells.length;
-        return undefined;
+        if (looksLikeVpcRecord(line)) {
+          vpc = true;
+          delim = /\s+/;
+          at = mapHeader(VPC_V2_FIELDS.split(' '))!;
+          width = 14;
+        } else {
+          delim = delimiterOf(line);
+          const cells = splitRow(line, delim);
+          at = mapHeader(cells);
+          if (!at)
+            return `not a flow header (need source, destination and destination port columns): ${clip(line)}`;
+          width = cells.length;
+          const names = cells.map(norm);
+          nfdump = names.includes('ibyt') && names.includes('obyt');
+          return undefined;
+        }
       }
       // nfdump ends its CSV with a 'Summary' block of totals: not flows.
       if (line.startsWith('Summary')) {
         summary = true;
         return undefined;
       }
+      if (vpc && /^\d{4}-\d{2}-\d{2}T/.test(line)) line = line.replace(/^\S+\s+/, '');
       const c = splitRow(line, delim!);
       if (c.length < width) return `has ${c.length} columns, the header names ${width}`;
       const v = (k: Col): string | undefined => (at![k] !== undefined ? c[at![k]!] : undefined);
       // VPC flow logs write '-' everywhere for NODATA/SKIPDATA records: no traffic, nothing to import.
       const status = v('status');
-      if (status === 'NODATA' || status === 'SKIPDATA') return undefined;
+      if (status === 'NODATA' || status === 'SKIPDATA') return skip(`vpc ${status} record (no traffic)`);
       let src = toIp(v('src'));
       let dst = toIp(v('dst'));
       let sport = toPort(v('sport'));
@@ -209,8 +250,8 @@ export function csvFlowParser(): LineParser {
       if (!src) return `bad source address '${clip(v('src') ?? '', 40)}'`;
       if (!dst) return `bad destination address '${clip(v('dst') ?? '', 40)}'`;
       if (dport === undefined) return `bad destination port '${clip(v('dport') ?? '', 20)}'`;
-      const start = toIso(v('start'));
-      const end = toIso(v('end'));
+      const start = toIsoIn(v('start'), opts.tz);
+      const end = toIsoIn(v('end'), opts.tz);
       const time = start ?? end;
       if (!time) return `no start or end time ('${clip(v('start') ?? v('end') ?? '', 30)}')`;
       let dur = toNum(v('duration'));
@@ -219,8 +260,15 @@ export function csvFlowParser(): LineParser {
       let bytesIn = toNum(v('bytes_in'));
       let pktsOut = toNum(v('packets_out'));
       let pktsIn = toNum(v('packets_in'));
+      // nfdump prints opkt/obyt for every record; NetFlow v5/v9 and nfpcapd records are one-way and leave
+      // them 0: nothing is known about the reply, which is not "nothing came back".
+      const oneWay = at.bytes_in === undefined || (nfdump && !bytesIn && !pktsIn);
+      if (oneWay && at.bytes_in !== undefined) {
+        bytesIn = undefined;
+        pktsIn = undefined;
+      }
       let reversed = false;
-      if (at.bytes_in === undefined && sport !== undefined && sport < EPHEMERAL && dport >= EPHEMERAL) {
+      if (oneWay && sport !== undefined && isReply(src, sport, dst, dport, opts)) {
         [src, dst, sport, dport] = [dst, src, dport, sport];
         [bytesOut, bytesIn, pktsOut, pktsIn] = [bytesIn, bytesOut, pktsIn, pktsOut];
         reversed = true;
@@ -242,12 +290,31 @@ export function csvFlowParser(): LineParser {
       put(ev, 'packets_in', pktsIn);
       // Flow exporters count whole IP packets, not payload.
       ev.bytes_include_headers = true;
-      if (at.bytes_in === undefined) ev.one_way = true;
+      if (oneWay) ev.one_way = true;
       if (reversed) ev.reversed = true;
       put(ev, 'action', toStr(v('action'))?.toLowerCase());
-      ev.sensor = 'flows/csv';
+      if (vpc) put(ev, 'interface_id', toStr(c[2]));
+      // Two identical rows are two flows (nfdump prints each record; aggregated exports repeat): number the
+      // repeats so the store's content id keeps them apart, while re-importing the file stays idempotent.
+      const n = (seen.get(line) ?? 0) + 1;
+      if (seen.size >= MAX_ROWS_SEEN && n === 1) seen.clear();
+      seen.set(line, n);
+      if (n > 1) ev.repeat = n;
+      ev.sensor = vpc ? 'flows/vpc' : nfdump ? 'flows/nfdump' : 'flows/csv';
       out.push(ev as MinewatchEvent);
       return undefined;
     },
   };
+}
+
+/**
+ * Whether a one-way record runs from the server back to the client: its source is a known server (intel: a
+ * pool address, a pool port) and its destination is not, or its source port is a service port below the
+ * ephemeral line and its destination port above it.
+ */
+function isReply(src: string, sport: number, dst: string, dport: number, opts: HostOptions): boolean {
+  const srcServer = opts.isServer?.(src, sport) === true;
+  const dstServer = opts.isServer?.(dst, dport) === true;
+  if (srcServer !== dstServer) return srcServer;
+  return sport < EPHEMERAL && dport >= EPHEMERAL;
 }

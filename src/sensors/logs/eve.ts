@@ -1,16 +1,31 @@
 /**
- * Suricata EVE JSON (one object a line): flow, dns (v1, v2 and v3 layouts), tls, http and alert records.
+ * Suricata EVE JSON (one object a line): flow, dns (v1, v2 and v3 layouts), tls, http and alert records
+ * (Suricata 4-8). Alerts are turned to the flow's direction (`flow.src_ip` in 7+, `direction: to_client`);
+ * an alert on a DNS query is the client's question; ICMP flows have port 0.
  * Each becomes the event a sensor on the host would have produced: flows and tls/http as connections, dns
  * as dns. The host is Suricata's `host` (its sensor-name, which names the machine when Suricata runs on it)
  * when present and wanted, else the client address.
  */
 import type { MinewatchEvent } from '../../findings/index.ts';
-import type { LineParser } from './types.ts';
+import { type LineParser, skip } from './types.ts';
 import { isObj, parseObject, put, toIp, toIso, toNum, toPort, toProto, toStr } from './util.ts';
 
 export interface HostOptions {
   /** 'field': a host field in the record names the host (default); 'address': always the client address. */
   hostFrom?: 'field' | 'address';
+  /**
+   * The host of records that name none (Falco before 0.33 writes no `hostname`): `--host`, else the reader's
+   * fallback (the client address, else the file's name).
+   */
+  host?: string;
+  /** IANA zone of zone-less local times (nfdump prints local time): `--tz`. Default UTC. */
+  tz?: string;
+  /**
+   * Whether `ip:port` is a known server (a pool by intel, a pool port): lets a one-way flow record written in
+   * the reply's direction be turned around when its source port is not below the ephemeral line (MinerGate's
+   * 45700). The reader stays pure; the caller brings the intel.
+   */
+  isServer?: (ip: string, port: number) => boolean;
 }
 
 export function eveParser(opts: HostOptions = {}): LineParser {
@@ -22,7 +37,7 @@ export function eveParser(opts: HostOptions = {}): LineParser {
       const kind = toStr(o.event_type);
       if (!kind) return 'no event_type';
       if (kind !== 'flow' && kind !== 'dns' && kind !== 'tls' && kind !== 'http' && kind !== 'alert')
-        return undefined; // stats, fileinfo, anomaly...: not telemetry minewatch reads, and not an error
+        return skip(`suricata ${kind} records are not read`); // stats, fileinfo, anomaly...: not an error
       const time = toIso(o.timestamp);
       if (!time) return `bad or missing timestamp '${String(o.timestamp)}'`;
       let src = toIp(o.src_ip);
@@ -30,8 +45,32 @@ export function eveParser(opts: HostOptions = {}): LineParser {
       let sport = toPort(o.src_port);
       let dport = toPort(o.dest_port);
       if (!src || !dst) return 'no src_ip/dest_ip';
+      const flow = isObj(o.flow) ? o.flow : undefined;
+      const dnsObj = isObj(o.dns) ? o.dns : undefined;
+      if (kind === 'alert') {
+        // An alert is logged in the packet's direction; a `to_client` one (a pool's reply, a stratum job)
+        // names the server as src. Suricata 7+ writes the flow's own direction in flow.src_ip/dest_ip; 6
+        // writes neither that nor `direction`, so a reply from a known server (intel) is turned around.
+        const fsrc = flow ? toIp(flow.src_ip) : undefined;
+        const fdst = flow ? toIp(flow.dest_ip) : undefined;
+        if (fsrc && fdst) {
+          if (fsrc !== src) {
+            [src, dst] = [fsrc, fdst];
+            sport = toPort(flow!.src_port) ?? dport;
+            dport = toPort(flow!.dest_port) ?? sport;
+          }
+        } else if (
+          toStr(o.direction) === 'to_client' ||
+          (sport !== undefined &&
+            dport !== undefined &&
+            opts.isServer?.(src, sport) === true &&
+            !opts.isServer(dst, dport))
+        ) {
+          [src, dst, sport, dport] = [dst, src, dport, sport];
+        }
+      }
       // DNS answers are logged in the answer's direction: the client is the side that is not port 53.
-      if (kind === 'dns' && sport === 53 && dport !== 53) {
+      if ((kind === 'dns' || dnsObj) && sport === 53 && dport !== 53) {
         [src, dst, sport, dport] = [dst, src, dport, sport];
       }
       const sensorName = toStr(o.host);
@@ -41,7 +80,18 @@ export function eveParser(opts: HostOptions = {}): LineParser {
       put(base, 'flow_id', typeof o.flow_id === 'number' ? o.flow_id : undefined);
 
       if (kind === 'dns') return dns(o, base, src, dst, out);
+      // An alert on a DNS query (a pool's name) is the client's question, not a connection to the resolver:
+      // a dns event carrying the alert, so the pool is found by name and the resolver is not made a pool.
+      if (kind === 'alert' && dnsObj && dnsQueries(dnsObj).length) {
+        const r = dns(o, base, src, dst, out);
+        const last = out[out.length - 1] as Record<string, unknown> | undefined;
+        if (r === undefined && last && last.type === 'dns') last.alert = alertOf(o);
+        return r;
+      }
 
+      const proto = toProto(o.proto);
+      // ICMP and ICMPv6 have no ports: the flow is still traffic to that address (port 0).
+      if (dport === undefined && (proto === 'icmp' || proto === 'icmp6')) dport = 0;
       if (dport === undefined) return 'no dest_port';
       const ev: Record<string, unknown> = {
         ...base,
@@ -51,9 +101,8 @@ export function eveParser(opts: HostOptions = {}): LineParser {
         dst_port: dport,
       };
       put(ev, 'src_port', sport);
-      put(ev, 'proto', toProto(o.proto));
+      put(ev, 'proto', proto);
       put(ev, 'service', toStr(o.app_proto));
-      const flow = isObj(o.flow) ? o.flow : undefined;
       if (flow && kind === 'flow') {
         put(ev, 'bytes_out', toNum(flow.bytes_toserver));
         put(ev, 'bytes_in', toNum(flow.bytes_toclient));
@@ -83,21 +132,8 @@ export function eveParser(opts: HostOptions = {}): LineParser {
         put(ev, 'http_uri', toStr(http.url));
         put(ev, 'user_agent', toStr(http.http_user_agent));
       }
-      const alert = isObj(o.alert) ? o.alert : undefined;
-      if (alert) {
-        const a: Record<string, unknown> = { source: 'suricata' };
-        put(a, 'signature', toStr(alert.signature));
-        put(a, 'signature_id', toNum(alert.signature_id));
-        put(a, 'category', toStr(alert.category));
-        put(a, 'severity', toNum(alert.severity));
-        put(a, 'action', toStr(alert.action));
-        ev.alert = a;
-        // An alert on a DNS query carries the name: keep it so the pool rules see it.
-        if (isObj(o.dns) && !ev.domain) {
-          const q = dnsQueries(o.dns)[0];
-          put(ev, 'domain', q?.name.toLowerCase());
-        }
-      }
+      const a = alertOf(o);
+      if (a) ev.alert = a;
       ev.sensor = `suricata/${kind}`;
       out.push(ev as MinewatchEvent);
       return undefined;
@@ -105,10 +141,24 @@ export function eveParser(opts: HostOptions = {}): LineParser {
   };
 }
 
+function alertOf(o: Record<string, unknown>): Record<string, unknown> | undefined {
+  const alert = isObj(o.alert) ? o.alert : undefined;
+  if (!alert) return undefined;
+  const a: Record<string, unknown> = { source: 'suricata' };
+  put(a, 'signature', toStr(alert.signature));
+  put(a, 'signature_id', toNum(alert.signature_id));
+  put(a, 'category', toStr(alert.category));
+  put(a, 'severity', toNum(alert.severity));
+  put(a, 'action', toStr(alert.action));
+  return a;
+}
+
+/** The questions of a dns object: v3 `queries[]`, the alert metadata's `query[]` (6-7), v1/v2 `rrname`. */
 function dnsQueries(d: Record<string, unknown>): { name: string; type?: string }[] {
   const out: { name: string; type?: string }[] = [];
-  if (Array.isArray(d.queries)) {
-    for (const q of d.queries)
+  const list = Array.isArray(d.queries) ? d.queries : Array.isArray(d.query) ? d.query : undefined;
+  if (list) {
+    for (const q of list)
       if (isObj(q) && toStr(q.rrname)) out.push({ name: toStr(q.rrname)!, ...typeOf(q.rrtype) });
   } else if (toStr(d.rrname)) out.push({ name: toStr(d.rrname)!, ...typeOf(d.rrtype) });
   return out;
@@ -130,7 +180,7 @@ function dns(
   if (!d) return 'dns record without a dns object';
   const q = dnsQueries(d)[0];
   // v1 logs every answer as its own record; a record with no name (an empty response) is nothing to import.
-  if (!q) return undefined;
+  if (!q) return skip('suricata dns record without a query name');
   const answers: string[] = [];
   if (Array.isArray(d.answers)) {
     for (const a of d.answers) if (isObj(a) && toStr(a.rdata)) answers.push(toStr(a.rdata)!);

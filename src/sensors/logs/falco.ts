@@ -1,14 +1,16 @@
 /**
  * Falco JSON alerts (json_output: true). An alert is about a process and often a socket: it becomes a
  * process event from `proc.*` fields and, when `fd.sip`/`fd.rip` name a remote end, a connection event,
- * both carrying the Falco rule as `alert`. The host is `hostname` (Falco 0.33+), else the client address.
+ * both carrying the Falco rule as `alert`. The host is `hostname` (Falco 0.33+); older Falco writes none, so
+ * it is `--host`, else the client address of the socket, else the file's name ('web-01.json' → web-01).
+ * Old and new output differ only in `hostname` and `tags` (0.31+) / `source` (0.30+): fields read if there.
  */
 import type { MinewatchEvent } from '../../findings/index.ts';
 import type { HostOptions } from './eve.ts';
 import type { LineParser } from './types.ts';
 import { isObj, parseObject, put, toIp, toIso, toNum, toPort, toProto, toStr } from './util.ts';
 
-export function falcoParser(opts: HostOptions = {}): LineParser {
+export function falcoParser(opts: HostOptions & { fileHost?: string | undefined } = {}): LineParser {
   return {
     format: 'falco',
     parse(line, out) {
@@ -21,8 +23,14 @@ export function falcoParser(opts: HostOptions = {}): LineParser {
       const sport = toPort(f['fd.sport']) ?? toPort(f['fd.rport']);
       const cip = toIp(f['fd.cip']) ?? toIp(f['fd.lip']);
       const hostname = toStr(o.hostname);
-      const host = (opts.hostFrom !== 'address' ? hostname : undefined) ?? cip ?? hostname;
-      if (!host) return 'no hostname and no client address to name the host';
+      // Falco before 0.33 writes no `hostname`: --host, else the client end of the socket, else the file's name.
+      const host =
+        (opts.hostFrom !== 'address' ? (hostname ?? opts.host) : undefined) ??
+        cip ??
+        hostname ??
+        opts.host ??
+        opts.fileHost;
+      if (!host) return 'no hostname and no client address to name the host (give --host)';
       const alert: Record<string, unknown> = { source: 'falco' };
       put(alert, 'rule', toStr(o.rule));
       put(alert, 'priority', toStr(o.priority));

@@ -80,12 +80,14 @@ export async function* lineBatches(
 }
 
 /**
- * Splits a JSON array of objects into the objects' texts, tracking strings and escapes so braces inside
+ * Splits a JSON array of objects (or a run of bare, pretty-printed objects) into the objects' texts, tracking strings and escapes so braces inside
  * values do not count. Only top-level objects of the array are units; anything else at that level is skipped.
  */
 export async function* jsonArrayBatches(
   src: AsyncIterable<Uint8Array>,
   maxObject = DEFAULT_MAX_UNIT_BYTES,
+  /** Nesting level of the objects that are units: 2 inside a top-level array, 1 for bare (pretty-printed) objects. */
+  level: 1 | 2 = 2,
 ): AsyncGenerator<UnitBatch> {
   let depth = 0;
   let inStr = false;
@@ -101,7 +103,7 @@ export async function* jsonArrayBatches(
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const units: (string | null)[] = [];
     const nos: number[] = [];
-    let objStart = depth >= 2 ? 0 : -1;
+    let objStart = depth >= level ? 0 : -1;
     for (let i = 0; i < buf.length; i++) {
       const c = buf[i]!;
       if (c === 10) line++;
@@ -114,7 +116,7 @@ export async function* jsonArrayBatches(
       if (c === 34) inStr = true;
       else if (c === 123 || c === 91) {
         depth++;
-        if (depth === 2 && c === 123) {
+        if (depth === level && c === 123) {
           objStart = i;
           objLine = line;
           parts = [];
@@ -123,7 +125,7 @@ export async function* jsonArrayBatches(
         }
       } else if (c === 125 || c === 93) {
         depth--;
-        if (depth === 1 && objStart >= 0) {
+        if (depth === level - 1 && objStart >= 0) {
           if (!over) parts.push(buf.subarray(objStart, i + 1));
           units.push(over ? null : Buffer.concat(parts).toString('utf8'));
           nos.push(objLine);
@@ -134,7 +136,7 @@ export async function* jsonArrayBatches(
         if (depth < 0) depth = 0;
       }
     }
-    if (objStart >= 0 && depth >= 2 && !over) {
+    if (objStart >= 0 && depth >= level && !over) {
       const rest = buf.subarray(objStart);
       parts.push(rest);
       partsLen += rest.length;
@@ -146,27 +148,44 @@ export async function* jsonArrayBatches(
     }
     if (units.length) yield { units, nos };
   }
-  if (depth >= 2) yield { units: [null], nos: [objLine] };
+  if (depth >= level) yield { units: [null], nos: [objLine] };
 }
 
-/** Whether a stream's first non-blank byte is '[' (a JSON array), reading as little as needed. */
-export async function peekArray(
+export type Framing = 'lines' | 'array' | 'objects';
+
+/**
+ * How a stream is framed, reading as little as needed: a JSON array ('[' first), pretty-printed JSON objects
+ * ('{' alone on the first line: `ConvertTo-Json` of one event, `jq .`), or lines (NDJSON, TSV, CSV).
+ */
+export async function peekFraming(
   src: AsyncIterable<Uint8Array>,
-): Promise<{ array: boolean; stream: AsyncIterable<Uint8Array> }> {
+): Promise<{ framing: Framing; stream: AsyncIterable<Uint8Array> }> {
   const it = src[Symbol.asyncIterator]();
   const head: Uint8Array[] = [];
-  let array = false;
-  let decided = false;
-  while (!decided) {
+  let framing: Framing = 'lines';
+  /** 0 looking for the first byte, 1 after a '{' looking at the rest of its line, 2 decided. */
+  let state = 0;
+  while (state < 2) {
     const r = await it.next();
     if (r.done) break;
     head.push(r.value);
-    for (let i = 0; i < r.value.length; i++) {
+    for (let i = 0; i < r.value.length && state < 2; i++) {
       const c = r.value[i]!;
-      if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xef || c === 0xbb || c === 0xbf) continue;
-      array = c === 91;
-      decided = true;
-      break;
+      if (state === 0) {
+        if (c === 32 || c === 9 || c === 10 || c === 13 || c === 0xef || c === 0xbb || c === 0xbf) continue;
+        if (c === 91) {
+          framing = 'array';
+          state = 2;
+        } else if (c === 123) state = 1;
+        else if (c === 82 /* R */ && startsRecordHeader(r.value, i)) {
+          // evtx_dump -o json: 'Record 1' then a pretty-printed object, and so on.
+          framing = 'objects';
+          state = 2;
+        } else state = 2;
+      } else if (c === 10) {
+        framing = 'objects';
+        state = 2;
+      } else if (c !== 32 && c !== 9 && c !== 13) state = 2;
     }
   }
   async function* chained(): AsyncGenerator<Uint8Array> {
@@ -177,5 +196,11 @@ export async function peekArray(
       yield r.value;
     }
   }
-  return { array, stream: chained() };
+  return { framing, stream: chained() };
+}
+
+/** Whether `b` at `i` reads 'Record <digits>' (evtx_dump's line before each JSON record). */
+function startsRecordHeader(b: Uint8Array, i: number): boolean {
+  const t = Buffer.from(b.buffer, b.byteOffset + i, Math.min(24, b.length - i)).toString('latin1');
+  return /^Record \d+\r?\n/.test(t);
 }

@@ -10,11 +10,18 @@ import type { MinewatchEvent } from '../../findings/index.ts';
 import { csvFlowParser } from './csv.ts';
 import { eveParser, type HostOptions } from './eve.ts';
 import { falcoParser } from './falco.ts';
-import { DEFAULT_MAX_UNIT_BYTES, jsonArrayBatches, lineBatches, peekArray, type UnitBatch } from './lines.ts';
+import {
+  DEFAULT_MAX_UNIT_BYTES,
+  jsonArrayBatches,
+  lineBatches,
+  peekFraming,
+  type UnitBatch,
+} from './lines.ts';
 import { minewatchParser } from './ndjson.ts';
 import { sniffFormat } from './sniff.ts';
 import { sysmonParser } from './sysmon.ts';
-import { type LineParser, LOG_FORMATS, type LogFormat, type TelemetryRecord } from './types.ts';
+import { type LineParser, LOG_FORMATS, type LogFormat, SKIP, type TelemetryRecord } from './types.ts';
+import { baseName } from './util.ts';
 import { zeekJsonParser, zeekTsvParser } from './zeek.ts';
 
 export interface ReadOptions extends HostOptions {
@@ -41,11 +48,11 @@ export function createParser(format: LogFormat, file = '', opts: HostOptions = {
     case 'suricata':
       return eveParser(opts);
     case 'falco':
-      return falcoParser(opts);
+      return falcoParser({ ...opts, ...(opts.host ? {} : { fileHost: hostOfFile(file) }) });
     case 'sysmon':
       return sysmonParser();
     case 'csv-flows':
-      return csvFlowParser();
+      return csvFlowParser(opts);
   }
 }
 
@@ -80,7 +87,10 @@ export function parseBatch(
       // A reader bug on one odd line must not lose the rest of the file.
       reason = `unreadable: ${(e as Error).message}`;
     }
-    if (reason !== undefined) out.push({ error: { file, line, reason }, file, line, format });
+    if (reason !== undefined) {
+      if (reason.startsWith(SKIP)) out.push({ skipped: reason.slice(SKIP.length), file, line, format });
+      else out.push({ error: { file, line, reason }, file, line, format });
+    }
     // A minewatch line is one event, parsed and not changed: its text is the event's JSON.
     if (format === 'minewatch' && evs.length === 1) out.push({ event: evs[0]!, raw: u, file, line, format });
     else for (const event of evs) out.push({ event, file, line, format });
@@ -105,7 +115,7 @@ function unknownFormat(file: string, line: number): TelemetryRecord {
     error: {
       file,
       line,
-      reason: `cannot tell the log format (one of ${LOG_FORMATS.join(', ')}); name it with --format`,
+      reason: `cannot tell the log format (one of ${LOG_FORMATS.join(', ')}); name it with --log-format`,
     },
     file,
     line,
@@ -127,9 +137,57 @@ async function decode(src: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uin
     const gunzip = createGunzip();
     const rs = Readable.from(chained());
     rs.on('error', (e) => gunzip.destroy(e));
-    return rs.pipe(gunzip);
+    return utf16ToUtf8(rs.pipe(gunzip));
   }
-  return chained();
+  return utf16ToUtf8(chained());
+}
+
+/**
+ * UTF-16 text (a byte-order mark first: what Windows PowerShell 5.1's `Out-File` and `>` write, e.g. a
+ * `Get-WinEvent | ConvertTo-Json` export) as UTF-8; anything else unchanged. Decoded as a stream, so a
+ * character split across chunks is safe and memory stays bounded.
+ */
+export async function utf16ToUtf8(src: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>> {
+  const it = src[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let len = 0;
+  while (len < 2) {
+    const r = await it.next();
+    if (r.done) break;
+    head.push(r.value);
+    len += r.value.length;
+  }
+  const h = head.length === 1 ? head[0]! : Buffer.concat(head);
+  const enc = h[0] === 0xff && h[1] === 0xfe ? 'utf-16le' : h[0] === 0xfe && h[1] === 0xff ? 'utf-16be' : '';
+  async function* rest(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+  if (!enc) {
+    return (async function* () {
+      if (h.length) yield h;
+      yield* rest();
+    })();
+  }
+  return (async function* () {
+    // TextDecoder drops the BOM itself.
+    const dec = new TextDecoder(enc);
+    yield Buffer.from(dec.decode(h, { stream: true }), 'utf8');
+    for await (const c of rest()) yield Buffer.from(dec.decode(c, { stream: true }), 'utf8');
+    const tail = dec.decode();
+    if (tail) yield Buffer.from(tail, 'utf8');
+  })();
+}
+
+/** A host name from a log file's name ('web-01.falco.json.gz' → 'web-01'): for records that name no host. */
+export function hostOfFile(file: string): string | undefined {
+  if (!file || file === '-') return undefined;
+  const b = baseName(file).replace(/\.gz$/i, '');
+  const stem = b.split('.')[0] ?? '';
+  return stem || undefined;
 }
 
 /** Records in batches (one per chunk read): the fast path for `minewatch import`. */
@@ -145,8 +203,13 @@ export async function* readTelemetryBatches(
         ? (process.stdin as AsyncIterable<Uint8Array>)
         : createReadStream(input, { highWaterMark: 1 << 20 })
       : input;
-  const peeked = await peekArray(await decode(raw));
-  const batches = peeked.array ? jsonArrayBatches(peeked.stream, max) : lineBatches(peeked.stream, max);
+  const peeked = await peekFraming(await decode(raw));
+  const batches =
+    peeked.framing === 'array'
+      ? jsonArrayBatches(peeked.stream, max, 2)
+      : peeked.framing === 'objects'
+        ? jsonArrayBatches(peeked.stream, max, 1)
+        : lineBatches(peeked.stream, max);
   let parser: LineParser | undefined = opts.format ? createParser(opts.format, file, opts) : undefined;
   const held: UnitBatch[] = [];
   let sample: string[] = [];

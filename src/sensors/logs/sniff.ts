@@ -1,6 +1,6 @@
 /** Telling a file's format from its first units (and its name when the content leaves a choice). */
 import { EVENT_TYPES } from '../../findings/index.ts';
-import { looksLikeFlowHeader } from './csv.ts';
+import { looksLikeFlowHeader, looksLikeVpcRecord } from './csv.ts';
 import type { LogFormat } from './types.ts';
 import { isObj } from './util.ts';
 
@@ -23,7 +23,7 @@ export function jsonFormat(o: Record<string, unknown>): LogFormat | undefined {
     'time' in o
   )
     return 'minewatch';
-  if ('_path' in o || 'id.orig_h' in o || ('uid' in o && 'ts' in o)) return 'zeek-json';
+  if ('_path' in o || 'id.orig_h' in o || 'id_orig_h' in o || ('uid' in o && 'ts' in o)) return 'zeek-json';
   return undefined;
 }
 
@@ -47,7 +47,7 @@ export function sniffFormat(units: Iterable<string>, _file = ''): LogFormat | un
       continue;
     }
     if (u.startsWith('#')) continue;
-    if (looksLikeFlowHeader(u)) return 'csv-flows';
+    if (looksLikeFlowHeader(u) || looksLikeVpcRecord(u)) return 'csv-flows';
     // The first non-comment, non-JSON line is the header of a delimited file or nothing we know.
     return undefined;
   }

@@ -3,16 +3,20 @@
  * common shapes: flat records (nxlog, Splunk/Graylog exports: EventID and the EventData names at the top),
  * Windows Event Log XML rendered as JSON (Event.System / Event.EventData.Data[{@Name, #text}]), Winlogbeat
  * (winlog.event_id, winlog.event_data) and PowerShell Get-WinEvent | ConvertTo-Json (Id, Message). The
- * host is the `Computer`. Other event ids are skipped: a Sysmon export holds many kinds.
+ * host is the `Computer`. Other event ids, and events of other providers, are skipped (and counted): a
+ * channel export holds many kinds. The file may be UTF-16 with a BOM (PowerShell 5.1's Out-File), a JSON
+ * array, NDJSON, or one pretty-printed event (see lines.ts, read.ts).
  */
 import type { MinewatchEvent } from '../../findings/index.ts';
-import type { LineParser } from './types.ts';
+import { type LineParser, skip } from './types.ts';
 import { isObj, parseObject, put, toIp, toIso, toNum, toPort, toProto, toStr } from './util.ts';
 
 type Data = Record<string, unknown>;
 
 interface Normalised {
   id: number | undefined;
+  /** The event's provider when the export names it ('Microsoft-Windows-Sysmon'). */
+  provider: string | undefined;
   computer: string | undefined;
   time: string | undefined;
   data: Data;
@@ -52,6 +56,11 @@ function messageData(msg: string): Data {
   return d;
 }
 
+/** evtx_dump (omerbenamram/evtx) puts XML attributes under '#attributes'. */
+function attrs(v: Record<string, unknown>): Record<string, unknown> {
+  return isObj(v['#attributes']) ? v['#attributes'] : {};
+}
+
 function normalise(o: Record<string, unknown>): Normalised {
   const ev = isObj(o.Event) ? o.Event : undefined;
   const sys = ev && isObj(ev.System) ? ev.System : undefined;
@@ -63,6 +72,13 @@ function normalise(o: Record<string, unknown>): Normalised {
     (typeof o.Message === 'string' && !('UtcTime' in o) ? messageData(o.Message) : o);
   const idRaw = text(sys?.EventID) ?? wl?.event_id ?? o.EventID ?? o.EventId ?? o.event_id ?? o.Id;
   const id = toNum(idRaw);
+  const prov = sys?.Provider;
+  const provider =
+    toStr(isObj(prov) ? (prov['@Name'] ?? prov.Name ?? attrs(prov).Name) : prov) ??
+    toStr(wl?.provider_name) ??
+    toStr(o.ProviderName) ??
+    toStr(o.Provider) ??
+    toStr(o.SourceName);
   const hostObj = isObj(o.host) ? o.host : undefined;
   const computer =
     toStr(text(sys?.Computer)) ??
@@ -76,12 +92,12 @@ function normalise(o: Record<string, unknown>): Normalised {
   const tc = sys?.TimeCreated;
   const time =
     toIso(data.UtcTime) ??
-    (isObj(tc) ? toIso(tc['@SystemTime'] ?? tc.SystemTime) : undefined) ??
+    (isObj(tc) ? toIso(tc['@SystemTime'] ?? tc.SystemTime ?? attrs(tc).SystemTime) : undefined) ??
     toIso(o['@timestamp']) ??
     toIso(o.TimeCreated) ??
     toIso(o.EventTime) ??
     toIso(o.TimeGenerated);
-  return { id, computer, time, data };
+  return { id, provider, computer, time, data };
 }
 
 /** 'SHA1=..,MD5=..,SHA256=..,IMPHASH=..' → the SHA256, lowercased. */
@@ -117,7 +133,10 @@ export function sysmonParser(): LineParser {
       if (typeof o === 'string') return o;
       const n = normalise(o);
       if (n.id === undefined) return 'no EventID';
-      if (n.id !== 1 && n.id !== 3 && n.id !== 22) return undefined;
+      // A whole-channel export mixes providers: Security's or PowerShell's event 1 or 3 is another event.
+      if (n.provider && !/sysmon/i.test(n.provider))
+        return skip(`events of provider ${n.provider} are not read`);
+      if (n.id !== 1 && n.id !== 3 && n.id !== 22) return skip(`sysmon event ${n.id} is not read`);
       if (!n.time) return `event ${n.id}: no UtcTime or TimeCreated`;
       if (!n.computer) return `event ${n.id}: no Computer`;
       const d = n.data;

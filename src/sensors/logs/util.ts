@@ -1,5 +1,62 @@
 /** Field helpers shared by the format readers: times, addresses, ports, protocols, names. Pure. */
 
+/**
+ * A zone-less local time ('YYYY-MM-DD HH:MM:SS[.fff]', as nfdump prints) read in the IANA zone `tz` → ISO 8601
+ * UTC; other forms as `toIso`. Undefined `tz` is UTC.
+ */
+export function toIsoIn(v: unknown, tz: string | undefined): string | undefined {
+  if (!tz || typeof v !== 'string') return toIso(v);
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?$/.exec(v.trim());
+  if (!m) return toIso(v);
+  const wall = Date.UTC(
+    +m[1]!,
+    +m[2]! - 1,
+    +m[3]!,
+    +m[4]!,
+    +m[5]!,
+    +m[6]!,
+    m[7] ? Math.floor(Number(m[7]) * 1000) : 0,
+  );
+  // The zone's offset at the wall time, then again at the instant found (a DST change in between moves it).
+  let t = wall - zoneOffsetMs(tz, wall);
+  t = wall - zoneOffsetMs(tz, t);
+  return msIso(t);
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** How far the zone's wall clock is ahead of UTC at instant `ms`. */
+export function zoneOffsetMs(tz: string, ms: number): number {
+  let f = zoneFormats.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    zoneFormats.set(tz, f);
+  }
+  const p: Record<string, number> = {};
+  for (const x of f.formatToParts(new Date(ms))) if (x.type !== 'literal') p[x.type] = Number(x.value);
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return asUtc - Math.floor(ms / 1000) * 1000;
+}
+
+/** Whether `tz` is an IANA zone name this runtime knows ('Europe/Berlin', 'UTC'). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Epoch seconds or milliseconds, ISO 8601, or 'YYYY-MM-DD HH:MM:SS[.fff]' (taken as UTC) → ISO 8601. */
 export function toIso(v: unknown): string | undefined {
   if (typeof v === 'number') return epochIso(v);
@@ -107,7 +164,26 @@ export function toIp(v: unknown): string | undefined {
   let ip = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
   if (/^::ffff:/i.test(ip) && IPV4_RE.test(ip.slice(7))) ip = ip.slice(7);
   if (IPV4_RE.test(ip)) return ip;
-  return ip.includes(':') && /^[0-9a-fA-F:.]+(?:%\w+)?$/.test(ip) ? ip.toLowerCase() : undefined;
+  return ip.includes(':') && /^[0-9a-fA-F:.]+(?:%\w+)?$/.test(ip) ? canonicalIpv6(ip) : undefined;
+}
+
+/**
+ * The RFC 5952 text of an IPv6 address ('0:0:0:0:0:0:0:2' → '::2', upper case → lower), so the address a
+ * DNS answer gave and the one a connection record wrote compare equal whichever way each tool spelled it
+ * (Sysmon writes the long form, Zeek and dig the short). A zone ('%eth0') is kept; what is not an address
+ * is returned lowercased as it was.
+ */
+export function canonicalIpv6(ip: string): string {
+  const pct = ip.indexOf('%');
+  const addr = pct < 0 ? ip : ip.slice(0, pct);
+  const zone = pct < 0 ? '' : ip.slice(pct);
+  try {
+    // The WHATWG URL parser serialises an IPv6 host in RFC 5952 form: one well-tested implementation.
+    const h = new URL(`http://[${addr}]/`).hostname;
+    return `${h.slice(1, -1)}${zone}`;
+  } catch {
+    return ip.toLowerCase();
+  }
 }
 
 const PROTO_NUM: Record<string, string> = {
@@ -116,6 +192,9 @@ const PROTO_NUM: Record<string, string> = {
   '17': 'udp',
   '58': 'icmp6',
   '132': 'sctp',
+  // Suricata writes 'IPv6-ICMP', other tools 'ICMPv6'.
+  'ipv6-icmp': 'icmp6',
+  icmpv6: 'icmp6',
 };
 
 /** 'TCP', 'tcp', '6' → 'tcp'. Unknown names are kept lowercased. */

@@ -1,10 +1,11 @@
 /**
  * Zeek logs: conn.log, dns.log, ssl.log, http.log and socks.log as TSV with `#fields`/`#types` headers, or as JSON
- * lines (LogAscii::use_json, with or without `_path`). Zeek logs carry no host name: the host is the
+ * lines (LogAscii::use_json, with or without `_path`; a record without one is routed by the fields only its
+ * log writes, or refused). Field names with `_` for `.` (`id_orig_h`) are read too. Zeek logs carry no host name: the host is the
  * originator (`id.orig_h`), the machine that opened the connection or asked the question.
  */
 import type { MinewatchEvent } from '../../findings/index.ts';
-import type { LineParser } from './types.ts';
+import { type LineParser, skip } from './types.ts';
 import { baseName, parseObject, put, toIp, toIso, toNum, toPort, toProto, toStr } from './util.ts';
 
 export type ZeekPath = 'conn' | 'dns' | 'ssl' | 'http' | 'socks';
@@ -18,13 +19,22 @@ export function zeekPathFromName(file: string): ZeekPath | undefined {
   return m ? (m[1] as ZeekPath) : undefined;
 }
 
-/** The log a JSON record belongs to, from the fields only that log has. */
-function pathFromFields(o: Record<string, unknown>): ZeekPath | undefined {
-  if ('query' in o || 'qtype_name' in o) return 'dns';
-  if ('server_name' in o || 'cipher' in o || 'ssl_history' in o) return 'ssl';
-  if ('conn_state' in o || 'orig_bytes' in o || 'history' in o || 'duration' in o) return 'conn';
-  if ('uri' in o || 'user_agent' in o || 'method' in o) return 'http';
-  if ('request_p' in o || 'request.host' in o || 'request.name' in o) return 'socks';
+/**
+ * The log a JSON record without `_path` belongs to (Zeek's default JSON output writes none), from fields that
+ * log always writes and no other does; undefined when the set matches none. Never a guess from one common
+ * field: files.log (5.1+) has `uid`, `id.*` and `duration` like conn.log, kerberos.log has `cipher` like
+ * ssl.log, sip.log has `trans_depth`, `method` and `uri` like http.log.
+ */
+export function pathFromFields(o: Record<string, unknown>): ZeekPath | undefined {
+  const has = (k: string) => k in o || k.replace(/\./g, '_') in o;
+  if ('fuid' in o || 'request_type' in o || 'call_id' in o) return undefined; // files, kerberos, sip
+  if (!has('id.orig_h')) return undefined;
+  if (has('conn_state') && 'proto' in o && ('missed_bytes' in o || 'history' in o || 'orig_pkts' in o))
+    return 'conn';
+  if ('trans_id' in o && ('rejected' in o || 'qtype_name' in o || 'rcode' in o)) return 'dns';
+  if ('ssl_history' in o || ('resumed' in o && 'established' in o)) return 'ssl';
+  if ('trans_depth' in o && ('request_body_len' in o || 'response_body_len' in o)) return 'http';
+  if ('version' in o && (has('request_p') || has('bound_p'))) return 'socks';
   return undefined;
 }
 
@@ -36,7 +46,12 @@ function list(v: unknown, setSep: string): string[] | undefined {
 }
 
 /** Maps one Zeek record (through `get`) to an event; returns an error reason for a record it cannot use. */
-function mapRecord(path: ZeekPath, get: Get, setSep: string, out: MinewatchEvent[]): string | undefined {
+function mapRecord(path: ZeekPath, getField: Get, setSep: string, out: MinewatchEvent[]): string | undefined {
+  // Logs written with `Log::default_scope_sep = "_"` (and shippers that rename dots) say id_orig_h.
+  const get: Get = (f) => {
+    const v = getField(f);
+    return v === undefined && f.includes('.') ? getField(f.replace(/\./g, '_')) : v;
+  };
   const time = toIso(get('ts'));
   if (!time) return `bad or missing ts '${String(get('ts'))}'`;
   const src = toIp(get('id.orig_h'));
@@ -50,6 +65,11 @@ function mapRecord(path: ZeekPath, get: Get, setSep: string, out: MinewatchEvent
     const ev: Record<string, unknown> = { time, host: src, type: 'dns', query };
     put(ev, 'qtype', toStr(get('qtype_name')) ?? toStr(get('qtype')));
     put(ev, 'answers', list(get('answers'), setSep));
+    // How long the resolver said the answers hold: widens the window they attribute connections in.
+    const ttls = list(get('TTLs'), setSep)
+      ?.map((x) => toNum(x))
+      .filter((x): x is number => x !== undefined);
+    if (ttls?.length) ev.ttls = ttls;
     put(ev, 'rcode', toStr(get('rcode_name')));
     put(ev, 'server', dst);
     put(ev, 'uid', toStr(get('uid')));
@@ -101,6 +121,9 @@ function mapRecord(path: ZeekPath, get: Get, setSep: string, out: MinewatchEvent
     put(ev, 'domain', h?.replace(/:\d+$/, '').toLowerCase());
     put(ev, 'http_method', toStr(get('method')));
     put(ev, 'http_uri', toStr(get('uri')));
+    // Pipelined requests share uid and often ts: the depth keeps them distinct records.
+    put(ev, 'trans_depth', toNum(get('trans_depth')));
+    put(ev, 'status_code', toNum(get('status_code')));
     put(ev, 'user_agent', toStr(get('user_agent')));
   }
   ev.sensor = `zeek/${path}`;
@@ -164,7 +187,6 @@ export function zeekTsvParser(file = ''): LineParser {
             } else {
               path = undefined;
               unsupported = p;
-              return `zeek log '${p}' is not read (conn, dns, ssl, http are); its records are skipped`;
             }
             break;
           }
@@ -178,7 +200,7 @@ export function zeekTsvParser(file = ''): LineParser {
         }
         return undefined;
       }
-      if (unsupported !== undefined) return undefined;
+      if (unsupported !== undefined) return skip(`zeek ${unsupported}.log is not read`);
       if (width === 0) return 'data line before the #fields header';
       if (!path) return 'unknown zeek log: no #path header and the file name does not say';
       cols = line.split(sep);
@@ -198,7 +220,8 @@ export function zeekJsonParser(file = ''): LineParser {
       const o = parseObject(line);
       if (typeof o === 'string') return o;
       const p = typeof o._path === 'string' ? o._path : (fromName ?? pathFromFields(o));
-      if (!p || !PATHS.has(p)) return p ? undefined : 'cannot tell which zeek log this record is from';
+      if (!p) return skip('zeek JSON record of no log minewatch reads (no _path; fields match none)');
+      if (!PATHS.has(p)) return skip(`zeek ${p}.log is not read`);
       return mapRecord(p as ZeekPath, (f) => o[f], ',', out);
     },
   };
