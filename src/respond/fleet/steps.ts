@@ -9,9 +9,10 @@ import { createHash } from 'node:crypto';
 import type { CleanupPlan, PlanStep } from '../cleanup/types.ts';
 
 /** The part of a step the hash covers, in a fixed key order. */
-function canonical(s: PlanStep): unknown[] {
+function canonical(s: PlanStep, content: string | null): unknown[] {
   return [
     'minewatch-step@1',
+    content,
     s.kind,
     s.path ?? null,
     s.pid ?? null,
@@ -23,9 +24,16 @@ function canonical(s: PlanStep): unknown[] {
   ];
 }
 
-export function stepHash(s: PlanStep): string {
+/**
+ * What a file at a step's path holds now (sha256), so a step is another step when the file behind it
+ * changed; undefined when there is no such file. The agent reads it below its root.
+ */
+export type ContentOf = (rel: string) => string | undefined;
+
+export function stepHash(s: PlanStep, contentOf?: ContentOf): string {
+  const content = s.path && contentOf ? (contentOf(s.path) ?? null) : null;
   return createHash('sha256')
-    .update(JSON.stringify(canonical(s)))
+    .update(JSON.stringify(canonical(s, content)))
     .digest('hex');
 }
 
@@ -53,13 +61,19 @@ export interface PlanReport {
 /** Bounds on a reported plan: a host's plan is a few dozen steps; more is refused rather than stored. */
 export const MAX_REPORTED_STEPS = 1000;
 
-export function summarizePlan(plan: CleanupPlan, host: string, verdict: string, time: string): PlanReport {
+export function summarizePlan(
+  plan: CleanupPlan,
+  host: string,
+  verdict: string,
+  time: string,
+  contentOf?: ContentOf,
+): PlanReport {
   return {
     host,
     time,
     verdict,
     steps: plan.steps.slice(0, MAX_REPORTED_STEPS).map((s) => ({
-      hash: stepHash(s),
+      hash: stepHash(s, contentOf),
       kind: s.kind,
       ...(s.path ? { path: s.path } : {}),
       ...(s.pid !== undefined ? { pid: s.pid } : {}),
@@ -81,15 +95,20 @@ export type StepOutcome = 'done' | 'already' | 'skipped' | 'failed' | 'not-run' 
 export function matchApproved(
   fresh: CleanupPlan,
   approved: readonly string[],
+  contentOf?: ContentOf,
 ): { plan: CleanupPlan; matched: Map<string, PlanStep>; missing: string[] } {
   const want = new Set(approved);
   const matched = new Map<string, PlanStep>();
+  const keep = new Set<PlanStep>();
   for (const s of fresh.steps) {
-    const h = stepHash(s);
-    if (want.has(h) && !matched.has(h)) matched.set(h, s);
+    const h = stepHash(s, contentOf);
+    if (want.has(h) && !matched.has(h)) {
+      matched.set(h, s);
+      keep.add(s);
+    }
   }
   return {
-    plan: { ...fresh, steps: fresh.steps.filter((s) => matched.get(stepHash(s)) === s) },
+    plan: { ...fresh, steps: fresh.steps.filter((s) => keep.has(s)) },
     matched,
     missing: approved.filter((h) => !matched.has(h)),
   };
