@@ -179,8 +179,8 @@ test('two agents in their own network namespaces enforce the fleet pool blocks w
       headers: { authorization: `Bearer ${tokA.token}`, 'content-type': 'application/json' },
       body: hb({
         id: 'resolver-as-pool',
-        rule: 'traffic.stratum.login',
-        title: 'Stratum login to a pool',
+        rule: 'net.stratum.session',
+        title: 'Stratum mining session',
         severity: 'high',
         confidence: 0.95,
         time: new Date().toISOString(),
@@ -196,8 +196,8 @@ test('two agents in their own network namespaces enforce the fleet pool blocks w
       headers: { authorization: `Bearer ${tokA.token}`, 'content-type': 'application/json' },
       body: hb({
         id: 'server-as-pool',
-        rule: 'traffic.stratum.login',
-        title: 'Stratum login to a pool',
+        rule: 'net.stratum.session',
+        title: 'Stratum mining session',
         severity: 'high',
         confidence: 0.95,
         time: new Date().toISOString(),

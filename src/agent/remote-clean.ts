@@ -114,8 +114,7 @@ export class RemoteCleaner {
   }
 
   /** One cycle: report the plan, then act on this host's approvals. Returns the results posted. */
-  async cycle(host: string): Promise<Array<{ id: string } & Result>> {
-    const cur = await this.fresh();
+  private async report(host: string, cur: FreshPlan): Promise<void> {
     const report = summarizePlan(
       cur.plan,
       host,
@@ -125,6 +124,11 @@ export class RemoteCleaner {
     );
     const pr = await this.call('POST', 'api/v1/agent/plan', report);
     if (pr.status !== 204) throw new Error(`plan report refused (${pr.status}): ${await pr.text()}`);
+  }
+
+  /** One cycle: report the plan, then act on this host's approvals. Returns the results posted. */
+  async cycle(host: string): Promise<Array<{ id: string } & Result>> {
+    await this.report(host, await this.fresh());
     // Results not delivered last time go first (the journal is on disk either way).
     for (const [id, r] of Object.entries(this.handled)) if (!this.posted[id]) await this.post(id, r);
     const res = await this.call('GET', 'api/v1/agent/approvals');
@@ -135,11 +139,23 @@ export class RemoteCleaner {
       if (typeof a?.id !== 'string' || this.handled[a.id]) continue;
       const r = await this.handle(host, a);
       this.handled[a.id] = r;
+      this.forgetOld();
       this.persist();
       await this.post(a.id, r);
       out.push({ id: a.id, ...r });
     }
+    // The host changed: the plan the console shows is the one after the change.
+    if (out.length) await this.report(host, await this.fresh());
     return out;
+  }
+
+  /** Bounded memory of handled approvals: the server expires them within days anyway. */
+  private forgetOld(): void {
+    const ids = Object.keys(this.handled);
+    for (const id of ids.slice(0, Math.max(0, ids.length - 1000))) {
+      delete this.handled[id];
+      delete this.posted[id];
+    }
   }
 
   private async post(id: string, r: Result): Promise<void> {
