@@ -1073,16 +1073,28 @@ export class DuckDBStore implements Store {
   async putFleetRecords(recs: readonly FleetRecord[]): Promise<void> {
     for (const r of recs) checkFleetRecord(r);
     if (!recs.length) return;
+    // One upsert statement per 500 rows: a row at a time cost ~17 ms each (2,088 decisions took 36 s in
+    // bench/response.ts); one key may appear once per statement, so the newest of each goes in.
+    const newest = new Map<string, FleetRecord>();
+    for (const r of recs) {
+      const k = `${r.kind}\u0000${r.id}`;
+      const had = newest.get(k);
+      if (!had || r.version >= had.version) newest.set(k, r);
+    }
+    const rows = [...newest.values()];
     return this.writeLane.run(async () => {
       await this.writer.run('BEGIN TRANSACTION');
       try {
-        // An older version never overwrites a newer one, as ReplacingMergeTree(version) folds on ClickHouse.
-        for (const r of recs)
+        for (let i = 0; i < rows.length; i += 500) {
+          const chunk = rows.slice(i, i + 500);
+          // An older version never overwrites a newer one, as ReplacingMergeTree(version) folds on ClickHouse.
           await this.writer.run(
-            `INSERT INTO fleet_state VALUES (?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE
-               SET version = excluded.version, data = excluded.data WHERE excluded.version >= fleet_state.version`,
-            [r.kind, r.id, r.version, r.data === null ? null : JSON.stringify(r.data)],
+            `INSERT INTO fleet_state VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
+               ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, data = excluded.data
+               WHERE excluded.version >= fleet_state.version`,
+            chunk.flatMap((r) => [r.kind, r.id, r.version, r.data === null ? null : JSON.stringify(r.data)]),
           );
+        }
         await this.writer.run('COMMIT');
       } catch (err) {
         await this.writer.run('ROLLBACK').catch(() => undefined);
