@@ -14,7 +14,7 @@ import { DuckDBStore } from '../src/store/duckdb.ts';
 import type { BenchRow } from './row.ts';
 
 function finding(i: number, time: string): MinewatchEvent {
-  const ip = `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`;
+  const ip = `198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 255}.${i & 255}`;
   return {
     id: `bench-${i}`,
     type: 'finding',

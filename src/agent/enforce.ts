@@ -180,7 +180,9 @@ export class Enforcer {
       if (d.type === 'ip') {
         const ip = normalizeIp(d.value);
         if (!ip) continue;
-        if (ips.has(ip) || ip.startsWith('127.')) skipped.push(ip);
+        // Loopback and link-local (the cloud metadata service) are never blocked, whatever the server says.
+        if (ips.has(ip) || ip.startsWith('127.') || ip.startsWith('169.254.') || /^fe[89ab]/i.test(ip))
+          skipped.push(ip);
         else (ip.includes(':') ? v6 : v4).push(ip);
       } else {
         const n = d.value.toLowerCase();

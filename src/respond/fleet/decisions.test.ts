@@ -49,6 +49,26 @@ test('fleet findings become decisions at confidence >= 0.8; a proxied connection
   assert.match(want.get('ip:198.51.100.7')!.reason, /seen by web02: net\.stratum\.session/);
 });
 
+test('internal addresses never become fleet decisions (private, CGNAT, loopback, link-local, ULA)', () => {
+  const want = desiredDecisions(
+    null,
+    [
+      '10.1.2.3',
+      '172.20.0.5',
+      '192.168.1.9',
+      '100.64.0.1',
+      '127.0.0.1',
+      '169.254.169.254',
+      'fd00:ec2::254',
+      'fe80::1',
+      '198.51.100.7',
+      '2001:db8::7',
+    ].map((ip, i) => f(`h${i}`, `2026-03-01T10:0${i}:00Z`, { confidence: 0.95, pool: { ip, port: 3333 } })),
+    [],
+  );
+  assert.deepEqual([...want.keys()].sort(), ['ip:198.51.100.7', 'ip:2001:db8::7']);
+});
+
 test('exceptions: an address, or a domain with its subdomains and the addresses seen for it', () => {
   const findings = [
     f('web01', '2026-03-01T10:00:00Z', {

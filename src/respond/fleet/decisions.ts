@@ -36,6 +36,27 @@ export function decisionKey(d: Pick<Decision, 'type' | 'value'>): string {
   return `${d.type}:${d.value}`;
 }
 
+/**
+ * Addresses a fleet finding never turns into a block: private, shared (CGNAT), loopback, link-local (cloud
+ * metadata at 169.254.169.254), multicast and reserved space, IPv6 unique-local and link-local. A mining proxy
+ * inside the network is found and cleaned on its host, not firewalled fleet-wide, and a forged finding (any
+ * agent token can send one) cannot cut hosts off from their own network. Intel entries are public by curation.
+ */
+export function internalAddress(ip: string): boolean {
+  if (ip.includes(':')) return /^(?:::1?$|f[cd]|fe[89ab]|ff|::ffff:)/i.test(ip);
+  const [a = 0, b = 0] = ip.split('.').map(Number);
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    a >= 224 ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168)
+  );
+}
+
 /** A finding as stored, with where it came from. */
 export interface FleetFinding {
   host: string;
@@ -80,7 +101,7 @@ export function desiredDecisions(
     const rule = typeof f.rule === 'string' ? f.rule : '?';
     if (it.type !== 'ip' && it.type !== 'domain') continue;
     const value = it.type === 'ip' ? normalizeIp(it.value) : normalizeDomain(it.value);
-    if (!value) continue;
+    if (!value || (it.type === 'ip' && internalAddress(value))) continue;
     put({
       type: it.type,
       value,
