@@ -127,6 +127,10 @@ test('approve → the agent cleans its fixture root → rescan clean → approve
   const dsh = h0.plan!.steps.find((s) => s.path === '/tmp/d.sh')!;
   assert.ok(dsh, JSON.stringify(h0.plan));
 
+  // A token reports only for its own host; admin tokens are not agents.
+  const lie = await api('/api/v1/agent/plan', { token: tokens.web01, body: { host: 'cache01', steps: [] } });
+  assert.equal(lie.status, 403);
+  assert.equal((await api('/api/v1/agent/approvals')).status, 403);
   // Agent tokens cannot approve, nor see the admin views.
   assert.equal(
     (await api('/api/v1/fleet/hosts/web01/approvals', { token: tokens.web01, body: {} })).status,

@@ -116,6 +116,7 @@ export class FleetService {
   private lastRefresh = -Infinity;
   private refreshing: Promise<void> | undefined;
   private intelSel: ReturnType<typeof selectBlocklist> | null | undefined;
+  private lastVersion = 0;
   readonly now: () => number;
 
   constructor(
@@ -123,6 +124,15 @@ export class FleetService {
     private readonly opts: FleetServiceOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Record versions for everything but decisions: epoch ms, strictly increasing in this process, so two writes
+   * of one record within a millisecond still order (ClickHouse folds by the highest version).
+   */
+  private version(): number {
+    this.lastVersion = Math.max(this.now(), this.lastVersion + 1);
+    return this.lastVersion;
   }
 
   // ---------- audit ----------
@@ -236,7 +246,7 @@ export class FleetService {
       time: new Date(this.now()).toISOString(),
     };
     await this.store.putFleetRecords([
-      { kind: 'exception', id: v, version: this.now(), data: e as unknown as Record<string, unknown> },
+      { kind: 'exception', id: v, version: this.version(), data: e as unknown as Record<string, unknown> },
     ]);
     await this.audit(actor, 'exception-add', '', v, { reason: e.reason });
     await this.refresh(true);
@@ -247,7 +257,7 @@ export class FleetService {
     const v = exceptionValue(value) ?? value;
     const had = await this.store.fleetRecords('exception', { id: v });
     if (!had.length) return false;
-    await this.store.putFleetRecords([{ kind: 'exception', id: v, version: this.now(), data: null }]);
+    await this.store.putFleetRecords([{ kind: 'exception', id: v, version: this.version(), data: null }]);
     await this.audit(actor, 'exception-remove', '', v, {});
     await this.refresh(true);
     return true;
@@ -257,7 +267,7 @@ export class FleetService {
 
   async putPlan(host: string, report: PlanReport): Promise<void> {
     await this.store.putFleetRecords([
-      { kind: 'plan', id: host, version: this.now(), data: report as unknown as Record<string, unknown> },
+      { kind: 'plan', id: host, version: this.version(), data: report as unknown as Record<string, unknown> },
     ]);
   }
 
@@ -270,7 +280,7 @@ export class FleetService {
 
   private async save(a: Approval): Promise<void> {
     await this.store.putFleetRecords([
-      { kind: 'approval', id: a.id, version: this.now(), data: a as unknown as Record<string, unknown> },
+      { kind: 'approval', id: a.id, version: this.version(), data: a as unknown as Record<string, unknown> },
     ]);
   }
 
