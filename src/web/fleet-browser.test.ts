@@ -127,7 +127,12 @@ test('host page: approve the agent’s plan, watch the outcome, restore', {
     assert.equal(diff(before, snapshot(root)), '');
     await page.screenshot({ path: join(ARTIFACTS, 'fleet-host-restored.png'), fullPage: true });
 
-    // The audit log names the dashboard user as the approver.
+    // The host page shows the audit trail; the store has it with the dashboard user as the approver.
+    const trail = await page.$$eval('tr[data-audit]', (rows) =>
+      rows.map((r) => r.getAttribute('data-audit')),
+    );
+    for (const a of ['approve', 'result', 'restore-request'])
+      assert.ok(trail.includes(a), `${a} in ${trail.join(',')}`);
     const audit = await store.audit({ host: 'web01' });
     assert.equal(audit.find((a) => a.action === 'approve')?.actor, 'admin');
     assert.ok(audit.some((a) => a.action === 'restore-request'));

@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Approval, FleetError, fleetServiceFor } from '../server/fleet-service.ts';
-import type { Store } from '../store/types.ts';
+import type { AuditEntry, Store } from '../store/types.ts';
 import { fmtTime, type Html, html } from './html.ts';
 import { sameOrigin, sameSecret } from './session.ts';
 
@@ -17,6 +17,8 @@ export interface FleetView {
   enforcement: Record<string, unknown> | null;
   plan: Awaited<ReturnType<ReturnType<typeof fleetServiceFor>['plan']>>;
   approvals: Approval[];
+  /** The latest audit entries about this host. */
+  audit: AuditEntry[];
   flash?: string;
 }
 
@@ -34,6 +36,7 @@ export async function fleetView(
     enforcement: e && typeof e === 'object' ? (e as Record<string, unknown>) : null,
     plan: await fleet.plan(host),
     approvals: await fleet.approvals(host),
+    audit: await store.audit({ host, limit: 20 }),
   };
 }
 
@@ -135,6 +138,11 @@ ${
               : html`<form method="post" action="/ui/hosts/${hostQ}/restore" class="inline"><input type="hidden" name="csrf" value="${v.csrf}"><input type="hidden" name="journal" value="${j}"><button type="submit">Restore</button></form>`
         }</li>`;
       })}</ul>`
+    : ''
+}
+${
+  v.audit.length
+    ? html`<h3>Audit log</h3><div class="scroll"><table class="audit"><thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">About</th></tr></thead><tbody>${v.audit.map((a) => html`<tr data-audit="${a.action}"><td>${fmtTime(a.time)}</td><td>${a.actor}</td><td>${a.action}</td><td><code>${a.subject}</code>${typeof a.detail.status === 'string' ? html` ${a.detail.status}` : ''}</td></tr>`)}</tbody></table></div>`
     : ''
 }
 </section>`;
