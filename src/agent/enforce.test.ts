@@ -77,7 +77,7 @@ test('hosts target: names added and removed in minewatch’s section; stop resto
   assert.equal(readFileSync(hosts, 'utf8'), original);
 });
 
-test('iptables target: ipset elements added and removed in place; stop leaves nothing', (t) => {
+test('iptables target: ipset elements added and removed in place; stop leaves nothing', async (t) => {
   for (const [tool, pkg] of [
     ['ip', 'iproute2'],
     ['ipset', 'ipset'],
