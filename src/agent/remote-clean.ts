@@ -19,10 +19,8 @@ import { planCleanup, rootPlanIO } from '../respond/cleanup/plan.ts';
 import type { ProcessControl } from '../respond/cleanup/procs.ts';
 import { restoreJournal } from '../respond/cleanup/restore.ts';
 import type { CleanupPlan } from '../respond/cleanup/types.ts';
+import { type Approval, type ApprovalResult, JOURNAL_ID_RE } from '../respond/fleet/approval.ts';
 import { type ContentOf, matchApproved, type StepOutcome, summarizePlan } from '../respond/fleet/steps.ts';
-import type { Approval, ApprovalResult } from '../server/fleet-service.ts';
-
-export const JOURNAL_ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
 
 export interface FreshPlan {
   plan: CleanupPlan;

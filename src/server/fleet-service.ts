@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadIntel } from '../intel/index.ts';
 import { selectBlocklist } from '../respond/blocklist/select.ts';
+import { type Approval, type ApprovalResult, JOURNAL_ID_RE } from '../respond/fleet/approval.ts';
 import {
   type Decision,
   DecisionBook,
@@ -22,59 +23,14 @@ import {
   type StreamAnswer,
 } from '../respond/fleet/decisions.ts';
 import type { PlanReport, StepOutcome } from '../respond/fleet/steps.ts';
+
+export type { Approval, ApprovalResult, ApprovalState, ApprovedStep } from '../respond/fleet/approval.ts';
+export { JOURNAL_ID_RE } from '../respond/fleet/approval.ts';
+
 import type { AuditEntry, Store } from '../store/types.ts';
 
 export const DEFAULT_APPROVAL_TTL_MS = 24 * 3600_000;
 export const MAX_APPROVAL_TTL_MS = 7 * 24 * 3600_000;
-/** The journal ids `newJournalId` makes: a name, never a path. */
-export const JOURNAL_ID_RE = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
-
-export type ApprovalState =
-  | 'pending'
-  | 'complete'
-  | 'partial'
-  | 'failed'
-  | 'skipped'
-  | 'refused'
-  | 'cancelled'
-  | 'expired';
-
-export interface ApprovedStep {
-  hash: string;
-  kind: string;
-  path?: string;
-  pid?: number;
-  lines?: number[];
-  reason: string;
-}
-
-export interface ApprovalResult {
-  time: string;
-  status: 'complete' | 'partial' | 'failed' | 'skipped' | 'refused';
-  journal?: string;
-  steps: Array<{ hash: string; status: StepOutcome; detail?: string }>;
-  verdict?: string;
-  error?: string;
-}
-
-export interface Approval {
-  id: string;
-  host: string;
-  kind: 'clean' | 'restore';
-  state: ApprovalState;
-  by: string;
-  created: string;
-  expires: string;
-  /** clean: the steps approved, as the host reported them. */
-  steps?: ApprovedStep[];
-  /** clean: when the plan approved was reported. */
-  plan_time?: string;
-  /** restore: the journal to restore. */
-  journal?: string;
-  result?: ApprovalResult;
-  cancelled_by?: string;
-}
-
 export class FleetError extends Error {
   constructor(
     readonly statusCode: number,
