@@ -15,6 +15,7 @@ const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   fleet: async () => (await import('./fleet.ts')).benchFleet(),
   report: async () => (await import('./report.ts')).benchReport(),
   dashboard: async () => (await import('./dashboard.ts')).benchDashboard(),
+  response: async () => (await import('./response.ts')).benchResponse(),
 };
 
 function fmt(v: number): string {

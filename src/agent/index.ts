@@ -28,6 +28,18 @@ export interface AgentScan {
 export type ScanFn = (opts: { root: string }) => Promise<AgentScan>;
 export type TrafficFn = () => Promise<Finding[]>;
 
+/** Fleet response around each cycle (enforce.ts, remote-clean.ts); every hook's error is logged, not fatal. */
+export interface AgentHooks {
+  /** Before each scan: pull and apply the block decisions. */
+  beforeScan?(): Promise<void>;
+  /** Extra heartbeat fields (the enforcement state). */
+  heartbeat?(): Record<string, unknown>;
+  /** After delivery, with the host name: report the cleanup plan, act on approvals. */
+  afterDeliver?(host: string): Promise<void>;
+  /** When a looping agent stops: take enforcement out. */
+  stop?(): Promise<void>;
+}
+
 export interface AgentOptions {
   server: string;
   token: string;
@@ -53,6 +65,7 @@ export interface AgentOptions {
   log?: (msg: string) => void;
   fetch?: typeof fetch;
   now?: () => number;
+  hooks?: AgentHooks;
 }
 
 export interface CycleReport {
@@ -178,6 +191,7 @@ export class Agent {
       spool_dropped: this.spool.dropped,
       spool_dropped_by_class: [...this.spool.droppedByClass],
       ...(scan.stats ? { scan_stats: scan.stats } : {}),
+      ...(this.opts.hooks?.heartbeat?.() ?? {}),
     });
     // Spool first: from here on, a crash or an outage loses nothing.
     this.spool.add(events);
@@ -295,28 +309,44 @@ export async function runAgent(opts: AgentOptions): Promise<AgentResult> {
   const cycles: CycleReport[] = [];
   let infected = false;
   const now = opts.now ?? Date.now;
+  const hook = async (what: string, f: (() => Promise<void>) | undefined) => {
+    try {
+      await f?.();
+    } catch (err) {
+      opts.log?.(`${what}: ${(err as Error).message}`);
+    }
+  };
+  const hooks = opts.hooks ?? {};
   if (opts.once) {
+    await hook('enforcement', hooks.beforeScan);
     const c = await agent.scanOnce();
     cycles.push(c);
     infected = c.infected;
     await agent.deliver(now() + (opts.deliverMs ?? 60_000));
+    await hook('remote clean', hooks.afterDeliver && (() => hooks.afterDeliver!(c.host)));
     return agent.result(cycles, infected);
   }
   const interval = opts.intervalMs ?? 10 * 60_000;
   while (!opts.signal?.aborted) {
     const started = now();
+    await hook('enforcement', hooks.beforeScan);
+    let host: string | undefined;
     try {
       const c = await agent.scanOnce();
       cycles.push(c);
       if (cycles.length > 100) cycles.shift();
       infected = c.infected;
+      host = c.host;
     } catch (err) {
       opts.log?.(`scan failed: ${(err as Error).message}`);
     }
     // Deliver (retrying) until the next scan is due; the spool keeps what is not through yet.
     await agent.deliver(started + interval);
+    if (host && !opts.signal?.aborted)
+      await hook('remote clean', hooks.afterDeliver && (() => hooks.afterDeliver!(host)));
     const left = started + interval - now();
     if (left > 0) await sleep(left, opts.signal);
   }
+  await hook('stopping enforcement', hooks.stop);
   return agent.result(cycles, infected);
 }

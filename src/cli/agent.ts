@@ -46,6 +46,11 @@ interface AgentCliOptions {
   tcpdump?: string;
   proxy?: string;
   ca?: string;
+  enforceBlocks?: string;
+  enforceStateDir?: string;
+  allowRemoteClean?: boolean;
+  journalDir?: string;
+  quarantineDir?: string;
 }
 
 export function registerAgent(program: Command, ctx: CommandContext): void {
@@ -78,10 +83,26 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
       '--ca <file>',
       "PEM certificate of the CA that signed the server's certificate (trusted beside the system's)",
     )
+    // Fleet response (docs/fleet-response.md).
+    .option(
+      '--enforce-blocks <target>',
+      "pull the fleet's block decisions and enforce them: nftables, iptables (with ipset) or hosts",
+    )
+    .option(
+      '--enforce-state-dir <dir>',
+      'where enforcement keeps its state and backups (default $MINEWATCH_HOME/enforce or /var/lib/minewatch/enforce)',
+    )
+    .option(
+      '--allow-remote-clean',
+      "report this host's cleanup plan and carry out the steps an admin approved (journalled, restorable)",
+    )
+    .option('--journal-dir <dir>', 'with --allow-remote-clean: where journals live (as `clean`)')
+    .option('--quarantine-dir <dir>', 'with --allow-remote-clean: where quarantined files go (as `clean`)')
     .addHelpText(
       'after',
       examples([
         'minewatch agent --server https://mw.internal:8750 --token $TOKEN',
+        'minewatch agent --server https://mw.internal:8750 --token $TOKEN --enforce-blocks nftables --allow-remote-clean',
         'minewatch agent --server http://127.0.0.1:8750 --token $TOKEN --once',
         'minewatch agent --server https://mw.internal:8750 --token $TOKEN --pcap-iface eth0 --pcap-seconds 60',
       ]),
@@ -127,6 +148,39 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
         ctx.io.stderr.write(
           `minewatch agent: sending through proxy ${proxyNote.replace(/\/\/[^@/]*@/, '//***@')}\n`,
         );
+      let hooks: import('../agent/index.ts').AgentHooks | undefined;
+      if (opts.enforceBlocks || opts.allowRemoteClean) {
+        const target = opts.enforceBlocks;
+        if (target !== undefined && !['nftables', 'iptables', 'hosts'].includes(target))
+          throw new CliError(`--enforce-blocks '${target}': use nftables, iptables or hosts`);
+        const { fleetAgent } = await import('../agent/fleet-hooks.ts');
+        const { defaultJournalDir, defaultQuarantineDir } = await import('../respond/cleanup/journal.ts');
+        const { resolve } = await import('node:path');
+        const fa = await fleetAgent({
+          server: opts.server,
+          token,
+          ...(viaProxy ? { fetch: viaProxy } : {}),
+          log: (m) => ctx.io.stderr.write(`minewatch agent: ${m}\n`),
+          ...(target
+            ? {
+                enforce: {
+                  target: target as 'nftables' | 'iptables' | 'hosts',
+                  ...(opts.enforceStateDir ? { env: { stateDir: resolve(opts.enforceStateDir) } } : {}),
+                },
+              }
+            : {}),
+          ...(opts.allowRemoteClean
+            ? {
+                remoteClean: {
+                  root: resolve(opts.root),
+                  journalDir: resolve(opts.journalDir ?? defaultJournalDir()),
+                  quarantineDir: resolve(opts.quarantineDir ?? defaultQuarantineDir()),
+                },
+              }
+            : {}),
+        });
+        hooks = fa.hooks;
+      }
       const ac = new AbortController();
       const stop = () => ac.abort();
       process.once('SIGINT', stop);
@@ -143,6 +197,7 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
           root: opts.root,
           ...(traffic ? { traffic } : {}),
           ...(viaProxy ? { fetch: viaProxy } : {}),
+          ...(hooks ? { hooks } : {}),
           signal: ac.signal,
           log: (m) => ctx.io.stderr.write(`minewatch agent: ${m}\n`),
         });

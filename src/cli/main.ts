@@ -24,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   report: async () => (await import('./report.ts')).registerReport,
   demo: async () => (await import('./demo.ts')).registerDemo,
   token: async () => (await import('./token.ts')).registerToken,
+  fleet: async () => (await import('./fleet.ts')).registerFleet,
 };
 
 async function commandsFor(argv: readonly string[]): Promise<Register[]> {

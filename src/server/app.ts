@@ -23,6 +23,8 @@ import {
 } from '../store/types.ts';
 import { VERSION } from '../version.ts';
 import { registerDashboard } from './dashboard.ts';
+import { registerFleetRoutes } from './fleet-routes.ts';
+import type { FleetServiceOptions } from './fleet-service.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { matchesAdminToken, newToken, parseToken, sha256Hex, verifySecret } from './tokens.ts';
 
@@ -42,6 +44,8 @@ export interface ServerOptions {
   https?: { cert: string | Buffer; key: string | Buffer };
   /** Where unexpected errors are written (default stderr). */
   log?: (msg: string) => void;
+  /** Fleet response: block decisions, approvals, audit (fleet-routes.ts). */
+  fleet?: FleetServiceOptions;
 }
 
 interface Auth {
@@ -340,6 +344,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (!revoked) throw new HttpError(404, `no active token named '${req.params.name}'`);
     return { revoked };
   });
+  registerFleetRoutes(app, { store, ...(opts.fleet ? { fleet: opts.fleet } : {}) });
   return app;
 }
 

@@ -29,15 +29,19 @@ import {
   storedFinding,
   tokenRow,
 } from './answers.ts';
+import { auditBounds, auditRow, checkAudit, checkFleetRecord, fleetRecordRow } from './fleet-rows.ts';
 import { GroupCommitter, type GroupRows, groupRows, type Submission } from './group.ts';
 import { boundMs, dayOf } from './row.ts';
 import { chIdent, chInt, chString, chStringList, tsvField, tsvUnescape } from './sql.ts';
 import type {
+  AuditEntry,
+  AuditQuery,
   CampaignKey,
   CampaignRow,
   Dim,
   EventQuery,
   FindingQuery,
+  FleetRecord,
   HostKeyRow,
   HostRow,
   IngestOptions,
@@ -158,6 +162,15 @@ export class ClickHouseStore implements Store {
     await client.command({
       query: `CREATE TABLE IF NOT EXISTS tokens (id String, name String, admin UInt8, hash String, created String,
         revoked UInt8, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+    });
+    // Fleet response (issue 17): state by (kind, id), newest version wins; the audit log, append-only.
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS fleet_state (kind String, id String, version UInt64, deleted UInt8,
+        data String) ENGINE = ReplacingMergeTree(version) ORDER BY (kind, id)`,
+    });
+    await client.command({
+      query: `CREATE TABLE IF NOT EXISTS audit_log (id String, ts UInt64, actor String, action String, host String,
+        subject String, detail String) ENGINE = ReplacingMergeTree ORDER BY (ts, id)`,
     });
     return new ClickHouseStore(t.display, client, t);
   }
@@ -435,6 +448,75 @@ export class ClickHouseStore implements Store {
     );
     for (const t of hits) await this.putToken({ ...t, revoked: true });
     return hits.length;
+  }
+
+  // ---------- fleet response (issue 17) ----------
+
+  async putFleetRecords(recs: readonly FleetRecord[]): Promise<void> {
+    for (const r of recs) checkFleetRecord(r);
+    if (!recs.length) return;
+    await this.insertTsv(
+      'fleet_state',
+      recs.map((r) =>
+        [
+          tsvField(r.kind),
+          tsvField(r.id),
+          r.version,
+          r.data === null ? 1 : 0,
+          tsvField(r.data === null ? '' : JSON.stringify(r.data)),
+        ].join('\t'),
+      ),
+    );
+  }
+
+  async fleetRecords(kind: string, q: { id?: string } = {}): Promise<FleetRecord[]> {
+    // Folded here without FINAL, as tokens are: the row of the highest version of each id wins.
+    const rows = await this.rows(
+      `SELECT kind, id, max(version) AS v, argMax(deleted, version) AS gone, argMax(data, version) AS d
+       FROM fleet_state WHERE kind = ${chString(kind)}${q.id !== undefined ? ` AND id = ${chString(q.id)}` : ''}
+       GROUP BY kind, id HAVING gone = 0 ORDER BY id`,
+    );
+    return rows
+      .map((r) => fleetRecordRow({ kind: r.kind, id: r.id, version: r.v, data: r.d }))
+      .filter((r): r is FleetRecord => r !== null);
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    const ts = entries.map(checkAudit);
+    if (!entries.length) return;
+    await this.insertTsv(
+      'audit_log',
+      entries.map((e, i) =>
+        [
+          tsvField(e.id),
+          ts[i],
+          tsvField(e.actor),
+          tsvField(e.action),
+          tsvField(e.host),
+          tsvField(e.subject),
+          tsvField(JSON.stringify(e.detail)),
+        ].join('\t'),
+      ),
+    );
+  }
+
+  async audit(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    const b = auditBounds(q);
+    const terms: string[] = [];
+    if (b.from !== undefined) terms.push(`ts >= ${chInt(b.from)}`);
+    if (b.to !== undefined) terms.push(`ts < ${chInt(b.to)}`);
+    if (q.host) terms.push(`host = ${chString(q.host)}`);
+    if (q.action) terms.push(`action = ${chString(q.action)}`);
+    // A retried insert of the same entry is one line: grouped by id until the table's merges fold it.
+    const rows = await this.rows(
+      `SELECT id, any(ts) AS t, any(actor) AS a, any(action) AS act, any(host) AS h, any(subject) AS s,
+         any(detail) AS d
+       FROM audit_log${terms.length ? ` WHERE ${terms.join(' AND ')}` : ''}
+       GROUP BY id ORDER BY t DESC, id DESC LIMIT ${b.limit}`,
+    );
+    return rows.map((r) =>
+      auditRow({ id: r.id, ts: r.t, actor: r.a, action: r.act, host: r.h, subject: r.s, detail: r.d }),
+    );
   }
 
   /** Test helper: drops the database this store writes to. */

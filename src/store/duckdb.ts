@@ -47,6 +47,7 @@ import {
   storedFinding,
   tokenRow,
 } from './answers.ts';
+import { auditBounds, auditRow, checkAudit, checkFleetRecord, fleetRecordRow } from './fleet-rows.ts';
 import { GroupCommitter, type Submission } from './group.ts';
 import { KeyFilter } from './keyfilter.ts';
 import {
@@ -59,11 +60,14 @@ import {
 } from './pack.ts';
 import { boundMs } from './row.ts';
 import type {
+  AuditEntry,
+  AuditQuery,
   CampaignKey,
   CampaignRow,
   Dim,
   EventQuery,
   FindingQuery,
+  FleetRecord,
   HostKeyRow,
   HostRow,
   IngestOptions,
@@ -327,6 +331,11 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS tokens (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, admin BOOLEAN NOT NULL,
     hash VARCHAR NOT NULL, created VARCHAR NOT NULL, revoked BOOLEAN NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS meta (k VARCHAR PRIMARY KEY, v VARCHAR NOT NULL)`,
+  // Fleet response (issue 17): decisions, approvals and agent reports by (kind, id); the audit log.
+  `CREATE TABLE IF NOT EXISTS fleet_state (kind VARCHAR NOT NULL, id VARCHAR NOT NULL, version BIGINT NOT NULL,
+    data VARCHAR, PRIMARY KEY (kind, id))`,
+  `CREATE TABLE IF NOT EXISTS audit_log (id VARCHAR PRIMARY KEY, ts BIGINT NOT NULL, actor VARCHAR NOT NULL,
+    action VARCHAR NOT NULL, host VARCHAR NOT NULL, subject VARCHAR NOT NULL, detail VARCHAR NOT NULL)`,
 ];
 
 /** SQL expression of a dimension's key in `host_day` and `events` alike. */
@@ -1058,6 +1067,92 @@ export class DuckDBStore implements Store {
       );
       return Number(r.rowsChanged);
     });
+  }
+
+  // ---------- fleet response (issue 17) ----------
+
+  async putFleetRecords(recs: readonly FleetRecord[]): Promise<void> {
+    for (const r of recs) checkFleetRecord(r);
+    if (!recs.length) return;
+    // One upsert statement per 500 rows: a row at a time cost ~17 ms each (2,088 decisions took 36 s in
+    // bench/response.ts); one key may appear once per statement, so the newest of each goes in.
+    const newest = new Map<string, FleetRecord>();
+    for (const r of recs) {
+      const k = `${r.kind}\u0000${r.id}`;
+      const had = newest.get(k);
+      if (!had || r.version >= had.version) newest.set(k, r);
+    }
+    const rows = [...newest.values()];
+    return this.writeLane.run(async () => {
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        for (let i = 0; i < rows.length; i += 500) {
+          const chunk = rows.slice(i, i + 500);
+          // An older version never overwrites a newer one, as ReplacingMergeTree(version) folds on ClickHouse.
+          await this.writer.run(
+            `INSERT INTO fleet_state VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
+               ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, data = excluded.data
+               WHERE excluded.version >= fleet_state.version`,
+            chunk.flatMap((r) => [r.kind, r.id, r.version, r.data === null ? null : JSON.stringify(r.data)]),
+          );
+        }
+        await this.writer.run('COMMIT');
+      } catch (err) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async fleetRecords(kind: string, q: { id?: string } = {}): Promise<FleetRecord[]> {
+    const rows = await this.read(
+      `SELECT kind, id, version, data FROM fleet_state WHERE kind = ?${q.id !== undefined ? ' AND id = ?' : ''}
+       ORDER BY id`,
+      q.id !== undefined ? [kind, q.id] : [kind],
+    );
+    return rows.map(fleetRecordRow).filter((r): r is FleetRecord => r !== null);
+  }
+
+  async appendAudit(entries: readonly AuditEntry[]): Promise<void> {
+    const ts = entries.map(checkAudit);
+    if (!entries.length) return;
+    return this.writeLane.run(async () => {
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        for (let i = 0; i < entries.length; i++) {
+          const e = entries[i]!;
+          await this.writer.run('INSERT OR IGNORE INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)', [
+            e.id,
+            ts[i]!,
+            e.actor,
+            e.action,
+            e.host,
+            e.subject,
+            JSON.stringify(e.detail),
+          ]);
+        }
+        await this.writer.run('COMMIT');
+      } catch (err) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  }
+
+  async audit(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    const b = auditBounds(q);
+    const terms: string[] = [];
+    const params: unknown[] = [];
+    if (b.from !== undefined) terms.push('ts >= ?') && params.push(b.from);
+    if (b.to !== undefined) terms.push('ts < ?') && params.push(b.to);
+    if (q.host) terms.push('host = ?') && params.push(q.host);
+    if (q.action) terms.push('action = ?') && params.push(q.action);
+    const rows = await this.read(
+      `SELECT * FROM audit_log${terms.length ? ` WHERE ${terms.join(' AND ')}` : ''}
+       ORDER BY ts DESC, id DESC LIMIT ${b.limit}`,
+      params,
+    );
+    return rows.map(auditRow);
   }
 
   async close(): Promise<void> {

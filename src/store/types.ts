@@ -180,7 +180,7 @@ export interface TokenRecord {
   revoked: boolean;
 }
 
-export interface Store {
+export interface Store extends FleetStore {
   readonly engine: Engine;
   /** Where it lives, without credentials. */
   readonly location: string;
@@ -211,4 +211,49 @@ export interface Store {
   listTokens(): Promise<TokenRecord[]>;
   revokeToken(nameOrId: string): Promise<number>;
   close(): Promise<void>;
+}
+
+// ---------- fleet response: decisions, approvals, agent reports, audit (issue 17) ----------
+
+/**
+ * One piece of fleet-response state (a block decision, an exception, an approval, an agent's report), by kind
+ * and id. The newest version of a (kind, id) wins; `data: null` is a deletion.
+ */
+export interface FleetRecord {
+  kind: string;
+  id: string;
+  /** Larger wins; callers use a counter or epoch ms. */
+  version: number;
+  data: Record<string, unknown> | null;
+}
+
+/** One line of the audit log: who did what to which host, and the details. Append-only. */
+export interface AuditEntry {
+  id: string;
+  /** ISO 8601. */
+  time: string;
+  /** Token or session name ('admin', 'ops-alice') or the agent's host for results. */
+  actor: string;
+  /** 'approve', 'cancel', 'result', 'exception-add', 'exception-remove', 'restore-request', ... */
+  action: string;
+  host: string;
+  /** What it is about: an approval id, a decision value, a journal id. */
+  subject: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditQuery extends Range {
+  host?: string;
+  action?: string;
+  limit?: number;
+}
+
+/** What the fleet-response modules need from a store (both engines implement it beside `Store`). */
+export interface FleetStore {
+  putFleetRecords(recs: readonly FleetRecord[]): Promise<void>;
+  /** Live (not deleted) records of a kind, newest version of each id, by id. */
+  fleetRecords(kind: string, q?: { id?: string }): Promise<FleetRecord[]>;
+  appendAudit(entries: readonly AuditEntry[]): Promise<void>;
+  /** Newest first. */
+  audit(q?: AuditQuery): Promise<AuditEntry[]>;
 }

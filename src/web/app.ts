@@ -24,7 +24,8 @@ import { APP_CSS, APP_JS, echartsBundle } from './assets.ts';
 import { remotePlan } from './cleanup.ts';
 import { asFinding, DashboardData } from './data.ts';
 import { type Filter, parseFilter } from './filter.ts';
-import type { Html } from './html.ts';
+import { flashOf, fleetSection, fleetView, registerFleetUi } from './fleet.ts';
+import { type Html, html } from './html.ts';
 import {
   type Chrome,
   campaignPage,
@@ -270,7 +271,13 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     const p = await data.host(req.params.host, f);
     const c = await chrome(req, f, req.params.host, { charts: true });
     if (!p) return send(reply, c, notFound(`No host named ${req.params.host} in the store.`), 404);
-    return send(reply, c, hostPage(p, f, remotePlan(p.host.host, p.findings.map(asFinding))));
+    const fv = await fleetView(store, p.host.host, req.session!.csrf, p.host.inventory);
+    const flash = flashOf(req.query);
+    return send(
+      reply,
+      c,
+      html`${hostPage(p, f, remotePlan(p.host.host, p.findings.map(asFinding)))}${fleetSection({ ...fv, ...(flash ? { flash } : {}) })}`,
+    );
   });
   app.get<Q>('/ui/campaigns', async (req, reply) => {
     const f = parseFilter(req.query);
@@ -347,6 +354,8 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   app.get<Q>('/ui/api/campaigns', async (req) => ({
     campaigns: await data.campaigns(parseFilter(req.query)),
   }));
+
+  registerFleetUi(app, store);
 
   app.setNotFoundHandler(async (req, reply) => {
     if (req.url.startsWith('/ui/api/')) return reply.code(404).send({ error: 'no such endpoint' });

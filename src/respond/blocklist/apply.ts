@@ -431,3 +431,100 @@ function revertIpt(env: ApplyEnv, state: BlockState, dryRun: boolean): ApplyResu
   delete state.iptables;
   return { target: 'iptables', actions, changed: true };
 }
+
+// ---------- set elements: the fleet agent's incremental updates ----------
+
+export interface AddressSets {
+  ipv4: string[];
+  ipv6: string[];
+}
+
+/**
+ * The addresses in minewatch's sets now, as the kernel lists them (nftables sets pool_v4/pool_v6, or the
+ * ipsets minewatch-v4/-v6), or null when they are not there (nothing applied, or removed by hand).
+ */
+export function listSetElements(target: 'nftables' | 'iptables', env: ApplyEnv): AddressSets | null {
+  const out: AddressSets = { ipv4: [], ipv6: [] };
+  if (target === 'nftables') {
+    for (const [set, key] of [
+      ['pool_v4', 'ipv4'],
+      ['pool_v6', 'ipv6'],
+    ] as const) {
+      const r = fw(env, ['nft', '-j', 'list', 'set', NFT_FAMILY, NFT_TABLE, set]);
+      if (r.code !== 0) return null;
+      const doc = JSON.parse(r.stdout) as { nftables?: Array<{ set?: { elem?: unknown[] } }> };
+      for (const item of doc.nftables ?? [])
+        for (const e of item.set?.elem ?? []) if (typeof e === 'string') out[key].push(e);
+    }
+    return out;
+  }
+  for (const [set, key] of [
+    [IPSET_V4, 'ipv4'],
+    [IPSET_V6, 'ipv6'],
+  ] as const) {
+    const r = fw(env, ['ipset', 'list', set]);
+    if (r.code !== 0) return null;
+    const members = r.stdout.split('\n');
+    const at = members.findIndex((l) => l.startsWith('Members:'));
+    for (const l of at < 0 ? [] : members.slice(at + 1))
+      if (l.trim()) out[key].push(l.trim().split(/\s+/)[0]!);
+  }
+  return out;
+}
+
+/**
+ * Adds and removes addresses in the sets `applyBlocklist` created, in one transaction, without reloading the
+ * table or touching its chains: `nft -f -` with `add element` / `delete element` lines (nft applies a file
+ * atomically), or `ipset restore` with add/del lines. Removing an address that is not there is no error
+ * (the diff is taken against the kernel's listing first for nftables, whose delete would fail).
+ */
+export function updateSetElements(
+  target: 'nftables' | 'iptables',
+  add: AddressSets,
+  remove: AddressSets,
+  env: ApplyEnv,
+): ApplyResult {
+  needRoot(env, false);
+  const state = readState(env.stateDir);
+  const mine = target === 'nftables' ? state.nftables : state.iptables;
+  if (!mine || !sameNetns(mine.netns, env.netns))
+    throw new BlockApplyError(`no ${target} list applied here by minewatch: apply one before updating it`);
+  const now = listSetElements(target, env);
+  if (!now) throw new BlockApplyError(`minewatch's ${target} sets are gone: revert and apply again`);
+  const have = { ipv4: new Set(now.ipv4), ipv6: new Set(now.ipv6) };
+  const plus = {
+    ipv4: [...new Set(add.ipv4)].filter((a) => !have.ipv4.has(a)),
+    ipv6: [...new Set(add.ipv6)].filter((a) => !have.ipv6.has(a)),
+  };
+  const minus = {
+    ipv4: [...new Set(remove.ipv4)].filter((a) => have.ipv4.has(a)),
+    ipv6: [...new Set(remove.ipv6)].filter((a) => have.ipv6.has(a)),
+  };
+  const n = plus.ipv4.length + plus.ipv6.length + minus.ipv4.length + minus.ipv6.length;
+  const actions = [
+    `add ${plus.ipv4.length + plus.ipv6.length} and remove ${minus.ipv4.length + minus.ipv6.length} addresses in the ${target} sets${env.netns ? ` in network namespace ${env.netns}` : ''}`,
+  ];
+  if (n === 0) return { target, actions, changed: false };
+  if (target === 'nftables') {
+    const lines: string[] = [];
+    const el = (verb: string, set: string, ips: string[]) => {
+      if (ips.length) lines.push(`${verb} element ${NFT_FAMILY} ${NFT_TABLE} ${set} { ${ips.join(', ')} }`);
+    };
+    el('delete', 'pool_v4', minus.ipv4);
+    el('delete', 'pool_v6', minus.ipv6);
+    el('add', 'pool_v4', plus.ipv4);
+    el('add', 'pool_v6', plus.ipv6);
+    must(env, ['nft', '-f', '-'], `${lines.join('\n')}\n`);
+  } else {
+    const lines = [
+      ...minus.ipv4.map((a) => `del ${IPSET_V4} ${a}`),
+      ...minus.ipv6.map((a) => `del ${IPSET_V6} ${a}`),
+      ...plus.ipv4.map((a) => `add ${IPSET_V4} ${a}`),
+      ...plus.ipv6.map((a) => `add ${IPSET_V6} ${a}`),
+    ];
+    must(env, ['ipset', '-exist', 'restore'], `${lines.join('\n')}\n`);
+  }
+  mine.applied = env.now();
+  writeState(env.stateDir, state);
+  return { target, actions, changed: true };
+}

@@ -59,6 +59,11 @@ export interface ApplyOptions {
   /** Crash hook for tests: 'N' = SIGKILL self after journal entry N, 'N:changed' = after the change entry N announced. */
   crashAfter?: string;
   journalId?: string;
+  /**
+   * Stop at the first failed step (the fleet agent's remote clean): the journal ends 'partial' and holds
+   * everything done so far, so `restore` undoes it; later steps are not tried.
+   */
+  stopOnFailure?: boolean;
   /** Progress, one line per step. */
   onStep?(r: StepResult): void;
 }
@@ -176,6 +181,7 @@ async function run(
       const r = await runStep(ctx, step);
       results.push(r);
       opts.onStep?.(r);
+      if (r.status === 'failed' && 'stopOnFailure' in opts && opts.stopOnFailure) break;
     }
     const status = results.some((r) => r.status === 'failed') ? 'partial' : 'complete';
     j.append({ type: 'end', status });
