@@ -408,7 +408,13 @@ export class TrafficAnalyzer {
       return;
     }
     if (!http.analyzer.isMining) return;
-    const r = http.analyzer.result();
+    // Decided by the request: wait for its answer (within the packet limit), whose shape adds its reason.
+    if (!http.answered && s.httpPackets < HTTP_PACKET_LIMIT) return;
+    this.httpSignal(flow, s, pkt, ts);
+  }
+
+  private httpSignal(flow: Flow, s: FlowState, pkt: number, ts: number): void {
+    const r = s.http!.analyzer.result();
     this.opaque(flow, s); // decided: nothing more to learn from this flow's content
     const login = r.user ? loginParts(r.user) : undefined;
     const pool = r.host ? this.intel.matchDomain(r.host)?.pool : undefined;
@@ -500,6 +506,8 @@ export class TrafficAnalyzer {
         s.conn.jobs += r.jobs;
       }
     }
+    // A mining request whose answer never came.
+    if (s.kind === 'http' && s.http?.analyzer.isMining) this.httpSignal(flow, s, s.lastPacket, flow.lastTs);
     if (s.tlsRhythm && s.clientHello && s.tlsRhythm.readable) this.judgeTls(flow, s, s.clientHello);
     // Most flows are short or have no rhythm: judgeBehaviour would say no without the intel look-ups.
     if (

@@ -194,9 +194,18 @@ const HEX8 = /^0x[0-9a-fA-F]{16}$/;
 const HEXQ = /^0x[0-9a-fA-F]{1,64}$/;
 const ETH_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 /** eth_submitWork [nonce(8), header(32), mix(32)] / eth_submitHashrate [rate, id(32)] parameter shapes. */
 function ethParamsShaped(method: string, params: unknown): boolean {
-  if (!Array.isArray(params)) return method === 'eth_getWork' && params === undefined;
+  // libjson-rpc-cpp (ethminer) sends `"params":null` for a call without parameters.
+  if (!Array.isArray(params)) return method === 'eth_getWork' && (params === undefined || params === null);
   const str = (i: number) => (typeof params[i] === 'string' ? (params[i] as string) : '');
   if (method === 'eth_getWork') return params.length === 0;
   if (method === 'eth_submitWork')
@@ -226,20 +235,24 @@ export function ethLoginFromPath(path: string): { wallet: string; worker?: strin
     for (const kv of path.slice(q + 1).split('&')) {
       const [k, v] = kv.split('=');
       if (k !== 'miner' || !v) continue;
-      const parts = decodeURIComponent(v).split('@');
+      const parts = safeDecode(v).split('@');
       const i = parts.findIndex((x) => ETH_ADDRESS.test(x));
       if (i < 0) continue;
       const worker = parts[i + 1];
       return { wallet: parts[i]!, ...(worker ? { worker: cap(worker) } : {}) };
     }
   }
-  const segs = (q >= 0 ? path.slice(0, q) : path).split('/').filter(Boolean);
-  const first = segs[0] ?? '';
-  const dot = first.indexOf('.');
-  const wallet = dot > 0 ? first.slice(0, dot) : first;
-  if (!ETH_ADDRESS.test(wallet)) return undefined;
-  const worker = dot > 0 ? first.slice(dot + 1) : segs[1];
-  return { wallet, ...(worker ? { worker: cap(decodeURIComponent(worker)) } : {}) };
+  // open-ethereum-pool's proxy routes /<wallet>/<rig> (also under a prefix such as /miner/).
+  const segs = (q >= 0 ? path.slice(0, q) : path).split('/').filter(Boolean).slice(0, 8);
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const dot = seg.indexOf('.');
+    const wallet = dot > 0 ? seg.slice(0, dot) : seg;
+    if (!ETH_ADDRESS.test(wallet)) continue;
+    const worker = dot > 0 ? seg.slice(dot + 1) : segs[i + 1];
+    return { wallet, ...(worker ? { worker: cap(safeDecode(worker)) } : {}) };
+  }
+  return undefined;
 }
 
 const WORK_METHODS = new Set([
@@ -615,6 +628,11 @@ export class HttpMiningSession {
 
   result(): HttpMiningResult {
     return this.analyzer.result();
+  }
+
+  /** The server has answered at least once (or stopped speaking HTTP): its answer has been weighed. */
+  get answered(): boolean {
+    return this.st.s2c.messages > 0 || this.st.s2c.mode === 'off';
   }
 
   private finish(dir: 'c2s' | 's2c', packet: number): void {
