@@ -1,7 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { Finding } from '../../findings/index.ts';
 import type { IntelBase } from '../../intel/index.ts';
-import { type CaptureFlowStats, type FlowClass, readCaptureFlows } from '../../sensors/pcap/index.ts';
+import {
+  type CaptureFlowStats,
+  type FlowClass,
+  type FlowTableOptions,
+  readCaptureFlows,
+} from '../../sensors/pcap/index.ts';
 import { TrafficAnalyzer, type TrafficSummary } from './analyzer.ts';
 import { analyseInShards, threadsFor } from './parallel.ts';
 
@@ -34,6 +39,8 @@ export interface AnalyseOptions {
   stdin?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** Threads for a capture file (parallel.ts); default 1, one pass. Stdin is always one pass. */
   threads?: number;
+  /** Flow-table bounds for a single pass (defaults in flows.ts); tests shrink them to reach them cheaply. */
+  flowTable?: Pick<FlowTableOptions, 'maxFlows' | 'maxKeptFlows' | 'halfOpenTimeoutSec' | 'idleTimeoutSec'>;
 }
 
 /** Reads one capture (a path, or '-' for stdin) to the end and returns its findings and summary. */
@@ -59,6 +66,7 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
     });
     stats = await readCaptureFlows(pathOrDash, analyzer.handlers, {
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
+      ...opts.flowTable,
     });
     ({ findings, summary } = analyzer.finish());
   }

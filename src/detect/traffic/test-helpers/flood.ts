@@ -13,8 +13,13 @@ export interface TimedPacket {
 }
 
 export interface FloodSpec {
-  kind: 'syn' | 'short';
-  /** Spoofed SYNs, or short connections. */
+  /**
+   * syn: spoofed SYNs (half-open flows); short: connections that exchange a request and a reply and are reset
+   * (closed flows); open: connections that exchange them and then fall silent, never closed (open flows,
+   * the class a flood of slow clients fills).
+   */
+  kind: 'syn' | 'short' | 'open';
+  /** Spoofed SYNs, or connections. */
   count: number;
   /** Capture time the flood spreads over, from t0. */
   t0: number;
@@ -82,13 +87,15 @@ function unit(kind: FloodSpec['kind'], i: number, ts: number, target: string, po
   const s = { src: target, dst: src, sport: port, dport: sport };
   const req = 'HEAD / HTTP/1.0\r\n\r\n';
   const rsp = 'HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n';
-  return [
+  const out = [
     { ts, ip: tcp({ ...c, seq: isn, flags: 0x02 }) },
     { ts: ts + 0.0001, ip: tcp({ ...s, seq: 7, ack: isn + 1, flags: 0x12 }) },
     { ts: ts + 0.0002, ip: tcp({ ...c, seq: isn + 1, ack: 8, flags: 0x18, payload: req }) },
     { ts: ts + 0.0003, ip: tcp({ ...s, seq: 8, ack: isn + 1 + req.length, flags: 0x18, payload: rsp }) },
-    { ts: ts + 0.0004, ip: tcp({ ...c, seq: isn + 1 + req.length, flags: 0x04 }) },
   ];
+  if (kind === 'short')
+    out.push({ ts: ts + 0.0004, ip: tcp({ ...c, seq: isn + 1 + req.length, flags: 0x04 }) });
+  return out;
 }
 
 /**
