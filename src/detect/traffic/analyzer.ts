@@ -549,6 +549,8 @@ export class TrafficAnalyzer {
     s.dnsTcp = undefined;
     s.tracker = undefined;
     s.tlsRhythm = undefined;
+    // Nothing reads a closed flow's state again (the table delivers nothing more for it); it may linger.
+    flow.state = undefined;
   }
 
   /** A TLS flow to a bare address, at its end: does its ClientHello and record rhythm say stratum? */

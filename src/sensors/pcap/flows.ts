@@ -9,7 +9,7 @@
  * delivered. That is what a capture with dropped packets needs anyway.
  *
  * Flow bounds. Every flow sits in exactly one of four LRU lists, by class (see FlowClass):
- *   closed     ended by FIN/RST, kept a while so trailing ACKs do not open a new flow (no reassembly state);
+ *   closed     ended by FIN/RST, kept closedLingerSec so trailing ACKs do not open a new flow (no reassembly state);
  *   half-open  TCP with no payload yet (a SYN flood, a scan, a refused connect): halfOpenTimeoutSec;
  *   open       carried payload, not marked by a handler: idleTimeoutSec;
  *   kept       a handler set `flow.keep` (a decided mining flow, or one still being judged): idleTimeoutSec.
@@ -90,6 +90,11 @@ export interface FlowTableOptions {
   maxKeptFlows?: number;
   /** A TCP flow that carried no payload is dropped after this long without a packet (default 30 s). */
   halfOpenTimeoutSec?: number;
+  /**
+   * A flow ended by FIN or RST is kept this long after its last packet, to absorb trailing ACKs and
+   * retransmissions (default 60 s, Linux's TIME_WAIT).
+   */
+  closedLingerSec?: number;
   maxPendingPerDir?: number;
   maxTotalPending?: number;
   idleTimeoutSec?: number;
@@ -258,6 +263,7 @@ export class FlowTable {
   private readonly maxFlows: number;
   private readonly maxKept: number;
   private readonly halfOpenTimeout: number;
+  private readonly closedLinger: number;
   private readonly maxPendingPerDir: number;
   private readonly maxTotalPending: number;
   private readonly idle: number;
@@ -280,10 +286,11 @@ export class FlowTable {
     this.maxFlows = Math.max(1, opts.maxFlows ?? 50_000);
     this.maxKept = Math.max(1, opts.maxKeptFlows ?? 10_000);
     this.halfOpenTimeout = opts.halfOpenTimeoutSec ?? 30;
+    this.closedLinger = opts.closedLingerSec ?? 60;
     this.maxPendingPerDir = Math.max(0, opts.maxPendingPerDir ?? 256 * 1024);
     this.maxTotalPending = Math.max(0, opts.maxTotalPending ?? 64 * 1024 * 1024);
     this.idle = opts.idleTimeoutSec ?? 600;
-    this.sweepEvery = Math.min(Math.min(this.idle, this.halfOpenTimeout) / 4, 10);
+    this.sweepEvery = Math.min(Math.min(this.idle, this.halfOpenTimeout, this.closedLinger) / 4, 10);
     this.serverPorts = opts.serverPorts ?? DEFAULT_SERVER_PORTS;
   }
 
@@ -636,7 +643,8 @@ export class FlowTable {
   private sweep(now: number): void {
     this.lastSweep = now;
     for (let c = CLOSED; c <= KEPT; c++) {
-      const limit = now - (c === HALF_OPEN ? this.halfOpenTimeout : this.idle);
+      const limit =
+        now - (c === HALF_OPEN ? this.halfOpenTimeout : c === CLOSED ? this.closedLinger : this.idle);
       for (let r = this.lists[c]!.head; r && r.flow.lastTs < limit; ) {
         const next = r.nextRec;
         if (!r.flow.closed) this.close(r, 'idle');
