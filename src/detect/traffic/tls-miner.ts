@@ -22,9 +22,16 @@
 const TLS_APPDATA = 23;
 /** Client records shorter than this are protocol chatter (TLS 1.3 Finished is 53 or 69 bytes), not requests. */
 const MIN_REQUEST = 80;
+/**
+ * Client records below this after the login are keepalives (XMRig's `keepalived` is 99 bytes in TLS 1.3),
+ * not shares: their answers are not pushes, but they do not enter the share statistics.
+ */
+const MIN_SUBMIT = 120;
 /** A server record this soon after a client request answers it; later, it was pushed. */
 const REPLY_WINDOW_SEC = 1.0;
 const MAX_GAPS = 64;
+/** Server records shorter than this are alerts and control messages (a TLS 1.3 close_notify is 19 bytes), not jobs. */
+const MIN_PUSH = 64;
 
 interface Welford {
   n: number;
@@ -140,10 +147,11 @@ export class TlsRhythm {
       if (this.loginSize === 0) {
         this.loginSize = len;
         this.loginTs = ts;
-      } else {
+        this.awaiting = false;
+      } else if (len >= MIN_SUBMIT) {
         wAdd(this.req, len);
         this.awaiting = true;
-      }
+      } else this.awaiting = false;
       this.lastReqTs = ts;
       return;
     }
@@ -158,6 +166,7 @@ export class TlsRhythm {
       }
       return;
     }
+    if (len < MIN_PUSH) return;
     wAdd(this.push, len);
     if (!Number.isNaN(this.lastPushTs)) {
       const g = ts - this.lastPushTs;
