@@ -108,8 +108,6 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
               columns: [
                 { header: 'PORT', value: (r) => r.port, align: 'right' },
                 { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
-                { header: 'PEAK', value: (r) => r.flow_table.peak_flows, align: 'right' },
-                { header: 'EVICTED', value: (r) => r.flow_table.evicted, align: 'right' },
               ],
             },
             {
