@@ -52,11 +52,16 @@ async function analyseHere(file: string): Promise<ChildResult> {
 }
 
 function inChild(file: string): ChildResult {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', SELF, '--analyse', file], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 1 << 26,
-  });
+  // The old-space cap bin/minewatch.js gives `pcap` (see there), so this number is the command's.
+  const out = execFileSync(
+    process.execPath,
+    ['--max-old-space-size=160', '--import', 'tsx', SELF, '--analyse', file],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1 << 26,
+    },
+  );
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 }
 
