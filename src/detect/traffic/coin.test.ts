@@ -70,5 +70,5 @@ test('a connection known only by its pool address gets the pool name and domain 
   assert.equal(f?.pool?.name, m.pool.name);
   assert.equal(f?.pool?.domain, m.pool.host);
   assert.equal(f?.pool?.host, undefined, 'no host name was seen: none is claimed');
-  assert.ok((f?.reasons as string[])[0]!.includes(m.pool.name));
+  assert.ok(((f?.reasons ?? []) as string[]).some((x) => x.includes(m.pool.name)));
 });
