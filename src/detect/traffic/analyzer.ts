@@ -877,7 +877,10 @@ let isoText = '';
 /** ISO 8601 of a capture time; the last answer is kept, as one packet's time is asked for several times. */
 function iso(ts: number): string {
   if (ts !== isoTs) {
-    isoText = new Date(Math.round(ts * 1000)).toISOString();
+    const d = new Date(Math.round(ts * 1000));
+    // A damaged record's time can lie outside what a Date holds (pcapng resolution options, mangled seconds):
+    // the finding still stands, at the epoch, rather than the analysis throwing.
+    isoText = Number.isNaN(d.getTime()) ? '1970-01-01T00:00:00.000Z' : d.toISOString();
     isoTs = ts;
   }
   return isoText;
