@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadIntel } from '../../intel/index.ts';
+import { readCaptureFlows } from '../../sensors/pcap/source.ts';
 import { analyseCapture } from './capture.ts';
 import { judgeTlsMiner, TlsRhythm, type TlsRhythmFeatures } from './tls-miner.ts';
 
@@ -37,6 +38,30 @@ describe('XMRig --tls to a pool address (real captures)', () => {
     });
 });
 
+describe("TLS look-alikes: quiet even judged as if their ClientHello were a miner's", () => {
+  for (const f of files.filter((x) => x.startsWith('lookalike-')))
+    it(f, async () => {
+      const verdicts: string[] = [];
+      await readCaptureFlows(DIR + f, {
+        onOpen: (fl) => {
+          fl.state = new TlsRhythm();
+        },
+        onData: (fl, dir, d, _p, ts) => (fl.state as TlsRhythm).feed(dir === 'c2s' ? 0 : 1, d, ts),
+        onClose: (fl) => {
+          const v = judgeTlsMiner((fl.state as TlsRhythm).features(), {
+            noSni: true,
+            noAlpn: true,
+            bareIp: true,
+            port: 443,
+            fingerprint: { value: 'assumed' },
+          });
+          if (v.mining) verdicts.push(v.reasons.join('; '));
+        },
+      });
+      assert.deepEqual(verdicts, []);
+    });
+});
+
 describe('TLS look-alikes (real clients) stay quiet', () => {
   for (const f of files.filter((x) => x.startsWith('lookalike-')))
     it(f, async () => {
@@ -56,6 +81,7 @@ describe('judgeTlsMiner', () => {
     requests: 4,
     requestSizeCv: 0,
     requestSizeMean: 225,
+    requestGapCv: 0.9,
     ackedShare: 1,
     replySizeMean: 80,
     replySizeCv: 0,
@@ -79,6 +105,19 @@ describe('judgeTlsMiner', () => {
       judgeTlsMiner({ ...miner, loginReplySize: 26 }, { ...ctx, fingerprint: { value: 'x' } }).mining,
       false,
     );
+  });
+  it('constant-size requests on a timer (a heartbeat) are not shares', () => {
+    const heartbeat = {
+      ...miner,
+      requests: 12,
+      requestSizeMean: 189,
+      requestGapCv: 0.01,
+      pushes: 4,
+      pushSizeMean: 114,
+    };
+    const v = judgeTlsMiner(heartbeat, { ...ctx, fingerprint: { value: 'x' } });
+    assert.equal(v.mining, false);
+    assert.deepEqual(v.reasons, ['client requests come on a timer, not as shares']);
   });
   it('bulk data is not mining', () => {
     assert.equal(

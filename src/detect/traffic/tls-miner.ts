@@ -93,6 +93,11 @@ export interface TlsRhythmFeatures {
   requests: number;
   requestSizeCv: number;
   requestSizeMean: number;
+  /**
+   * Spread of the gaps between requests (CV). Shares come when a hash meets the target, so their gaps are
+   * irregular (exponential: CV near 1); a heartbeat or poll on a timer has CV near 0.
+   */
+  requestGapCv: number;
   /** Requests after the login answered within REPLY_WINDOW_SEC. */
   ackedShare: number;
   replySizeMean: number;
@@ -117,6 +122,8 @@ export class TlsRhythm {
   private lastReqTs = Number.NEGATIVE_INFINITY;
   private awaiting = false;
   private readonly req = w0();
+  private readonly reqGap = w0();
+  private lastSubmitTs = Number.NaN;
   private acked = 0;
   private readonly reply = w0();
   private readonly push = w0();
@@ -150,6 +157,8 @@ export class TlsRhythm {
         this.awaiting = false;
       } else if (len >= MIN_SUBMIT) {
         wAdd(this.req, len);
+        if (!Number.isNaN(this.lastSubmitTs)) wAdd(this.reqGap, ts - this.lastSubmitTs);
+        this.lastSubmitTs = ts;
         this.awaiting = true;
       } else this.awaiting = false;
       this.lastReqTs = ts;
@@ -186,6 +195,7 @@ export class TlsRhythm {
       requests: this.req.n,
       requestSizeCv: wCv(this.req),
       requestSizeMean: this.req.mean,
+      requestGapCv: wCv(this.reqGap),
       ackedShare: this.req.n ? this.acked / this.req.n : 0,
       replySizeMean: this.reply.mean,
       replySizeCv: wCv(this.reply),
@@ -235,7 +245,10 @@ export function judgeTlsMiner(f: TlsRhythmFeatures, ctx: TlsMinerContext): TlsMi
   const loginShaped =
     f.loginSize >= 150 && f.loginSize <= 2000 && f.loginReplySize >= 250 && f.loginReplySize <= 3000;
   if (!loginShaped) return no('no stratum-shaped login exchange');
+  // A request on a timer (WebSocket heartbeat, a poll) is not a share, however constant its size.
+  const onTimer = f.requests >= 4 && f.requestGapCv < 0.1;
   const submits =
+    !onTimer &&
     f.requests >= 2 &&
     f.ackedShare >= 0.8 &&
     f.requestSizeCv < 0.15 &&
@@ -248,7 +261,10 @@ export function judgeTlsMiner(f: TlsRhythmFeatures, ctx: TlsMinerContext): TlsMi
     f.pushSizeMean >= 200 &&
     f.pushSizeMean <= 3000 &&
     (f.pushes < 2 || (f.pushSizeCv < 0.2 && f.medianPushGapSec >= 2));
-  if (!submits && !pushes) return no('no share submissions or job pushes');
+  if (!submits && !pushes)
+    return no(
+      onTimer ? 'client requests come on a timer, not as shares' : 'no share submissions or job pushes',
+    );
   if (f.durationSec < 20) return no('too short to judge');
   if (f.bytesPerSec > 5000) return no('too much data for a mining session');
 
