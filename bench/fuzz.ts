@@ -3,6 +3,8 @@
  * short version in src/detect/traffic/fuzz.test.ts). Any exception other than a clear CaptureFormatError is a
  * bug and stops the run with the seed that found it; then a 100 MB line with no newline, with peak RSS.
  */
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { analyseCapture } from '../src/detect/traffic/capture.ts';
 import { fuzzCorpus, hugeLineCapture } from '../src/detect/traffic/test-helpers/fuzz.ts';
 import { corpusFiles } from '../src/detect/traffic/test-helpers/replicate.ts';
@@ -11,7 +13,15 @@ import { loadIntel } from '../src/intel/index.ts';
 const iterations = Number(process.argv[2] ?? 20_000);
 const seed = Number(process.argv[3] ?? Date.now() % 1e9);
 const intel = loadIntel({ userDir: null });
-const files = corpusFiles();
+// The public corpus and our own TLS captures (record-header reading, the TLS judge).
+const TLS_DIR = fileURLToPath(new URL('../test/captures/tls-no-sni/', import.meta.url));
+const files = [
+  ...corpusFiles(),
+  ...readdirSync(TLS_DIR)
+    .filter((f) => f.endsWith('.pcap'))
+    .sort()
+    .map((f) => TLS_DIR + f),
+];
 
 console.log(`fuzzing ${files.length} captures, ${iterations} mutants, seed ${seed}`);
 const t0 = performance.now();

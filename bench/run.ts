@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   intel: async () => (await import('./intel.ts')).benchIntel(),
   wallets: async () => (await import('./wallets.ts')).benchWallets(),
   pcap: async () => (await import('./pcap.ts')).benchPcap(),
+  flood: async () => (await import('./flood.ts')).benchFlood(),
   scan: async () => (await import('./scan.ts')).benchScan(),
   import: async () => (await import('./import.ts')).benchImport(),
   fleet: async () => (await import('./fleet.ts')).benchFleet(),

@@ -126,6 +126,7 @@ interface CuratedMiners {
   user_agents: CuratedMarker[];
   strings: CuratedMarker[];
   system: CuratedMarker[];
+  tls_fingerprints: CuratedMarker[];
 }
 
 interface CuratedFamily extends Omit<FamilyEntry, 'sources' | 'domains' | 'ips' | 'urls'> {
@@ -603,6 +604,7 @@ function buildMiners(
     'user_agents',
     'strings',
     'system',
+    'tls_fingerprints',
   ];
   for (const cat of cats) {
     for (const m of cur[cat]) {

@@ -119,6 +119,8 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
                 { header: 'PACKETS', value: (r) => r.packets, align: 'right' },
                 { header: 'DAMAGED', value: (r) => r.damaged_packets, align: 'right' },
                 { header: 'FLOWS', value: (r) => r.flows, align: 'right' },
+                { header: 'PEAK', value: (r) => r.flow_table.peak_flows, align: 'right' },
+                { header: 'EVICTED', value: (r) => r.flow_table.evicted, align: 'right' },
               ],
             },
           ],

@@ -32,6 +32,12 @@ export const NETWORK_SIGNALS = {
     severity: 'high',
     title: 'Connection to a mining pool (DNS name)',
   },
+  tlsRhythm: {
+    rule: 'net.tls.stratum-no-sni',
+    rank: 2,
+    severity: 'medium',
+    title: 'Stratum-shaped TLS to a bare address',
+  },
   behaviour: {
     rule: 'net.flow.mining-behaviour',
     rank: 2,

@@ -158,6 +158,8 @@ export const MinerKnowledge = Type.Object(
     strings: Type.Array(MinerMarker),
     /** Host tuning that miners do (hugepages, MSR, NMI watchdog). */
     system: Type.Array(MinerMarker),
+    /** JA4 / JA3 fingerprints of miners' TLS ClientHellos (match 'exact'). */
+    tls_fingerprints: Type.Array(MinerMarker),
   },
   { additionalProperties: false },
 );

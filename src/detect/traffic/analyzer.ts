@@ -21,6 +21,7 @@ import { hasMiningRhythm, judgeBehaviour, MessageTracker } from './behaviour.ts'
 import { inferCoin } from './coin.ts';
 import { addressesByName, DnsNameMap } from './dns-map.ts';
 import { StratumTracker } from './stratum-tracker.ts';
+import { judgeTlsMiner, TlsRhythm } from './tls-miner.ts';
 
 const SIGNALS = NETWORK_SIGNALS;
 
@@ -66,6 +67,8 @@ interface FlowState {
   proxyHs?: ProxyHandshake;
   proxy?: ProxyTarget;
   tracker?: MessageTracker;
+  /** Record rhythm of a TLS flow whose ClientHello named no server (see tls-miner.ts). */
+  tlsRhythm?: TlsRhythm;
   conn?: ConnAgg;
   lastPacket: number;
 }
@@ -126,6 +129,7 @@ export class TrafficAnalyzer {
       onDatagram: (flow, dir, data, pkt, ts) => this.onDatagram(flow, dir, data, pkt, ts),
       onClose: (flow) => this.onClose(flow),
       onOpen: (flow, pkt, ts) => this.onOpen(flow, pkt, ts),
+      onGap: (flow, dir) => (flow.state as FlowState | undefined)?.tlsRhythm?.gap(dir === 'c2s' ? 0 : 1),
     };
     this.dnsHandlers = {
       onOpen: (flow) => {
@@ -152,6 +156,7 @@ export class TrafficAnalyzer {
     let s = flow.state as FlowState | undefined;
     if (!s) {
       s = { kind: 'unknown', sniffed: 0, lastPacket: 0, httpPackets: 0 };
+      if (flow.proto === 'tcp' && !flow.closed) s.tracker = new MessageTracker();
       flow.state = s;
     }
     return s;
@@ -163,9 +168,10 @@ export class TrafficAnalyzer {
       if (flow.serverPort !== 53 && flow.clientPort !== 53) flow.sizesOnly = true;
       return;
     }
-    const s = this.state(flow);
-    s.tracker = new MessageTracker();
+    // Per-flow state (and the behaviour tracker) waits for the first payload: a SYN flood's half-open flows
+    // then cost the flow table's record and nothing here.
     if (flow.serverPort === 53) {
+      const s = this.state(flow);
       s.kind = 'dns';
       s.dnsTcp = { c2s: new DnsTcpStream(), s2c: new DnsTcpStream() };
     }
@@ -182,8 +188,15 @@ export class TrafficAnalyzer {
     } else {
       const ep = this.intel.matchEndpoint(flow.server, flow.serverPort);
       if (ep?.portMatched) {
+        // The endpoint's pool, named as `intel lookup` names it: the entry's pool host, matched to a pool.
+        const owner = ep.endpoint.pool ? this.intel.matchDomain(ep.endpoint.pool)?.pool : undefined;
         this.signal(flow, 'endpoint', pkt, ts, {
-          reason: `server ${flow.server}:${flow.serverPort} is a pool endpoint in intel (${ep.endpoint.sources.map((x) => x.id).join(', ')})`,
+          reason: `server ${flow.server}:${flow.serverPort} is a pool endpoint in intel (${ep.endpoint.sources.map((x) => x.id).join(', ')})${
+            owner
+              ? ` of ${owner.name}${ep.endpoint.pool_inferred ? ' (pool inferred by the source list)' : ''}`
+              : ''
+          }`,
+          ...(owner ? { pool: owner } : {}),
           ...(ep.endpoint.coins ? { coins: ep.endpoint.coins } : {}),
         });
       }
@@ -232,6 +245,7 @@ export class TrafficAnalyzer {
         this.onStratum(flow, s, dir, data, pkt, ts);
         break;
       case 'tls':
+        if (s.tlsRhythm) s.tlsRhythm.feed(dir === 'c2s' ? 0 : 1, data, ts);
         if (dir === 'c2s' && s.hello && !s.clientHello) this.onTls(flow, s, data, pkt, ts);
         break;
       case 'http':
@@ -247,6 +261,7 @@ export class TrafficAnalyzer {
     if (dir === 'c2s' && looksLikeTlsStart(data)) {
       s.kind = 'tls';
       s.hello = new ClientHelloParser();
+      s.tlsRhythm = new TlsRhythm();
     } else if (dir === 'c2s' && looksLikeHttpRequestStart(data)) {
       s.kind = 'http';
       s.http = new HttpMiningSession();
@@ -365,9 +380,16 @@ export class TrafficAnalyzer {
       return;
     }
     s.clientHello = r.hello;
-    // The ClientHello was all this flow's content had to give (kind stays 'tls': the behaviour judge asks).
-    flow.sizesOnly = true;
     const sni = r.hello.sni;
+    if (!sni && !s.proxy && !this.dnsNames.get(flow.server)) {
+      // TLS to a bare address: go on reading record headers (5 bytes a record) for the stratum rhythm, and
+      // keep the flow through floods while it is judged.
+      flow.keep = true;
+    } else {
+      // The ClientHello was all this flow's content had to give (kind stays 'tls': the behaviour judge asks).
+      s.tlsRhythm = undefined;
+      flow.sizesOnly = true;
+    }
     const m = sni ? this.intel.matchDomain(sni) : undefined;
     if (m && sni) {
       this.signal(flow, 'sni', pkt, ts, {
@@ -388,7 +410,13 @@ export class TrafficAnalyzer {
       return;
     }
     if (!http.analyzer.isMining) return;
-    const r = http.analyzer.result();
+    // Decided by the request: wait for its answer (within the packet limit), whose shape adds its reason.
+    if (!http.answered && s.httpPackets < HTTP_PACKET_LIMIT) return;
+    this.httpSignal(flow, s, pkt, ts);
+  }
+
+  private httpSignal(flow: Flow, s: FlowState, pkt: number, ts: number): void {
+    const r = s.http!.analyzer.result();
     this.opaque(flow, s); // decided: nothing more to learn from this flow's content
     const login = r.user ? loginParts(r.user) : undefined;
     const pool = r.host ? this.intel.matchDomain(r.host)?.pool : undefined;
@@ -401,10 +429,11 @@ export class TrafficAnalyzer {
       fields: {
         ...(login?.wallet ? { wallet: login.wallet.address, wallet_valid: login.wallet.valid } : {}),
         ...(login?.user ? { user: login.user } : {}),
-        ...(login?.worker ? { worker: login.worker } : {}),
+        ...(login?.worker || r.worker ? { worker: login?.worker ?? r.worker } : {}),
         ...(login && accountKey(login, r.host) ? { account: accountKey(login, r.host) } : {}),
         ...(r.agent ? { agent: r.agent } : {}),
         ...(r.stratumUrl ? { stratum_url: r.stratumUrl } : {}),
+        ...(r.methods.eth_getWork || r.methods.eth_submitWork ? { dialect: 'eth-getwork' } : {}),
       },
       walletCoin: login?.wallet?.coin,
     });
@@ -480,6 +509,9 @@ export class TrafficAnalyzer {
         s.conn.jobs += r.jobs;
       }
     }
+    // A mining request whose answer never came.
+    if (s.kind === 'http' && s.http?.analyzer.isMining) this.httpSignal(flow, s, s.lastPacket, flow.lastTs);
+    if (s.tlsRhythm && s.clientHello && s.tlsRhythm.readable) this.judgeTls(flow, s, s.clientHello);
     // Most flows are short or have no rhythm: judgeBehaviour would say no without the intel look-ups.
     if (
       s.tracker &&
@@ -519,6 +551,39 @@ export class TrafficAnalyzer {
     s.http = undefined;
     s.dnsTcp = undefined;
     s.tracker = undefined;
+    s.tlsRhythm = undefined;
+    // Nothing reads a closed flow's state again (the table delivers nothing more for it); it may linger.
+    flow.state = undefined;
+  }
+
+  /** A TLS flow to a bare address, at its end: does its ClientHello and record rhythm say stratum? */
+  private judgeTls(flow: Flow, s: FlowState, hello: ClientHello): void {
+    const features = s.tlsRhythm!.features();
+    const fp = this.intel.miners.tls_fingerprints.find(
+      (m) => m.value === hello.ja4 || m.value === hello.ja3Hash,
+    );
+    const port = this.intel.portInfo(flow.serverPort);
+    const v = judgeTlsMiner(features, {
+      noSni: !hello.sni,
+      noAlpn: hello.alpn.length === 0,
+      // A name may have been resolved after the hello was read.
+      bareIp: !this.dnsNames.get(flow.server),
+      ...(fp ? { fingerprint: { value: fp.value, ...(fp.note ? { note: fp.note } : {}) } } : {}),
+      ...(port ? { portWeight: port.weight } : {}),
+      port: flow.serverPort,
+    });
+    if (!v.mining) return;
+    this.signal(flow, 'tlsRhythm', s.lastPacket, flow.lastTs, {
+      confidence: v.confidence,
+      reason: v.reasons.join('; '),
+      fields: {
+        tls: true,
+        ja3: hello.ja3Hash,
+        ja4: hello.ja4,
+        ...(fp ? { tls_stack: fp.note ?? fp.value } : {}),
+        tls_rhythm: { score: v.score, ...roundFeatures(features) },
+      },
+    });
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -578,6 +643,8 @@ export class TrafficAnalyzer {
       };
       this.conns.set(key, agg);
     }
+    // A mining flow must outlive any flood of other flows in the table.
+    flow.keep = true;
     if (s.conn !== agg) {
       s.conn = agg;
       agg.flows++;
@@ -619,10 +686,11 @@ export class TrafficAnalyzer {
     if (!f.coin) {
       const c2 = inferCoin(this.intel, {
         walletCoin: d.walletCoin,
-        poolCoins: pool?.coins ?? d.coins,
+        poolCoins: d.coins ?? pool?.coins,
         algo: f.algo,
         dialect: f.dialect as string | undefined,
         agent: f.agent,
+        host: f.pool!.host,
       });
       if (c2.coin) {
         f.coin = c2.coin;
@@ -776,6 +844,7 @@ function defaultConfidence(kind: SignalKind): number {
     proxy: 0.8,
     name: 0.8,
     behaviour: 0.6,
+    tlsRhythm: 0.6,
     endpoint: 0.55,
   }[kind];
 }
@@ -783,7 +852,7 @@ function defaultConfidence(kind: SignalKind): number {
 function attackFor(kind: SignalKind, port: number, proxied: boolean): AttackRef[] {
   const a: AttackRef[] = [ATTACK.resourceHijacking];
   if (kind === 'stratum' || kind === 'http') a.push(ATTACK.appLayerProtocol);
-  if (kind === 'sni' || kind === 'behaviour') a.push(ATTACK.encryptedChannel);
+  if (kind === 'sni' || kind === 'behaviour' || kind === 'tlsRhythm') a.push(ATTACK.encryptedChannel);
   if (port !== 80 && port !== 443 && port !== 8080) a.push(ATTACK.nonStandardPort);
   if (proxied) a.push(ATTACK.proxy);
   return a;
@@ -811,7 +880,10 @@ let isoText = '';
 /** ISO 8601 of a capture time; the last answer is kept, as one packet's time is asked for several times. */
 function iso(ts: number): string {
   if (ts !== isoTs) {
-    isoText = new Date(Math.round(ts * 1000)).toISOString();
+    const d = new Date(Math.round(ts * 1000));
+    // A damaged record's time can lie outside what a Date holds (pcapng resolution options, mangled seconds):
+    // the finding still stands, at the epoch, rather than the analysis throwing.
+    isoText = Number.isNaN(d.getTime()) ? '1970-01-01T00:00:00.000Z' : d.toISOString();
     isoTs = ts;
   }
   return isoText;

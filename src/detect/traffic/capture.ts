@@ -1,7 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { Finding } from '../../findings/index.ts';
 import type { IntelBase } from '../../intel/index.ts';
-import { type CaptureFlowStats, readCaptureFlows } from '../../sensors/pcap/index.ts';
+import {
+  type CaptureFlowStats,
+  type FlowClass,
+  type FlowTableOptions,
+  readCaptureFlows,
+} from '../../sensors/pcap/index.ts';
 import { TrafficAnalyzer, type TrafficSummary } from './analyzer.ts';
 import { analyseInShards, threadsFor } from './parallel.ts';
 
@@ -16,6 +21,13 @@ export interface CaptureReport {
     tunnelled_packets: number;
     bytes: number;
     flows: number;
+    /** The flow table's bounds at work: most flows held at once, and flows dropped by class and cause. */
+    flow_table: {
+      peak_flows: number;
+      evicted: number;
+      evicted_by_class: Record<FlowClass, number>;
+      timed_out: Record<FlowClass, number>;
+    };
     undecoded: Record<string, number>;
   };
 }
@@ -27,6 +39,8 @@ export interface AnalyseOptions {
   stdin?: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   /** Threads for a capture file (parallel.ts); default 1, one pass. Stdin is always one pass. */
   threads?: number;
+  /** Flow-table bounds for a single pass (defaults in flows.ts); tests shrink them to reach them cheaply. */
+  flowTable?: Pick<FlowTableOptions, 'maxFlows' | 'maxKeptFlows' | 'halfOpenTimeoutSec' | 'idleTimeoutSec'>;
 }
 
 /** Reads one capture (a path, or '-' for stdin) to the end and returns its findings and summary. */
@@ -52,6 +66,7 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
     });
     stats = await readCaptureFlows(pathOrDash, analyzer.handlers, {
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
+      ...opts.flowTable,
     });
     ({ findings, summary } = analyzer.finish());
   }
@@ -66,6 +81,12 @@ export async function analyseCapture(pathOrDash: string, opts: AnalyseOptions): 
       tunnelled_packets: tunnelled,
       bytes: stats.capture.bytes,
       flows: stats.flows.flows,
+      flow_table: {
+        peak_flows: stats.flows.peakFlows,
+        evicted: Object.values(stats.flows.evicted).reduce((a, b) => a + b, 0),
+        evicted_by_class: stats.flows.evicted,
+        timed_out: stats.flows.timedOut,
+      },
       undecoded,
       ...summary,
     },

@@ -6,15 +6,29 @@ export interface CoinHints {
   algo?: string;
   dialect?: string;
   agent?: string;
+  /** The pool host name the miner used (SNI, Host, DNS, login), for its coin label (`etc-eu1.`, `zec-`). */
+  host?: string;
 }
 
+/** Wallet formats several chains share: the format alone does not say which. */
+const SHARED_FORMAT: Record<string, readonly string[]> = { ETH: ['ETC'] };
+
 /**
- * Which coin a session mines, from the strongest hint down: the wallet's own format, a single-coin pool, the
- * algorithm the miner announced, then the dialect. Returns undefined rather than guess between several.
+ * Which coin a session mines, from what the traffic itself says down to what intel says about the pool:
+ * the wallet's own format, the algorithm the miner announced, the stratum dialect, then a single-coin pool,
+ * then a coin label in the pool's host name. Returns undefined rather than guess between several.
  */
 export function inferCoin(intel: IntelBase, h: CoinHints): { coin?: string; basis?: string } {
-  if (h.walletCoin) return { coin: h.walletCoin, basis: 'wallet format' };
-  if (h.poolCoins && h.poolCoins.length === 1) return { coin: h.poolCoins[0], basis: 'pool' };
+  const hinted = hostCoin(intel, h.host);
+  if (h.walletCoin) {
+    // An ETH-format address mines ETC as well: the host label or a single-coin pool tells them apart.
+    const alt = SHARED_FORMAT[h.walletCoin]?.find(
+      (c) => hinted === c || (h.poolCoins?.length === 1 && h.poolCoins[0] === c),
+    );
+    if (alt)
+      return { coin: alt, basis: hinted === alt ? 'wallet format and host name' : 'wallet format and pool' };
+    return { coin: h.walletCoin, basis: 'wallet format' };
+  }
   if (h.algo) {
     const a = h.algo.toLowerCase();
     const byAlgo = intel.coins.filter((c) =>
@@ -22,6 +36,8 @@ export function inferCoin(intel: IntelBase, h: CoinHints): { coin?: string; basi
     );
     const inPool = h.poolCoins?.length ? byAlgo.filter((c) => h.poolCoins!.includes(c.symbol)) : byAlgo;
     if (inPool.length === 1) return { coin: inPool[0]!.symbol, basis: 'algorithm' };
+    if (hinted && byAlgo.some((c) => c.symbol === hinted))
+      return { coin: hinted, basis: 'algorithm and host name' };
     // RandomX and the CryptoNight family: Monero is by far the coin intruders mine with them.
     if (
       /^(rx\/0|randomx|cn|cryptonight)/.test(a) &&
@@ -29,11 +45,13 @@ export function inferCoin(intel: IntelBase, h: CoinHints): { coin?: string; basi
     )
       return { coin: 'XMR', basis: 'algorithm' };
   }
-  if (h.dialect === 'ethereum' || h.dialect === 'ethereum-nicehash') {
+  if (h.dialect === 'ethereum' || h.dialect === 'ethereum-nicehash' || h.dialect === 'eth-getwork') {
+    if (hinted === 'ETC') return { coin: 'ETC', basis: 'stratum dialect and host name' };
     if (h.poolCoins?.includes('ETC') && !h.poolCoins.includes('ETH')) return { coin: 'ETC', basis: 'pool' };
-    return { coin: 'ETH', basis: 'stratum dialect' };
+    return { coin: 'ETH', basis: h.dialect === 'eth-getwork' ? 'getwork dialect' : 'stratum dialect' };
   }
   if (h.dialect === 'monero') return { coin: 'XMR', basis: 'stratum dialect' };
+  if (h.poolCoins && h.poolCoins.length === 1) return { coin: h.poolCoins[0], basis: 'pool' };
   if (
     h.poolCoins &&
     h.poolCoins.length > 1 &&
@@ -41,5 +59,21 @@ export function inferCoin(intel: IntelBase, h: CoinHints): { coin?: string; basi
     /xmrig|xmr-stak/i.test(h.agent ?? '')
   )
     return { coin: 'XMR', basis: 'miner agent' };
+  if (hinted && (!h.poolCoins?.length || h.poolCoins.includes(hinted)))
+    return { coin: hinted, basis: 'host name' };
   return {};
+}
+
+/**
+ * A coin ticker as a label of its own in a pool host name: `zec-eu1.nanopool.org`, `etc.2miners.com`,
+ * `eu1-etc.ethermine.org`, `xmr-us-east1.nanopool.org`. Only tickers intel knows, and only whole labels or
+ * label parts split by '-', so `etcetera.example` says nothing.
+ */
+export function hostCoin(intel: IntelBase, host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  const symbols = new Set(intel.coins.map((c) => c.symbol.toLowerCase()));
+  const found = new Set<string>();
+  for (const label of host.toLowerCase().split('.').slice(0, -1))
+    for (const part of label.split('-')) if (symbols.has(part)) found.add(part.toUpperCase());
+  return found.size === 1 ? [...found][0] : undefined;
 }

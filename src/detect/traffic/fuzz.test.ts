@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { loadIntel } from '../../intel/index.ts';
 import { analyseCapture } from './capture.ts';
 import { fuzzCorpus, hugeLineCapture } from './test-helpers/fuzz.ts';
@@ -31,4 +33,17 @@ test('a 64 MB stratum line with no newline keeps memory bounded', { timeout: 120
   assert.ok(r.summary.bytes > 64 * 1024 * 1024);
   const grew = (peak - before) / 2 ** 20;
   assert.ok(grew < 200, `RSS grew ${grew.toFixed(0)} MB for a 64 MB line`);
+});
+
+test('fuzz seed 2777 over the corpus and the TLS captures: a record time beyond what a Date holds', {
+  timeout: 120_000,
+}, async () => {
+  // `npm run fuzz -- 20000 777` threw RangeError from toISOString in its third batch (seed 2777).
+  const dir = fileURLToPath(new URL('../../../test/captures/tls-no-sni/', import.meta.url));
+  const tls = readdirSync(dir)
+    .filter((f) => f.endsWith('.pcap'))
+    .sort()
+    .map((f) => dir + f);
+  const out = await fuzzCorpus([...corpusFiles(), ...tls], intel, 1000, 2777);
+  assert.equal(out.ok + out.formatErrors, 1000);
 });

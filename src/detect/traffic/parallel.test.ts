@@ -38,7 +38,12 @@ for (const threads of [2, 3]) {
     const announced: string[] = [];
     const r = await analyseCapture(file, { intel, threads, onFinding: (f) => announced.push(f.id) });
     assert.deepEqual(r.findings, single.findings);
-    assert.deepEqual(r.summary, single.summary);
+    // The flow table's own counters are per table: each shard sweeps on its own packets' clock and holds its
+    // own peak, so only their sum of evictions must agree (none here: the capture fits every table).
+    const { flow_table: shardTable, ...summary } = r.summary;
+    const { flow_table: singleTable, ...singleSummary } = single.summary;
+    assert.deepEqual(summary, singleSummary);
+    assert.equal(shardTable.evicted, singleTable.evicted);
     // Streaming: every finding a single pass would announce is announced once.
     const once: string[] = [];
     await analyseCapture(file, { intel, threads: 1, onFinding: (f) => once.push(f.id) });

@@ -126,14 +126,22 @@ export async function analyseInShards(
     opts.intel,
   );
   const first = done[0]!.stats;
-  const flows = { ...first.flows, closed: { ...first.flows.closed } };
+  const flows = {
+    ...first.flows,
+    closed: { ...first.flows.closed },
+    evicted: { ...first.flows.evicted },
+    timedOut: { ...first.flows.timedOut },
+  };
   for (const d of done.slice(1)) {
     const f = d.stats.flows;
     for (const k of Object.keys(flows) as (keyof typeof flows)[]) {
       if (k === 'closed')
         for (const r of Object.keys(flows.closed) as (keyof typeof flows.closed)[])
           flows.closed[r] += f.closed[r];
+      else if (k === 'evicted' || k === 'timedOut')
+        for (const r of Object.keys(flows[k]) as (keyof typeof flows.evicted)[]) flows[k][r] += f[k][r];
       else if (k === 'peakPendingPerDir') flows[k] = Math.max(flows[k], f[k]);
+      // Shards hold their flows at the same time: the peaks add up.
       else flows[k] += f[k];
     }
   }

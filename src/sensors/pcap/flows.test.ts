@@ -452,3 +452,83 @@ describe('FlowTable: corpus', () => {
     assert.match(s2c, /mining\.notify/);
   });
 });
+
+describe('FlowTable: bounds under floods', () => {
+  const syn = (i: number) =>
+    tcp({
+      src: `100.64.${i >> 8}.${i & 255}`,
+      dst: '10.0.0.2',
+      sport: 40000,
+      dport: 80,
+      seq: i,
+      flags: 0x02,
+    });
+
+  it('half-open flows time out after halfOpenTimeoutSec; flows with payload wait for the idle timeout', () => {
+    const h = harness({ halfOpenTimeoutSec: 30, idleTimeoutSec: 600 });
+    h.feed(syn(1), 0);
+    h.feed(tcp({ src: '10.0.0.9', dst: '10.0.0.2', sport: 40001, dport: 3333, seq: 1, payload: 'x' }), 0);
+    h.feed(udp({ src: '10.0.0.9', dst: '10.0.0.3', sport: 5000, dport: 5001, payload: 'q' }), 0);
+    h.feed(syn(2), 31);
+    assert.deepEqual(
+      h.closed.map((c) => [c.flow.client, c.reason]),
+      [
+        ['100.64.0.1', 'idle'],
+        ['10.0.0.3', 'idle'], // an unanswered datagram is half-open too (5000 < 5001: its sender reads as server)
+      ],
+    );
+    assert.deepEqual(h.table.stats.timedOut, { closed: 0, halfOpen: 2, open: 0, kept: 0 });
+    assert.deepEqual(h.table.held(), { closed: 0, halfOpen: 1, open: 1, kept: 0 });
+  });
+
+  it('a SYN flood evicts only half-open flows: the flow with payload and the kept flow stay', () => {
+    const h = harness({ maxFlows: 100, halfOpenTimeoutSec: 3600 });
+    h.feed(tcp({ src: '10.0.0.9', dst: '10.0.0.2', sport: 40001, dport: 443, seq: 1, payload: 'x' }), 0);
+    h.feed(tcp({ src: '10.0.0.8', dst: '10.0.0.2', sport: 40002, dport: 3333, seq: 1, payload: 'y' }), 0);
+    h.flows[1]!.keep = true;
+    h.feed(tcp({ src: '10.0.0.8', dst: '10.0.0.2', sport: 40002, dport: 3333, seq: 2, payload: 'z' }), 0);
+    for (let i = 0; i < 10_000; i++) h.feed(syn(i), 1 + i / 1000);
+    // maxFlows bounds the unkept flows: 99 half-open + 1 open, and the kept one beside them.
+    assert.equal(h.table.stats.evicted.halfOpen, 10_000 - 99);
+    assert.equal(h.table.stats.evicted.open, 0);
+    assert.equal(h.table.size, 101);
+    assert.equal(h.table.stats.peakFlows, 101);
+    const live = new Set(h.closed.map((c) => c.flow.client));
+    assert.ok(!live.has('10.0.0.9') && !live.has('10.0.0.8'), 'the data-carrying flows were not evicted');
+    assert.deepEqual(h.table.held(), { closed: 0, halfOpen: 99, open: 1, kept: 1 });
+  });
+
+  it('closed flows go first, then half-open, then open; kept flows do not count against maxFlows', () => {
+    const h = harness({ maxFlows: 3, maxKeptFlows: 2, halfOpenTimeoutSec: 3600 });
+    const data = (k: number) =>
+      tcp({ src: `10.1.0.${k}`, dst: '10.0.0.2', sport: 40000, dport: 443, seq: 1, payload: 'x' });
+    h.feed(data(1), 0); // open
+    h.feed(syn(1), 1); // half-open
+    h.feed(tcp({ src: '10.1.0.3', dst: '10.0.0.2', sport: 40000, dport: 443, seq: 1, flags: 0x04 }), 2); // RST: closed
+    h.feed(data(4), 3); // full: the closed flow goes
+    h.feed(data(5), 4); // then the half-open one
+    h.feed(data(6), 5); // then the oldest open one
+    assert.deepEqual(h.table.stats.evicted, { closed: 1, halfOpen: 1, open: 1, kept: 0 });
+    for (const f of h.flows.slice(-3)) f.keep = true;
+    for (const k of [4, 5, 6]) h.feed(data(k), 6); // marked flows move to the kept list at their next packet
+    // Three kept, cap two: the least recently used kept flow went.
+    assert.equal(h.table.stats.evicted.kept, 1);
+    assert.deepEqual(h.table.held(), { closed: 0, halfOpen: 0, open: 0, kept: 2 });
+    for (let k = 10; k < 13; k++) h.feed(data(k), 7);
+    assert.deepEqual(h.table.held(), { closed: 0, halfOpen: 0, open: 3, kept: 2 });
+  });
+
+  it('a flow whose connection ended gives up its reassembly state and lingers as closed', () => {
+    const h = harness();
+    for (const p of conversation('10.0.0.1:40000', '10.0.0.2:80', [{ from: 'c', data: 'GET /' }]))
+      h.feed(p.ip, p.ts);
+    assert.deepEqual(h.table.held(), { closed: 1, halfOpen: 0, open: 0, kept: 0 });
+    const before = h.table.stats.afterClose;
+    h.feed(
+      tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 40000, dport: 80, seq: 9, flags: 0x10 }),
+      1.7e9 + 5,
+    );
+    assert.equal(h.table.stats.afterClose, before + 1);
+    assert.equal(h.table.stats.flows, 1);
+  });
+});

@@ -4,9 +4,21 @@
  * in detect/traffic/behaviour.ts, fed from onData.)
  *
  * Memory is bounded three ways: out-of-order bytes held per direction (maxPendingPerDir), out-of-order
- * bytes held across all flows (maxTotalPending), and the number of flows (maxFlows, LRU eviction). When a
- * pending cap is hit we stop waiting for the missing bytes: the hole is reported through onGap and the
- * buffered bytes after it are delivered. That is what a capture with dropped packets needs anyway.
+ * bytes held across all flows (maxTotalPending), and the number of flows. When a pending cap is hit we stop
+ * waiting for the missing bytes: the hole is reported through onGap and the buffered bytes after it are
+ * delivered. That is what a capture with dropped packets needs anyway.
+ *
+ * Flow bounds. Every flow sits in exactly one of four LRU lists, by class (see FlowClass):
+ *   closed     ended by FIN/RST, kept closedLingerSec so trailing ACKs do not open a new flow (no reassembly state);
+ *   half-open  TCP with no payload yet (a SYN flood, a scan, a refused connect): halfOpenTimeoutSec;
+ *   open       carried payload, not marked by a handler: idleTimeoutSec;
+ *   kept       a handler set `flow.keep` (a decided mining flow, or one still being judged): idleTimeoutSec.
+ * closed + half-open + open share maxFlows; when a new flow would pass it, the least recently used flow of
+ * the first non-empty list in that order is evicted (onClose 'evicted'), so a flood of SYNs or of short
+ * connections only ever pushes out its own kind, never a flow that carries data while cheaper ones exist.
+ * Kept flows do not count against maxFlows: they have their own cap, maxKeptFlows, so what a handler asked
+ * to keep survives any flood of other flows, and is still bounded. Each list is in last-activity order, so
+ * a timeout sweep stops at the first flow still young. The counts are in stats.evicted / stats.timedOut.
  *
  * Data handed to onData/onDatagram is a view into the caller's packet buffer (or a pending copy) and is
  * only valid during the callback. A handler that no longer needs a flow's bytes sets `flow.sizesOnly`: from
@@ -43,6 +55,11 @@ export interface Flow extends FlowKey {
   bytes: { c2s: number; s2c: number };
   /** Slot for the detector's per-flow state. */
   state: unknown;
+  /**
+   * Set by a handler when this flow must survive floods: it moves out of the lists that eviction takes from
+   * into the kept list (own cap, maxKeptFlows). Read at the flow's next packet.
+   */
+  keep: boolean;
   /** Set once onClose has been called. */
   closed: boolean;
   /**
@@ -67,7 +84,17 @@ export interface FlowHandlers {
 }
 
 export interface FlowTableOptions {
+  /** Closed, half-open and open flows held at once (default 50,000); the oldest of the cheapest class goes first. */
   maxFlows?: number;
+  /** Flows a handler marked `keep` held at once (default 10,000), beyond maxFlows. */
+  maxKeptFlows?: number;
+  /** A TCP flow that carried no payload is dropped after this long without a packet (default 30 s). */
+  halfOpenTimeoutSec?: number;
+  /**
+   * A flow ended by FIN or RST is kept this long after its last packet, to absorb trailing ACKs and
+   * retransmissions (default 60 s, Linux's TIME_WAIT).
+   */
+  closedLingerSec?: number;
   maxPendingPerDir?: number;
   maxTotalPending?: number;
   idleTimeoutSec?: number;
@@ -94,7 +121,21 @@ export interface FlowTableStats {
   peakPendingPerDir: number;
   /** Times a pending cap forced a hole to be skipped. */
   capFlushes: number;
+  /** Most flows held at once (all classes). */
+  peakFlows: number;
+  /** Flows dropped to make room, by the class they were in. */
+  evicted: Record<FlowClass, number>;
+  /** Flows dropped by a timeout, by the class they were in. */
+  timedOut: Record<FlowClass, number>;
 }
+
+/** Which list a flow is in: what eviction takes first (closed) to last (kept, under its own cap). */
+export type FlowClass = 'closed' | 'halfOpen' | 'open' | 'kept';
+const CLOSED = 0;
+const HALF_OPEN = 1;
+const OPEN = 2;
+const KEPT = 3;
+const CLASS_NAMES: readonly FlowClass[] = ['closed', 'halfOpen', 'open', 'kept'];
 
 export const DEFAULT_SERVER_PORTS: ReadonlySet<number> = new Set([
   1080, 1433, 1521, 2049, 2375, 2376, 3128, 3306, 3333, 3334, 3335, 3336, 3357, 3389, 4028, 4444, 4445, 5222,
@@ -144,6 +185,7 @@ class FlowImpl implements Flow {
   packets = { c2s: 0, s2c: 0 };
   bytes = { c2s: 0, s2c: 0 };
   state: unknown = undefined;
+  keep = false;
   closed = false;
   sizesOnly = false;
 }
@@ -163,8 +205,37 @@ class Rec {
   /** True when the endpoint that sorts low in the key is the client. */
   lowIsClient = true;
   halves: [Half, Half] | null = null;
+  /** The LRU list this record is in (CLOSED..KEPT), and its neighbours there. */
+  cls = HALF_OPEN;
   prev: Rec | null = null;
   nextRec: Rec | null = null;
+}
+
+/** One class's flows, least recently used first. */
+class LruList {
+  head: Rec | null = null;
+  tail: Rec | null = null;
+  count = 0;
+
+  append(r: Rec): void {
+    r.prev = this.tail;
+    r.nextRec = null;
+    if (this.tail) this.tail.nextRec = r;
+    else this.head = r;
+    this.tail = r;
+    this.count++;
+  }
+
+  unlink(r: Rec): void {
+    const prev = r.prev;
+    const next = r.nextRec;
+    if (prev) prev.nextRec = next;
+    else this.head = next;
+    if (next) next.prev = prev;
+    else this.tail = prev;
+    r.prev = r.nextRec = null;
+    this.count--;
+  }
 }
 
 export class FlowTable {
@@ -184,9 +255,15 @@ export class FlowTable {
     peakPendingBytes: 0,
     peakPendingPerDir: 0,
     capFlushes: 0,
+    peakFlows: 0,
+    evicted: { closed: 0, halfOpen: 0, open: 0, kept: 0 },
+    timedOut: { closed: 0, halfOpen: 0, open: 0, kept: 0 },
   };
   private readonly h: FlowHandlers;
   private readonly maxFlows: number;
+  private readonly maxKept: number;
+  private readonly halfOpenTimeout: number;
+  private readonly closedLinger: number;
   private readonly maxPendingPerDir: number;
   private readonly maxTotalPending: number;
   private readonly idle: number;
@@ -196,8 +273,8 @@ export class FlowTable {
   private readonly map4 = new Map<number, Rec>();
   private readonly map = new Map<string, Rec>();
   private count = 0;
-  private head: Rec | null = null; // least recently used
-  private tail: Rec | null = null;
+  /** By class: CLOSED, HALF_OPEN, OPEN, KEPT. */
+  private readonly lists: readonly LruList[] = [new LruList(), new LruList(), new LruList(), new LruList()];
   private lastSweep = -Infinity;
   private nextId = 1;
   // current packet context for callbacks fired from deep inside reassembly
@@ -207,10 +284,13 @@ export class FlowTable {
   constructor(handlers: FlowHandlers, opts: FlowTableOptions = {}) {
     this.h = handlers;
     this.maxFlows = Math.max(1, opts.maxFlows ?? 50_000);
+    this.maxKept = Math.max(1, opts.maxKeptFlows ?? 10_000);
+    this.halfOpenTimeout = opts.halfOpenTimeoutSec ?? 30;
+    this.closedLinger = opts.closedLingerSec ?? 60;
     this.maxPendingPerDir = Math.max(0, opts.maxPendingPerDir ?? 256 * 1024);
     this.maxTotalPending = Math.max(0, opts.maxTotalPending ?? 64 * 1024 * 1024);
     this.idle = opts.idleTimeoutSec ?? 600;
-    this.sweepEvery = Math.min(this.idle / 4, 10);
+    this.sweepEvery = Math.min(Math.min(this.idle, this.halfOpenTimeout, this.closedLinger) / 4, 10);
     this.serverPorts = opts.serverPorts ?? DEFAULT_SERVER_PORTS;
   }
 
@@ -239,8 +319,6 @@ export class FlowTable {
       rec = undefined;
     }
     if (!rec) rec = this.create(p, key, srcLow, flags, packetIndex, ts);
-    else this.touch(rec);
-
     const f = rec.flow;
     const d = srcLow === rec.lowIsClient ? C2S : S2C;
     const dir = DIRS[d]!;
@@ -250,6 +328,7 @@ export class FlowTable {
     if (d === C2S) f.packets.c2s++;
     else f.packets.s2c++;
     if (f.closed) {
+      this.touch(rec, CLOSED);
       st.afterClose++;
       return;
     }
@@ -269,6 +348,15 @@ export class FlowTable {
     const plen = p.payloadLen ?? have;
     if (d === C2S) f.bytes.c2s += plen;
     else f.bytes.s2c += plen;
+    // Payload (or, for UDP, an answer) makes a flow open; a handler's keep moves it out of eviction's way.
+    this.touch(
+      rec,
+      f.keep
+        ? KEPT
+        : rec.cls === HALF_OPEN && (tcp ? plen > 0 : f.packets.s2c > 0 && f.packets.c2s > 0)
+          ? OPEN
+          : rec.cls,
+    );
 
     if (!tcp) {
       if (f.sizesOnly && this.h.onSize) this.h.onSize(f, dir, have, packetIndex, ts);
@@ -287,16 +375,29 @@ export class FlowTable {
 
   /** Flush everything: pending bytes are delivered after their holes, every open flow gets onClose('end'). */
   end(): void {
-    for (let r = this.head; r; ) {
-      const next = r.nextRec;
-      if (!r.flow.closed) this.close(r, 'end');
-      r = next;
-    }
+    // Oldest activity first across the classes, as one list would have it.
+    const open: Rec[] = [];
+    for (const list of this.lists) for (let r = list.head; r; r = r.nextRec) if (!r.flow.closed) open.push(r);
+    open.sort((a, b) => a.flow.lastTs - b.flow.lastTs || a.flow.id - b.flow.id);
+    for (const r of open) this.close(r, 'end');
     this.map.clear();
     this.map4.clear();
     this.count = 0;
-    this.head = this.tail = null;
+    for (const list of this.lists) {
+      list.head = list.tail = null;
+      list.count = 0;
+    }
     this.stats.active = 0;
+  }
+
+  /** Flows held now, by class. */
+  held(): Record<FlowClass, number> {
+    return {
+      closed: this.lists[CLOSED]!.count,
+      halfOpen: this.lists[HALF_OPEN]!.count,
+      open: this.lists[OPEN]!.count,
+      kept: this.lists[KEPT]!.count,
+    };
   }
 
   // ---- keys -------------------------------------------------------------------------------------
@@ -396,11 +497,7 @@ export class FlowTable {
     ts: number,
   ): Rec {
     const st = this.stats;
-    if (this.count >= this.maxFlows && this.head) {
-      const victim = this.head;
-      if (!victim.flow.closed) this.close(victim, 'evicted');
-      this.remove(victim);
-    }
+    if (this.count - this.lists[KEPT]!.count >= this.maxFlows) this.evictOne();
     const rec = new Rec();
     rec.key = key;
     if (key === '') {
@@ -452,40 +549,56 @@ export class FlowTable {
     } else st.udpFlows++;
     st.flows++;
     st.active = this.count;
-    // append to LRU tail
-    rec.prev = this.tail;
-    if (this.tail) this.tail.nextRec = rec;
-    else this.head = rec;
-    this.tail = rec;
+    if (this.count > st.peakFlows) st.peakFlows = this.count;
+    // A new flow is half-open until it carries payload (UDP: until it is answered).
+    rec.cls = HALF_OPEN;
+    this.lists[HALF_OPEN]!.append(rec);
     this.h.onOpen?.(f, packetIndex, ts);
+    // onOpen may already have asked to keep it (a known pool endpoint).
+    if (f.keep) this.touch(rec, KEPT);
     return rec;
   }
 
-  private touch(rec: Rec): void {
-    if (rec === this.tail) return;
-    // unlink
-    const prev = rec.prev;
-    const next = rec.nextRec;
-    if (prev) prev.nextRec = next;
-    else this.head = next;
-    if (next) next.prev = prev;
-    // append
-    rec.prev = this.tail;
-    rec.nextRec = null;
-    if (this.tail) this.tail.nextRec = rec;
-    this.tail = rec;
+  /**
+   * Make room for one flow: the least recently used of the cheapest non-empty class among closed, half-open
+   * and open. Kept flows are not taken here (see keepRoom).
+   */
+  private evictOne(): void {
+    for (let c = CLOSED; c <= OPEN; c++) {
+      const victim = this.lists[c]!.head;
+      if (!victim) continue;
+      this.stats.evicted[CLASS_NAMES[c]!]++;
+      if (!victim.flow.closed) this.close(victim, 'evicted');
+      this.remove(victim);
+      return;
+    }
+  }
+
+  /** A flow about to join the kept list: past maxKeptFlows, the least recently used kept flow goes. */
+  private keepRoom(): void {
+    const kept = this.lists[KEPT]!;
+    if (kept.count < this.maxKept || !kept.head) return;
+    const victim = kept.head;
+    this.stats.evicted.kept++;
+    if (!victim.flow.closed) this.close(victim, 'evicted');
+    this.remove(victim);
+  }
+
+  /** Mark a flow as just active, in class `cls` (moving it to that list's tail). */
+  private touch(rec: Rec, cls: number): void {
+    const from = this.lists[rec.cls]!;
+    if (cls === rec.cls && rec === from.tail) return;
+    from.unlink(rec);
+    if (cls === KEPT && rec.cls !== KEPT) this.keepRoom();
+    rec.cls = cls;
+    this.lists[cls]!.append(rec);
   }
 
   private remove(rec: Rec): void {
-    const prev = rec.prev;
-    const next = rec.nextRec;
-    if (prev) prev.nextRec = next;
-    else if (this.head === rec) this.head = next;
-    if (next) next.prev = prev;
-    else if (this.tail === rec) this.tail = prev;
-    rec.prev = rec.nextRec = null;
+    this.lists[rec.cls]!.unlink(rec);
     if (rec.halves) {
       for (const h of rec.halves) this.dropPending(h);
+      rec.halves = null;
     }
     if (rec.key !== '') this.map.delete(rec.key);
     else {
@@ -515,17 +628,30 @@ export class FlowTable {
     f.closed = true;
     this.stats.closed[reason]++;
     this.h.onClose?.(f, reason);
+    if (reason === 'fin' || reason === 'rst') {
+      // It lingers only to absorb trailing packets: no reassembly state, first in line for eviction.
+      if (rec.halves) for (const h of rec.halves) this.dropPending(h);
+      rec.halves = null;
+      this.touch(rec, CLOSED);
+    }
   }
 
-  /** Close and drop flows idle longer than the timeout; the LRU list is in last-activity order. */
+  /**
+   * Close and drop flows idle longer than their class's timeout (half-open: halfOpenTimeoutSec, the others
+   * idleTimeoutSec). Each list is in last-activity order, so each scan stops at its first young flow.
+   */
   private sweep(now: number): void {
     this.lastSweep = now;
-    const limit = now - this.idle;
-    for (let r = this.head; r && r.flow.lastTs < limit; ) {
-      const next = r.nextRec;
-      if (!r.flow.closed) this.close(r, 'idle');
-      this.remove(r);
-      r = next;
+    for (let c = CLOSED; c <= KEPT; c++) {
+      const limit =
+        now - (c === HALF_OPEN ? this.halfOpenTimeout : c === CLOSED ? this.closedLinger : this.idle);
+      for (let r = this.lists[c]!.head; r && r.flow.lastTs < limit; ) {
+        const next = r.nextRec;
+        if (!r.flow.closed) this.close(r, 'idle');
+        this.stats.timedOut[CLASS_NAMES[c]!]++;
+        this.remove(r);
+        r = next;
+      }
     }
   }
 
@@ -700,16 +826,17 @@ export class FlowTable {
 
   private freeGlobal(size: number, except: Rec): void {
     const st = this.stats;
-    for (let r = this.head; r && st.pendingBytes + size > this.maxTotalPending; r = r.nextRec) {
-      if (r === except || !r.halves) continue;
-      for (let d = 0; d < 2; d++) {
-        const h = r.halves[d]!;
-        while (h.segs.length > 0 && st.pendingBytes + size > this.maxTotalPending) {
-          st.capFlushes++;
-          this.skipHole(r, d, h);
+    for (const list of this.lists)
+      for (let r = list.head; r && st.pendingBytes + size > this.maxTotalPending; r = r.nextRec) {
+        if (r === except || !r.halves) continue;
+        for (let d = 0; d < 2; d++) {
+          const h = r.halves[d]!;
+          while (h.segs.length > 0 && st.pendingBytes + size > this.maxTotalPending) {
+            st.capFlushes++;
+            this.skipHole(r, d, h);
+          }
         }
       }
-    }
   }
 
   /** Declare the bytes before the first pending segment lost, then deliver what is now in order. */

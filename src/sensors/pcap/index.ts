@@ -20,6 +20,7 @@ export type {
   CloseReason,
   Direction,
   Flow,
+  FlowClass,
   FlowHandlers,
   FlowKey,
   FlowTableOptions,

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  chunkedAnswer,
+  GETWORK_WALLET,
+  type GetworkTurn,
+  getworkSession,
+  nodeRpcSession,
+} from '../../detect/traffic/test-helpers/getwork.ts';
+import {
   decodeBasicAuth,
+  ethLoginFromPath,
   HttpMiningAnalyzer,
   HttpMiningSession,
   looksLikeHttpRequestStart,
@@ -269,5 +277,103 @@ describe('raw JSON answers', () => {
     s.push('c2s', enc('{"id":1,"method":"mining.subscribe","params":[]}\n'));
     s.push('s2c', enc(BFG_ANSWER));
     assert.equal(s.result().confidence, 0);
+  });
+});
+
+describe('Ethereum getwork (eth_getWork / eth_submitWork / eth_submitHashrate)', () => {
+  const feed = (turns: GetworkTurn[], split = 0) => {
+    const s = new HttpMiningSession();
+    for (const t of turns) {
+      const b = enc(t.data);
+      const dir = t.from === 'c' ? 'c2s' : 's2c';
+      // Cut every message at `split` bytes too: chunk sizes and bodies straddle segments in real captures.
+      if (split > 0 && b.length > split) {
+        s.push(dir, b.subarray(0, split));
+        s.push(dir, b.subarray(split));
+      } else s.push(dir, b);
+    }
+    return s.result();
+  };
+
+  it('without miner User-Agent or X-Mining headers: decisive by method shape, wallet and rig from the URL', () => {
+    for (const split of [0, 7, 150]) {
+      const r = feed(getworkSession(), split);
+      assert.equal(r.isMining, true, r.reasons.join('; '));
+      assert.equal(r.user, GETWORK_WALLET);
+      assert.equal(r.worker, 'rig07');
+      assert.equal(r.agent, undefined);
+      assert.deepEqual(r.methods, { eth_getWork: 4, eth_submitHashrate: 1, eth_submitWork: 1 });
+      assert.ok(r.reasons.includes('eth_getWork answered with header, seed and boundary hashes'));
+    }
+  });
+
+  it('the chunked answer alone decides when the request body was lost', () => {
+    const body =
+      '{"id":1,"jsonrpc":"2.0","result":["0x' +
+      'a'.repeat(64) +
+      '","0x' +
+      'b'.repeat(64) +
+      '","0x' +
+      '0'.repeat(8) +
+      'f'.repeat(56) +
+      '"]}';
+    const s = new HttpMiningSession();
+    s.push('s2c', enc(chunkedAnswer(body, 3)));
+    assert.equal(s.result().isMining, true);
+  });
+
+  it('wallet and rig from the URL forms ethminer, Claymore and open-ethereum-pool use', () => {
+    assert.deepEqual(ethLoginFromPath(`/?miner=10@${GETWORK_WALLET}@rig1`), {
+      wallet: GETWORK_WALLET,
+      worker: 'rig1',
+    });
+    assert.deepEqual(ethLoginFromPath(`/${GETWORK_WALLET}/rig2`), { wallet: GETWORK_WALLET, worker: 'rig2' });
+    assert.deepEqual(ethLoginFromPath(`/miner/${GETWORK_WALLET}.rig3`), {
+      wallet: GETWORK_WALLET,
+      worker: 'rig3',
+    });
+    assert.deepEqual(ethLoginFromPath(`/${GETWORK_WALLET}`), { wallet: GETWORK_WALLET });
+    assert.equal(ethLoginFromPath('/api/v1/0x1234/rig'), undefined);
+    assert.equal(ethLoginFromPath('/?miner=%E0%A4%A'), undefined);
+  });
+
+  it("a dapp's ordinary JSON-RPC to its own node (eth_mining, eth_hashrate included) is not mining", () => {
+    const r = feed(nodeRpcSession(), 9);
+    assert.equal(r.isMining, false, r.reasons.join('; '));
+    assert.equal(r.methods.eth_blockNumber, 1);
+  });
+
+  it('eth method names with the wrong shapes are not decisive', () => {
+    const a = new HttpMiningAnalyzer();
+    const r = parseHttpRequestHead(
+      enc(
+        'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 64\r\n\r\n{"id":1,"method":"eth_submitWork","params":["0x1","0x2","0x3"]}',
+      ),
+    );
+    assert.equal(r.status, 'done');
+    if (r.status === 'done')
+      a.request(r.head, enc('{"id":1,"method":"eth_submitWork","params":["0x1","0x2","0x3"]}'));
+    assert.equal(a.result().isMining, false);
+  });
+
+  it('chunked decoding is bounded: a huge chunk is skipped and the next message still parses', () => {
+    const s = new HttpMiningSession();
+    const big = 'x'.repeat(200_000);
+    s.push(
+      's2c',
+      enc(
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`,
+      ),
+    );
+    const body =
+      '{"id":1,"jsonrpc":"2.0","result":["0x' +
+      'a'.repeat(64) +
+      '","0x' +
+      'b'.repeat(64) +
+      '","0x' +
+      'c'.repeat(64) +
+      '"]}';
+    s.push('s2c', enc(chunkedAnswer(body)));
+    assert.equal(s.result().isMining, true);
   });
 });

@@ -46,6 +46,8 @@ export interface HttpMiningResult {
   /** Host header without port, lowercased. */
   host?: string;
   port?: number;
+  /** Worker (rig) name, from an eth getwork URL (`/?miner=...@0x...@rig`, `/0x.../rig`). */
+  worker?: string;
   /** Stratum URL a pool advertised in `X-Stratum`. */
   stratumUrl?: string;
   longPolling?: string;
@@ -182,6 +184,77 @@ export function decodeBasicAuth(value: string): { user: string; pass?: string } 
 export const MINER_USER_AGENT =
   /\b(bfgminer|cgminer|sgminer|cpuminer|minerd|ccminer|xmrig|xmr-stak|ethminer|claymore|phoenixminer|nanominer|lolminer|gminer|t-rex|nbminer|teamredminer|srbminer|wildrig|bminer|poclbm|diablominer|guiminer|50miner|bitminter)[\s/_-]?/i;
 
+/**
+ * Ethereum getwork (ethminer/Claymore `getwork://`, eth-proxy): the method set only a miner and its pool
+ * speak. Each is decisive when its parameters (or, for eth_getWork, its answer) have the getwork shape.
+ */
+const ETH_WORK_METHODS = new Set(['eth_getWork', 'eth_submitWork', 'eth_submitHashrate']);
+const HEX32 = /^0x[0-9a-fA-F]{64}$/;
+const HEX8 = /^0x[0-9a-fA-F]{16}$/;
+const HEXQ = /^0x[0-9a-fA-F]{1,64}$/;
+const ETH_ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** eth_submitWork [nonce(8), header(32), mix(32)] / eth_submitHashrate [rate, id(32)] parameter shapes. */
+function ethParamsShaped(method: string, params: unknown): boolean {
+  // libjson-rpc-cpp (ethminer) sends `"params":null` for a call without parameters.
+  if (!Array.isArray(params)) return method === 'eth_getWork' && (params === undefined || params === null);
+  const str = (i: number) => (typeof params[i] === 'string' ? (params[i] as string) : '');
+  if (method === 'eth_getWork') return params.length === 0;
+  if (method === 'eth_submitWork')
+    return params.length === 3 && HEX8.test(str(0)) && HEX32.test(str(1)) && HEX32.test(str(2));
+  return params.length === 2 && HEXQ.test(str(0)) && HEX32.test(str(1));
+}
+
+/** eth_getWork's answer: [header hash, seed hash, boundary] (32 bytes each in hex), sometimes a block number. */
+export function isEthWorkResult(result: unknown): boolean {
+  return (
+    Array.isArray(result) &&
+    result.length >= 3 &&
+    result.length <= 4 &&
+    HEX32.test(String(result[0])) &&
+    HEX32.test(String(result[1])) &&
+    HEX32.test(String(result[2]))
+  );
+}
+
+/**
+ * Wallet and rig from an eth getwork request target: `/?miner=<MH/s>@<0x wallet>@<rig>` (eth-proxy and the
+ * pools that took its form), `/<0x wallet>/<rig>` and `/<0x wallet>.<rig>` (ethminer and Claymore URLs).
+ */
+export function ethLoginFromPath(path: string): { wallet: string; worker?: string } | undefined {
+  const q = path.indexOf('?');
+  if (q >= 0) {
+    for (const kv of path.slice(q + 1).split('&')) {
+      const [k, v] = kv.split('=');
+      if (k !== 'miner' || !v) continue;
+      const parts = safeDecode(v).split('@');
+      const i = parts.findIndex((x) => ETH_ADDRESS.test(x));
+      if (i < 0) continue;
+      const worker = parts[i + 1];
+      return { wallet: parts[i]!, ...(worker ? { worker: cap(worker) } : {}) };
+    }
+  }
+  // open-ethereum-pool's proxy routes /<wallet>/<rig> (also under a prefix such as /miner/).
+  const segs = (q >= 0 ? path.slice(0, q) : path).split('/').filter(Boolean).slice(0, 8);
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i]!;
+    const dot = seg.indexOf('.');
+    const wallet = dot > 0 ? seg.slice(0, dot) : seg;
+    if (!ETH_ADDRESS.test(wallet)) continue;
+    const worker = dot > 0 ? seg.slice(dot + 1) : segs[i + 1];
+    return { wallet, ...(worker ? { worker: cap(safeDecode(worker)) } : {}) };
+  }
+  return undefined;
+}
+
 const WORK_METHODS = new Set([
   'getwork',
   'getblocktemplate',
@@ -233,6 +306,8 @@ export class HttpMiningAnalyzer {
   private readonly out: Extracted = {};
   private decisive = false;
   private packet = 0;
+  /** Methods of requests not answered yet, in order (HTTP/1.1 answers in order): names an answer's call. */
+  private readonly pending: string[] = [];
 
   request(head: HttpRequestHead, body?: Uint8Array | string, packet = 0): void {
     this.packet = packet;
@@ -272,15 +347,26 @@ export class HttpMiningAnalyzer {
     }
     const json = jsonBody(body);
     const calls = Array.isArray(json) ? json.slice(0, 16) : [json];
+    let first: string | undefined;
     for (const call of calls) {
       if (!isObj(call)) continue;
       const method = own(call, 'method');
       if (typeof method !== 'string') continue;
       const name = method.slice(0, 64);
+      first ??= name;
       const n = this.methodCounts.get(name);
       if (n !== undefined) this.methodCounts.set(name, n + 1);
       else if (this.methodCounts.size < 64) this.methodCounts.set(name, 1);
       if (!WORK_METHODS.has(name)) continue;
+      if (ETH_WORK_METHODS.has(name) && ethParamsShaped(name, own(call, 'params'))) {
+        this.signal(`method:${name}`, 0.6, `Ethereum getwork ${name} call with its parameter shape`, true);
+        const login = ethLoginFromPath(head.path);
+        if (login) {
+          this.setOnce('user', login.wallet);
+          this.setOnce('worker', login.worker);
+        }
+        continue;
+      }
       // getwork left bitcoind in 0.10 (2015): today only miners and pools speak it.
       const getwork = name === 'getwork';
       this.signal(`method:${name}`, getwork ? 0.45 : 0.35, `JSON-RPC ${name} request`, getwork);
@@ -297,6 +383,7 @@ export class HttpMiningAnalyzer {
           );
       }
     }
+    if (this.pending.length < 16) this.pending.push(first ?? '');
   }
 
   response(head: HttpResponseHead, body?: Uint8Array | string, packet = 0): void {
@@ -323,6 +410,9 @@ export class HttpMiningAnalyzer {
     }
     const json = jsonBody(body);
     const result = isObj(json) ? own(json, 'result') : undefined;
+    const asked = this.pending.shift();
+    if (isEthWorkResult(result) && (asked === 'eth_getWork' || asked === undefined || asked === ''))
+      this.signal('eth-work-result', 0.6, 'eth_getWork answered with header, seed and boundary hashes', true);
     if (
       isObj(result) &&
       typeof own(result, 'midstate') === 'string' &&
@@ -389,7 +479,8 @@ export class HttpMiningAnalyzer {
 
 type DirState = {
   buf: Uint8Array;
-  mode: 'head' | 'body' | 'raw' | 'off';
+  /** chunk-size / chunk-data / chunk-end / trailer: a chunked body (RFC 9112 §7.1). */
+  mode: 'head' | 'body' | 'raw' | 'off' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailer';
   head?: HttpRequestHead | HttpResponseHead;
   bodyLeft: number;
   body: Uint8Array[];
@@ -433,6 +524,45 @@ export class HttpMiningSession {
     }
     let off = 0;
     while (off < data.length && (s.mode as DirState['mode']) !== 'off') {
+      if (s.mode === 'chunk-size' || s.mode === 'chunk-end' || s.mode === 'trailer') {
+        // One line: a chunk's size (extensions after ';' ignored), the CRLF after its data, or a trailer line.
+        const nl = data.indexOf(0x0a, off);
+        if (nl < 0) {
+          if (data.length - off > 1024) s.mode = 'off';
+          else s.buf = data.slice(off);
+          return;
+        }
+        const line = latin1(data, off, nl).trim();
+        off = nl + 1;
+        if (s.mode === 'chunk-end') {
+          s.mode = 'chunk-size';
+          continue;
+        }
+        if (s.mode === 'trailer') {
+          if (line === '') this.finish(dir, packet);
+          continue;
+        }
+        const size = Number.parseInt(line.split(';')[0]!, 16);
+        if (!Number.isSafeInteger(size) || size < 0 || !/^[0-9a-fA-F]/.test(line)) {
+          s.mode = 'off';
+          return;
+        }
+        if (size === 0) s.mode = 'trailer';
+        else {
+          s.bodyLeft = size;
+          s.mode = 'chunk-data';
+        }
+        continue;
+      }
+      if (s.mode === 'chunk-data') {
+        const take = Math.min(s.bodyLeft, data.length - off);
+        if (s.bodySize + take <= MAX_BODY) s.body.push(data.slice(off, off + take));
+        s.bodySize += take;
+        s.bodyLeft -= take;
+        off += take;
+        if (s.bodyLeft === 0) s.mode = 'chunk-end';
+        continue;
+      }
       if (s.mode === 'body') {
         const take = Math.min(s.bodyLeft, data.length - off);
         if (s.bodyTotal <= MAX_BODY) {
@@ -477,8 +607,14 @@ export class HttpMiningSession {
       off += r.bodyOffset;
       const te = (r.head.headers['transfer-encoding'] ?? '').toLowerCase();
       const cl = Number(r.head.headers['content-length'] ?? '0');
-      if (te.includes('chunked') || !Number.isSafeInteger(cl) || cl < 0) {
-        // Chunked bodies are not decoded: analyse the head and stop following this direction.
+      if (te.includes('chunked')) {
+        // Decoded up to MAX_BODY in all (bodyTotal 0 until the end: finish() checks bodySize then).
+        s.mode = 'chunk-size';
+        s.bodyTotal = 0;
+        continue;
+      }
+      if (!Number.isSafeInteger(cl) || cl < 0) {
+        // No usable framing: analyse the head and stop following this direction.
         this.finish(dir, packet);
         s.mode = 'off';
         return;
@@ -494,11 +630,16 @@ export class HttpMiningSession {
     return this.analyzer.result();
   }
 
+  /** The server has answered at least once (or stopped speaking HTTP): its answer has been weighed. */
+  get answered(): boolean {
+    return this.st.s2c.messages > 0 || this.st.s2c.mode === 'off';
+  }
+
   private finish(dir: 'c2s' | 's2c', packet: number): void {
     const s = this.st[dir];
     let body: Uint8Array | undefined;
     // Bodies over the limit were skipped, not buffered: analyse the head only.
-    if (s.bodySize > 0 && s.bodyTotal <= MAX_BODY) body = Buffer.concat(s.body);
+    if (s.bodySize > 0 && s.bodyTotal <= MAX_BODY && s.bodySize <= MAX_BODY) body = Buffer.concat(s.body);
     if (s.head) {
       if (dir === 'c2s') this.analyzer.request(s.head as HttpRequestHead, body, packet);
       else this.analyzer.response(s.head as HttpResponseHead, body, packet);
