@@ -24,6 +24,8 @@ import {
   TEMP_DIR_RE,
   URL_RE,
 } from './patterns.ts';
+import { readScriptFile } from './script/findings.ts';
+import { sniffLang } from './script/read.ts';
 
 export interface FileDetections {
   findings: Finding[];
@@ -339,8 +341,21 @@ function config(f: FileRecord, iv: IntelView): Finding[] {
   ];
 }
 
-/** Scripts of any language analysed as droppers: what they fetch, run, kill, remove, and install. */
+/**
+ * Scripts: shell, PowerShell, VBScript and batch (by content, whatever the file is called) are read
+ * statement by statement with roles and attribution (script/); Python and JavaScript sources, XML and
+ * other text keep the line rules below, which only look for a miner being fetched or started.
+ */
 function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>): Finding[] {
+  const text = f.text!;
+  if (f.type !== 'xml' && f.lang !== 'py' && f.lang !== 'js') {
+    const lang = sniffLang(text, f.lang);
+    if (lang && lang !== 'py') return readScriptFile(f, lang, iv, plantedKeys);
+  }
+  return lineRules(f, iv, plantedKeys);
+}
+
+function lineRules(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>): Finding[] {
   const text = f.text!;
   const lineOf = lineIndex(text);
   const lines = text.split('\n');
