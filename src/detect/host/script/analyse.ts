@@ -17,7 +17,7 @@ import {
 import type { IntelView } from '../intel-view.ts';
 import type { ScriptLang, Statement } from './model.ts';
 import { readScript } from './read.ts';
-import { EXPLORER_RE, type MinerArgs, type PersistenceKind, type Role, rolesOf } from './roles.ts';
+import { base, EXPLORER_RE, type MinerArgs, type PersistenceKind, type Role, rolesOf } from './roles.ts';
 
 export interface RoleNote {
   line: number;
@@ -69,6 +69,8 @@ const side = (): Side => ({
   names: new Set(),
 });
 
+const SEARCHERS =
+  /^(?:e|f|z|rg)?grep$|^pgrep$|^ps$|^find$|^awk$|^cut$|^sort$|^uniq$|^wc$|^head$|^tail$|^cat$|^ls$|^lsof$|^netstat$|^ss$|^findstr(?:\.exe)?$|^select-string$/i;
 const EMAIL = /^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 const NOT_A_WORKER = /^(?:x|X|c=\w+|d=\d+|m=\w+|-|\$.*|.*\$\(.*|\w+=.*)$/;
 
@@ -123,11 +125,13 @@ export function analyseScript(text: string, lang: ScriptLang, iv: IntelView): Sc
     const deaddrop = rs.some((r) => r.kind === 'c2' && r.how === 'deaddrop') || EXPLORER_RE.test(text);
     if (rival[i]) {
       a.rivals.lines.push(s.line);
-      harvest(text, iv, a.rivals, deaddrop ? a.deaddrops : undefined);
+      harvest(text, iv, a.rivals, deaddrop ? a.deaddrops : undefined, true);
       for (const r of rs) if (r.kind === 'rival') for (const t of r.targets) a.rivals.names.add(t);
       continue;
     }
-    harvest(text, iv, a.own, deaddrop ? a.deaddrops : undefined);
+    // Searching for a pool (`grep -r pool.x /etc`, `ps aux | grep xmrig`) is not using it.
+    if (!s.cmds.length || s.redirects.length || !s.cmds.every((c) => SEARCHERS.test(base(c.argv[0] ?? ''))))
+      harvest(text, iv, a.own, deaddrop ? a.deaddrops : undefined, false);
     for (const r of rs) {
       if (r.kind === 'download') {
         a.downloads.push(s);
@@ -151,14 +155,21 @@ export function analyseScript(text: string, lang: ScriptLang, iv: IntelView): Sc
   return a;
 }
 
-function harvest(text: string, iv: IntelView, into: Side, deaddrops?: string[]): void {
+/** `names`: keep miner names the text mentions (for rivals; the own side takes them from miner commands). */
+function harvest(
+  text: string,
+  iv: IntelView,
+  into: Side,
+  deaddrops: string[] | undefined,
+  names: boolean,
+): void {
   const sig = classifyCommand(text, iv);
   for (const p of [...sig.stratum, ...sig.pools]) into.pools.set(poolKey(p), p);
   for (const w of sig.wallets) {
     if (deaddrops) deaddrops.push(w.address);
     else into.wallets.set(w.address, w);
   }
-  if (sig.miner) into.names.add(sig.miner.value);
+  if (sig.miner && names) into.names.add(sig.miner.value);
   for (const f of sig.families) if (!into.families.has(f.family)) into.families.set(f.family, f.marker);
 }
 

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildScriptCase, SCRIPT_CASES } from '../../../../test/fixtures/hosts/scripts.ts';
+import { buildCleanScripts, buildScriptCase, SCRIPT_CASES } from '../../../../test/fixtures/hosts/scripts.ts';
+import { SEVERITY_ORDER } from '../../../findings/index.ts';
 import { scanHost } from '../index.ts';
 
 let base: string;
@@ -75,4 +76,16 @@ describe('script droppers: own pools/wallets/persistence named, rivals kept apar
       assert.deepEqual(failures, [], `verdict ${JSON.stringify(v)}\ndropper ${JSON.stringify(dropper)}`);
     });
   }
+});
+
+describe('clean look-alike scripts', () => {
+  it('an admin deploy script and a responder cleanup/hunt script give nothing of medium or higher', async () => {
+    const r = await scanHost({ root: buildCleanScripts(path.join(base, 'clean-scripts')), live: false });
+    const serious = r.findings.filter((f) => SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER.medium);
+    assert.deepEqual(
+      serious.map((f) => `${f.rule} ${f.evidence[0]?.path}:${f.evidence[0]?.line ?? ''}`),
+      [],
+    );
+    assert.equal(r.verdict.status, 'clean');
+  });
 });

@@ -67,9 +67,12 @@ export function readScriptFile(
   const evasive = new Set(by('evasion').map((r) => r.how));
   const fetchRun = a.downloads.length > 0 && (a.executes || a.layers.length > 0);
   const windows = lang === 'vbs' || lang === 'ps1' || lang === 'bat';
+  // Removing other miners is what droppers do, and also what responders' cleanup scripts do: it marks a
+  // campaign only beside installing persistence, evading defences or living in a temp/hidden directory.
+  const inTemp = TEMP_DIR_RE.test(f.path);
   const campaignLike =
-    rivalMining ||
-    (TEMP_DIR_RE.test(f.path) && (evasive.size >= 2 || (evasive.size >= 1 && own.persistence.length > 0)));
+    (rivalMining && (own.persistence.length > 0 || evasive.size > 0 || inTemp)) ||
+    (inTemp && (evasive.size >= 2 || (evasive.size >= 1 && own.persistence.length > 0)));
   const started = own.miners.some((m) => m.pool !== undefined || m.user !== undefined);
   const isDropper =
     ((fetchRun || (windows && a.downloads.length > 0)) && (miningSeen || campaignLike)) ||
