@@ -17,6 +17,8 @@ function fileEv(f: FileRecord, extra: Partial<Evidence> = {}): Evidence {
   return { kind: 'file', path: f.path, size: f.size, mtime: new Date(f.mtimeMs).toISOString(), ...extra };
 }
 
+const GENERIC_FAMILIES = new Set(['coinminer-elf', 'generic-miner']);
+
 const LANG_ATTACK: Record<ScriptLang, AttackRef> = {
   sh: ATTACK.unixShell,
   py: ATTACK.unixShell,
@@ -101,7 +103,10 @@ export function readScriptFile(
   }
   const p = [...own.pools.values()][0];
   const w = [...own.wallets.values()][0];
-  const fam = [...own.families.entries()][0];
+  // A named campaign before the generic buckets (intel's 'coinminer-elf', 'generic-miner' IOC lists).
+  const fam = [...own.families.entries()].sort(
+    (x, y) => Number(GENERIC_FAMILIES.has(x[0])) - Number(GENERIC_FAMILIES.has(y[0])),
+  )[0];
   const attack: AttackRef[] = [ATTACK.resourceHijacking, LANG_ATTACK[lang]];
   if (a.downloads.length) attack.push(ATTACK.ingressToolTransfer);
   if (a.layers.some((l) => !l.via.startsWith('written'))) attack.push(ATTACK.obfuscatedFiles);
@@ -192,6 +197,9 @@ export function readScriptFile(
         algo: [...own.algos][0],
         pools: [...own.pools.keys()],
         wallets: [...own.wallets.keys()],
+        // Campaign keys the fleet store reads (src/store/row.ts): account and dropper_url, beside wallet.
+        account: accounts[0],
+        dropper_url: c2.urls[0],
         accounts: accounts.length ? accounts : undefined,
         workers: workers.length ? workers : undefined,
         urls: c2.urls,

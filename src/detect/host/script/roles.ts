@@ -294,7 +294,14 @@ export function rolesOf(s: Statement, iv: IntelView): Role[] {
     /Invoke-WebRequest|\biwr\b|Net\.WebClient|DownloadString|DownloadFile|Start-BitsTransfer|XMLHTTP|WinHttpRequest|urlretrieve|urlopen|requests\.get|\/dev\/tcp\/[\d.]+\/\d+/i.test(
       all,
     );
-  if (dl && urls.length) roles.push({ kind: 'download', urls });
+  // VBScript/JScript: `x.Open "GET", url` on an XMLHTTP object created by an earlier statement.
+  const open = s.cmds.find(
+    (c) => /\.open$/i.test(c.argv[0] ?? '') && /^(?:GET|POST)$/i.test(c.argv[1] ?? ''),
+  );
+  if (open) {
+    const u = (open.argv[2] ?? '').replace(/^"|"$/g, '');
+    if (/^(?:https?|ftp):\/\//i.test(u) && !LOOPBACK_URL.test(u)) roles.push({ kind: 'download', urls: [u] });
+  } else if (dl && urls.length) roles.push({ kind: 'download', urls });
   else if (dl && /\/dev\/tcp\//.test(all) && !/\s-i\b|>&/.test(all))
     roles.push({ kind: 'download', urls: [] });
   if (
