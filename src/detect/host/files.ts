@@ -262,43 +262,66 @@ function nameOnly(f: FileRecord, iv: IntelView): Finding[] {
   ];
 }
 
-/** xmrig-style JSON config: pools[].url/user/pass, donate-level, randomx, cpu... */
+/**
+ * Miner configs: xmrig's config.json (also 2.x files with `//` comments and trailing commas), cpuminer's
+ * (top-level url/user/pass), and xmr-stak's pools.txt (`"pool_list": [...]`, a JSON object body without
+ * its braces, block comments). Pool logins that are not addresses are kept as accounts; `wallet.worker`,
+ * rig-id/rig_id and a non-default password as workers.
+ */
 function config(f: FileRecord, iv: IntelView): Finding[] {
   if (f.text === undefined) return nameOnly(f, iv);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(f.text);
-  } catch {
-    return script(f, iv, new Map());
-  }
+  const doc = lenientJson(f.text);
+  if (doc === undefined) return script(f, iv, new Map());
   if (!doc || typeof doc !== 'object') return [];
   const keys = iv.configKeys();
   const obj = doc as Record<string, unknown>;
-  const present = Object.keys(obj).filter((k) => keys.has(k));
+  const present = Object.keys(obj).filter((k) => keys.has(k) || XMR_STAK_KEYS.has(k));
   const pools: PoolRefFound[] = [];
   const wallets: WalletInfo[] = [];
-  const list = Array.isArray(obj.pools) ? obj.pools : [];
+  const accounts = new Set<string>();
+  const workers = new Set<string>();
+  const login = (v: unknown) => {
+    if (typeof v !== 'string' || !v) return;
+    if (/^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$/.test(v)) {
+      accounts.add(v);
+      return;
+    }
+    const [head, ...rest] = v.split(/[.+]/);
+    const w = checkWallet(head ?? '');
+    if (w && w.valid !== false) wallets.push(w);
+    else if (head && !/^x$/i.test(head) && /^[A-Za-z0-9_-]{2,64}$/.test(head)) accounts.add(head);
+    const worker = rest.join('.');
+    if (worker && /^[A-Za-z0-9_-]{1,64}$/.test(worker) && !/^\d+$/.test(worker)) workers.add(worker);
+  };
+  const worker = (v: unknown) => {
+    if (typeof v === 'string' && /^[A-Za-z0-9_.-]{2,64}$/.test(v) && !/^(?:x|c=\w+|d=\d+)$/i.test(v))
+      workers.add(v);
+  };
+  const list = [
+    ...(Array.isArray(obj.pools) ? obj.pools : []),
+    ...(Array.isArray(obj.pool_list) ? obj.pool_list : []),
+  ];
   for (const pl of list.slice(0, 20)) {
     if (!pl || typeof pl !== 'object') continue;
     const p = pl as Record<string, unknown>;
-    if (typeof p.url === 'string') {
-      const ref = poolFromToken(p.url, iv);
+    const url = p.url ?? p.pool_address;
+    if (typeof url === 'string') {
+      const ref = poolFromToken(url, iv);
       if (ref) pools.push(ref);
     }
-    if (typeof p.user === 'string') {
-      const w = checkWallet(p.user.split(/[.+]/)[0] ?? '');
-      if (w && w.valid !== false) wallets.push(w);
-    }
+    login(p.user ?? p.wallet_address);
+    worker(p['rig-id'] ?? p.rig_id);
+    worker(p.pass ?? p.pool_password);
   }
   for (const k of ['url', 'wallet', 'user']) {
     const v = obj[k];
     if (typeof v === 'string') {
       const ref = k === 'url' ? poolFromToken(v, iv) : undefined;
       if (ref) pools.push(ref);
-      const w = k !== 'url' ? checkWallet(v.split(/[.+]/)[0] ?? '') : null;
-      if (w && w.valid !== false) wallets.push(w);
+      if (k !== 'url') login(v);
     }
   }
+  worker(obj.pass);
   if (!pools.length && present.length < 2) return [];
   const evLine = lineIndex(f.text);
   const at = (needle: string) => {
@@ -336,9 +359,65 @@ function config(f: FileRecord, iv: IntelView): Finding[] {
         wallet_valid: w ? w.valid : undefined,
         pools: pools.map(poolKey),
         wallets: wallets.map((x) => x.address),
+        account: [...accounts][0],
+        accounts: accounts.size ? [...accounts] : undefined,
+        worker: [...workers][0],
+        workers: workers.size ? [...workers] : undefined,
       },
     }),
   ];
+}
+
+const MINER_CONFIG_RE = /"pool_list"\s*:\s*\[|"pools"\s*:\s*\[\s*\{|"pool_address"\s*:/;
+
+/** xmr-stak's config keys (its pools.txt and config.txt), which are not xmrig's. */
+const XMR_STAK_KEYS = new Set([
+  'pool_list',
+  'currency',
+  'call_timeout',
+  'retry_time',
+  'giveup_limit',
+  'h_print_time',
+  'daemon_mode',
+  'httpd_port',
+  'prefer_ipv4',
+]);
+
+/**
+ * JSON as miners read it: comments (`//`, `/* *\/`) outside strings and trailing commas dropped, and a
+ * body without its outer braces (xmr-stak's files) wrapped in them. Undefined when it is not JSON even so.
+ */
+export function lenientJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    // fall through to the lenient reading
+  }
+  if (text.length > 1 << 20) return undefined;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '"') {
+      const m = /^"(?:[^"\\\n]|\\.)*"/.exec(text.slice(i, i + 4096));
+      if (!m) return undefined;
+      out += m[0];
+      i += m[0].length - 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      const e = text.indexOf('*/', i + 2);
+      if (e < 0) return undefined;
+      i = e + 1;
+    } else out += c;
+  }
+  out = out.replace(/,(\s*[}\]])/g, '$1').trim();
+  if (!out.startsWith('{') && !out.startsWith('[')) out = `{${out.replace(/,\s*$/, '')}}`;
+  try {
+    return JSON.parse(out);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -348,6 +427,11 @@ function config(f: FileRecord, iv: IntelView): Finding[] {
  */
 function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>): Finding[] {
   const text = f.text!;
+  // Miner configs that are not .json files or do not start with '{' (xmr-stak's pools.txt, commented xmrig).
+  if (f.type !== 'xml' && MINER_CONFIG_RE.test(text.slice(0, 65_536)) && lenientJson(text) !== undefined) {
+    const c = config(f, iv);
+    if (c.length) return c;
+  }
   if (f.type !== 'xml' && f.lang !== 'py' && f.lang !== 'js') {
     const lang = sniffLang(text, f.lang);
     if (lang && lang !== 'py') return readScriptFile(f, lang, iv, plantedKeys);

@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildCleanScripts, buildScriptCase, SCRIPT_CASES } from '../../../../test/fixtures/hosts/scripts.ts';
+import {
+  buildCleanScripts,
+  buildScriptCase,
+  CONFIG_CASES,
+  SCRIPT_CASES,
+} from '../../../../test/fixtures/hosts/scripts.ts';
 import { SEVERITY_ORDER } from '../../../findings/index.ts';
 import { scanHost } from '../index.ts';
 
@@ -22,14 +27,16 @@ after(() => {
 });
 
 describe('script droppers: own pools/wallets/persistence named, rivals kept apart', () => {
-  for (const [name, c] of Object.entries(SCRIPT_CASES)) {
+  for (const [name, c] of Object.entries({ ...SCRIPT_CASES, ...CONFIG_CASES })) {
     it(`${name}: ${c.about}`, async () => {
       const root = buildScriptCase(name, path.join(base, name));
       const r = await scanHost({ root, live: false });
       const v = r.verdict;
       tally.roots++;
       const dropper = r.findings.find(
-        (f) => f.rule === 'host.file.dropper-script' && f.evidence.some((e) => e.path === c.dropper),
+        (f) =>
+          (f.rule === 'host.file.dropper-script' || f.rule === 'host.file.miner-config') &&
+          f.evidence.some((e) => e.path === c.dropper),
       );
       const found = v.status === 'infected' && dropper !== undefined;
       if (found) tally.found++;
