@@ -126,10 +126,11 @@ export const SECURITY_DOMAIN_RE =
 /**
  * Directories an executable or script has no business running from: the temp dirs, and hidden directories
  * elsewhere except the ones version managers and toolchains keep binaries in on purpose (~/.pyenv, ~/.cargo,
- * ~/.rustup, ~/.nvm, ~/.local/bin ...); those hold every interpreter a developer box runs.
+ * ~/.rustup, ~/.nvm, ~/.local/bin ...); those hold every interpreter a developer box runs. Windows' temp
+ * folders (C:\Windows\Temp, a user's AppData\Local\Temp; NTFS ignores case) count as temp too.
  */
 export const TEMP_DIR_RE =
-  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git)\/)[^/]+\//;
+  /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm)(?:\/|$)|^\/(?:[Ww][Ii][Nn][Dd][Oo][Ww][Ss]\/[Tt][Ee][Mm][Pp]|[Uu]sers\/[^/]+\/AppData\/Local\/Temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git)\/)[^/]+\//;
 
 /** An executable mapped from a memfd ('/memfd:NAME (deleted)'): fileless, but also how runc, container
  * runtimes and sandboxes re-exec themselves from a sealed copy, so it is evidence only beside other signs. */
