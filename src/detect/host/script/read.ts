@@ -140,6 +140,28 @@ function unfold(s: Statement, lang: ScriptLang, budget: Budget, layers: ReadResu
       if (k > 0) layer(a.slice(k + 1).join(' '), 'bat', 'cmd /c');
     } else if (/\.(?:Run|Exec|ShellExecute)$/i.test(a[0] ?? '') && a[1]) {
       layer(a[1], 'bat', 'WScript.Shell.Run');
+    } else if (
+      /^(?:schtasks(?:\.exe)?|reg(?:\.exe)?|new-itemproperty|set-itemproperty|new-scheduledtaskaction)$/i.test(
+        n,
+      )
+    ) {
+      // The command line a scheduled task or Run key will start: `/tr`, `/d`, `-Value`, `-Execute -Argument`.
+      const at = (flag: RegExp) => {
+        const k = a.findIndex((x) => flag.test(x));
+        return k > 0 ? a[k + 1] : undefined;
+      };
+      const line =
+        n.toLowerCase() === 'new-scheduledtaskaction'
+          ? [at(/^-Execute$/i), at(/^-Argument$/i)].filter(Boolean).join(' ')
+          : (at(/^\/tr$/i) ?? at(/^\/d$/i) ?? at(/^-Value$/i));
+      if (line)
+        layer(
+          line,
+          'bat',
+          n.toLowerCase().startsWith('schtasks') || n.toLowerCase().includes('task')
+            ? 'scheduled task'
+            : 'Run key',
+        );
     }
   }
   // [Convert]::FromBase64String('...') in any language (PowerShell, a Python or VBScript decoder).

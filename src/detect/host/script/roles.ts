@@ -82,6 +82,15 @@ function selectors(cmds: Command[]): string[] {
     const args = c.argv.slice(1).filter((a) => !a.startsWith('-') && !/^\/[a-z]$/i.test(a));
     out.push(...args.filter((a) => a !== 'grep'));
   }
+  // PowerShell: Get-Process -Name X | ..., Where-Object { $_.Path -like '*X*' } | Stop-Process.
+  for (const c of cmds) {
+    const n = base(c.argv[0] ?? '').toLowerCase();
+    if (n === 'get-process' || n === 'gps') out.push(...c.argv.slice(1).filter((a) => !a.startsWith('-')));
+    if (n === 'where-object' || n === 'where' || n === '?')
+      for (const [k, a] of c.argv.entries())
+        if (/^-(?:like|match|eq|contains)$/i.test(a) && c.argv[k + 1])
+          out.push(c.argv[k + 1]!.replace(/^\*|\*$/g, ''));
+  }
   // Kill loops inside a command substitution: kill -9 $(ps aux | grep X | awk ...).
   for (const c of cmds)
     for (const a of c.argv)
