@@ -42,6 +42,8 @@ describe('minewatch scan: rivals apart from the attacker', () => {
     assert.match(row('rival wallets (removed, not counted)'), new RegExp(XMR.corpusProxyDonation));
     assert.match(row('workers'), /rocke01/);
     assert.match(row('families'), /rocke/);
+    assert.match(row('c2'), /192\.0\.2\.44/);
+    assert.match(row('c2'), /pastebin\.com/);
   });
 
   it('JSON output carries accounts and the rivals section', async () => {

@@ -102,6 +102,7 @@ export function registerScan(program: Command, ctx: CommandContext): void {
               ['accounts', v.accounts.join(', ') || '-'],
               ['workers', v.workers.join(', ') || '-'],
               ['families', v.families.join(', ') || '-'],
+              ['c2', v.c2.join(', ') || '-'],
               ['persistence', v.persistence.join(', ') || '-'],
               ['rival pools (removed, not counted)', v.rivals.pools.join(', ') || '-'],
               ['rival wallets (removed, not counted)', v.rivals.wallets.join(', ') || '-'],

@@ -12,6 +12,8 @@ export interface HostVerdict {
   workers: string[];
   /** Campaign families named by the attacker's own markers (never by the rivals a script removes). */
   families: string[];
+  /** Where the campaign's scripts fetch from and report to (hosts of their own URLs, onion, paste, dead drops). */
+  c2: string[];
   persistence: string[];
   /** What the scripts remove or kill: the competitors', shown apart and never counted as the attacker's. */
   rivals: { pools: string[]; wallets: string[] };
@@ -34,6 +36,7 @@ export function verdictOf(findings: Finding[]): HostVerdict {
   const accounts = new Set<string>();
   const workers = new Set<string>();
   const families = new Set<string>();
+  const c2 = new Set<string>();
   const rivalPools = new Set<string>();
   const rivalWallets = new Set<string>();
   for (const f of findings) {
@@ -46,6 +49,12 @@ export function verdictOf(findings: Finding[]): HostVerdict {
     for (const w of (f.workers as string[] | undefined) ?? []) workers.add(w);
     if (typeof f.worker === 'string') workers.add(f.worker);
     if (typeof f.family === 'string') families.add(f.family);
+    for (const u of (f.urls as string[] | undefined) ?? []) {
+      const h = /^[a-z]+:\/\/(?:[^@/]*@)?([^/:?#]+)/i.exec(u)?.[1];
+      if (h) c2.add(h.toLowerCase());
+    }
+    const drops = (f.c2 as { deaddrops?: string[] } | undefined)?.deaddrops ?? [];
+    for (const d of drops) c2.add(`deaddrop:${d}`);
     if (typeof f.coin === 'string') coins.add(f.coin);
     if (f.pool?.host || f.pool?.ip)
       pools.add(`${f.pool.host ?? f.pool.ip}${f.pool.port ? `:${f.pool.port}` : ''}`);
@@ -73,6 +82,7 @@ export function verdictOf(findings: Finding[]): HostVerdict {
       accounts: [],
       workers: [],
       families: [],
+      c2: [],
       persistence: [],
       rivals,
     };
@@ -100,6 +110,7 @@ export function verdictOf(findings: Finding[]): HostVerdict {
     accounts: [...accounts].sort(),
     workers: [...workers].sort(),
     families: [...families].sort(),
+    c2: [...c2].sort().slice(0, 50),
     persistence: [...persistence].sort(),
     rivals,
   };
