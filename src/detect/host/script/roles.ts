@@ -198,6 +198,7 @@ export function rolesOf(s: Statement, iv: IntelView): Role[] {
         n === 'taskkill' ||
         n === 'taskkill.exe'
       ) {
+        // Operands only; a[k] is the word before slice element k, so values of -u/-s/--signal are skipped.
         const t = a
           .slice(1)
           .filter(
@@ -252,8 +253,7 @@ export function rolesOf(s: Statement, iv: IntelView): Role[] {
       const t: string[] = [];
       for (let k = 1; k < a.length; k++)
         if (/^(?:-d|--destination|--dport|-s)$/.test(a[k]!) && a[k + 1]) t.push(a[k + 1]!);
-      if (t.length && !a.some((x) => /^--dport$/.test(x) && false))
-        roles.push({ kind: 'rival', how: 'firewall', targets: t });
+      if (t.length) roles.push({ kind: 'rival', how: 'firewall', targets: t });
     }
     if (n === 'systemctl' && /^(?:stop|disable|mask)$/.test(a[1] ?? '')) {
       const svc = a.slice(2).filter((x) => !x.startsWith('-'));
