@@ -28,7 +28,7 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   // Native addons and big server-side libraries stay in node_modules (loaded only by the commands using them).
-  external: ['@duckdb/*', '@clickhouse/*', 'fastify', 'echarts'],
+  external: ['@duckdb/*', '@clickhouse/*', 'fastify', 'echarts', 'web-tree-sitter'],
   // CommonJS dependencies bundled into ES modules still call require() for Node built-ins.
   banner: {
     js: "import { createRequire as __mwRequire } from 'node:module'; const require = __mwRequire(import.meta.url);",

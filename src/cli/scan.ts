@@ -99,7 +99,13 @@ export function registerScan(program: Command, ctx: CommandContext): void {
               ['coins', v.coins.join(', ') || '-'],
               ['pools', v.pools.join(', ') || '-'],
               ['wallets', v.wallets.join(', ') || '-'],
+              ['accounts', v.accounts.join(', ') || '-'],
+              ['workers', v.workers.join(', ') || '-'],
+              ['families', v.families.join(', ') || '-'],
+              ['c2', v.c2.join(', ') || '-'],
               ['persistence', v.persistence.join(', ') || '-'],
+              ['rival pools (removed, not counted)', v.rivals.pools.join(', ') || '-'],
+              ['rival wallets (removed, not counted)', v.rivals.wallets.join(', ') || '-'],
               [
                 'scanned',
                 `${result.stats.processes} processes, ${result.stats.files} files, ${(result.stats.bytes / 1e6).toFixed(1)} MB in ${result.stats.ms} ms`,

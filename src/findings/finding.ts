@@ -107,8 +107,20 @@ export interface Finding {
   wallet?: string;
   wallet_valid?: boolean | null;
   worker?: string;
+  /** All workers a finding names (wallet.worker suffixes, --rig-id, -p worker1). */
+  workers?: string[];
+  /** Pool logins that are not wallet addresses: an e-mail (MinerGate) or a user name. */
+  account?: string;
+  accounts?: string[];
   agent?: string;
   algo?: string;
+  /**
+   * What a dropper removes or kills: the competitors' pools, wallets, process names and families. Shown to
+   * the responder, never counted as the attacker's (verdicts, fleet shares and campaigns read pool/wallet).
+   */
+  rivals?: { pools?: string[]; wallets?: string[]; names?: string[]; families?: string[] };
+  /** Whose the evidence is when a rule speaks of someone other than the attacker ('rival'). */
+  whose?: 'attacker' | 'rival';
   /** Why the detector decided as it did, in words a responder can check. */
   reasons?: string[];
   evidence: Evidence[];

@@ -13,7 +13,7 @@ export const findingColumns: Column<Finding>[] = [
   { header: 'HOST', value: (f) => f.host, max: 24 },
   { header: 'POOL', value: (f) => poolLabel(f), max: 40 },
   { header: 'COIN', value: (f) => f.coin },
-  { header: 'WALLET/USER', value: (f) => f.wallet ?? (f.user as string | undefined), max: 24 },
+  { header: 'WALLET/USER', value: (f) => f.wallet ?? f.account ?? (f.user as string | undefined), max: 24 },
   { header: 'AGENT', value: (f) => f.agent, max: 24 },
   {
     header: 'EVIDENCE',

@@ -168,7 +168,9 @@ describe('EventDetector over fixtures', () => {
     const drop = byRule(fs, 'host.file.dropper-script')[0]!;
     assert.equal(drop.wallet, WALLET);
     assert.equal(drop.pool?.host, 'pool.supportxmr.com');
-    assert.equal(drop.family, 'kinsing');
+    // The script kills kdevtmpfsi: Kinsing is the rival it removes, not its family (issue 13).
+    assert.notEqual(drop.family, 'kinsing');
+    assert.deepEqual((drop.rivals as { families?: string[] } | undefined)?.families, ['kinsing']);
     const cfg = byRule(fs, 'host.file.miner-config')[0]!;
     assert.equal(cfg.pool?.host, 'gulf.moneroocean.stream');
     assert.equal(byRule(fs, 'net.pool.connection')[0]!.exe, '/tmp/.x/xmrig');

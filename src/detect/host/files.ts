@@ -25,6 +25,8 @@ import {
   TEMP_DIR_RE,
   URL_RE,
 } from './patterns.ts';
+import { readScriptFile } from './script/findings.ts';
+import { sniffLang } from './script/read.ts';
 
 export interface FileDetections {
   findings: Finding[];
@@ -328,7 +330,9 @@ function config(f: FileRecord, iv: IntelView): Finding[] {
         wallet_valid: w ? w.valid : undefined,
         pools: pools.map(poolKey),
         wallets: wallets.map((x) => x.address),
+        account: accounts[0],
         accounts: accounts.length ? accounts : undefined,
+        worker: workers[0],
         workers: workers.length ? workers : undefined,
         config_format: parsed.format,
       },
@@ -336,8 +340,34 @@ function config(f: FileRecord, iv: IntelView): Finding[] {
   ];
 }
 
-/** Scripts of any language analysed as droppers: what they fetch, run, kill, remove, and install. */
+/**
+ * Scripts: shell, PowerShell, VBScript and batch (by content, whatever the file is called) are read
+ * statement by statement with roles and attribution (script/); Python and JavaScript sources, XML and
+ * other text keep the line rules below, which only look for a miner being fetched or started.
+ */
 function script(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>): Finding[] {
+  const text = f.text!;
+  // Miner configs that are not .json files or do not start with '{' (xmr-stak's pools.txt, commented xmrig);
+  // only when they parse, since config() hands what does not parse back to this function.
+  if (f.type !== 'xml' && looksLikeMinerConfig(text) && parseMinerConfig(text) !== undefined) {
+    const c = config(f, iv);
+    if (c.length) return c;
+  }
+  if (f.type !== 'xml' && f.lang !== 'py' && f.lang !== 'js') {
+    const lang = sniffLang(text, f.lang);
+    if (lang && lang !== 'py') {
+      try {
+        return readScriptFile(f, lang, iv, plantedKeys);
+      } catch {
+        // A tree too deep for the walker's stack (thousands of nested subshells): the line rules still judge
+        // the file, and the rest of the scan goes on.
+      }
+    }
+  }
+  return lineRules(f, iv, plantedKeys);
+}
+
+function lineRules(f: FileRecord, iv: IntelView, plantedKeys: Map<string, string>): Finding[] {
   const text = f.text!;
   const lineOf = lineIndex(text);
   const lines = text.split('\n');

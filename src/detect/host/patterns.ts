@@ -130,7 +130,8 @@ export const SECURITY_DOMAIN_RE =
 /**
  * Directories an executable or script has no business running from: the temp dirs, and hidden directories
  * elsewhere except the ones version managers and toolchains keep binaries in on purpose (~/.pyenv, ~/.cargo,
- * ~/.rustup, ~/.nvm, ~/.local/bin ...); those hold every interpreter a developer box runs.
+ * ~/.rustup, ~/.nvm, ~/.local/bin ...); those hold every interpreter a developer box runs. Windows' temp
+ * folders (C:\Windows\Temp, a user's AppData\Local\Temp; NTFS ignores case) count as temp too.
  */
 export const TEMP_DIR_RE =
   /^\/(?:tmp|var\/tmp|dev\/shm|run\/shm|windows\/temp|users\/[^/]+\/appdata\/local\/temp)(?:\/|$)|\/\.(?!(?:local|nvm|cargo|rustup|pyenv|rbenv|goenv|nodenv|jenv|sdkman|asdf|volta|bun|deno|npm|vscode-server|cursor-server|conda|m2|gradle|git|venv|virtualenvs|tox|nox)\/)[^/]+\//i;
