@@ -44,6 +44,18 @@ function find(r: ScanResult, rule: string, p: string) {
   return f;
 }
 
+/**
+ * An official installer says nothing of note: the script reader finds no campaign in it, or provenance turns
+ * what it found into one info finding naming the installer.
+ */
+function installerQuiet(r: ScanResult, p: string): void {
+  const on = r.findings.filter((x) => x.evidence.some((e) => e.path === p));
+  assert.ok(
+    on.every((x) => x.rule === 'host.file.official-installer' && x.severity === 'info'),
+    on.map((x) => `${x.severity} ${x.rule}`).join('\n'),
+  );
+}
+
 before(() => {
   base = fs.mkdtempSync(path.join(os.tmpdir(), 'minewatch-precision-'));
 });
@@ -75,7 +87,7 @@ describe('clean look-alike roots: no finding of medium or higher', () => {
 
   it('admin: installers are named as such, packaged preload libraries are info', async () => {
     const r = await scan('admin');
-    assert.equal(find(r, 'host.file.official-installer', '/tmp/get-docker.sh').severity, 'info');
+    installerQuiet(r, '/tmp/get-docker.sh');
     const pre = find(r, 'host.persistence.ld-preload', '/etc/ld.so.preload');
     assert.equal(pre.severity, 'info');
     assert.match(pre.title, /snoopy/);
@@ -110,7 +122,7 @@ describe('clean look-alike roots: no finding of medium or higher', () => {
   it('webhost: the virtualenv unit and loopback health checks are quiet', async () => {
     const r = await scan('webhost');
     assert.ok(!r.findings.some((f) => f.rule.startsWith('host.persistence.')), JSON.stringify(loud(r)));
-    assert.equal(find(r, 'host.file.official-installer', '/tmp/get-docker.sh').severity, 'info');
+    installerQuiet(r, '/tmp/get-docker.sh');
   });
 });
 
