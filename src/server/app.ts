@@ -15,6 +15,7 @@
  * (authguard.ts). docs/server-security.md is the threat model.
  */
 import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { MinewatchEvent } from '../findings/index.ts';
@@ -424,7 +425,12 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         for (let i = 0; i < rows.length; i++) yield i ? `,${rows[i]!.data}` : rows[i]!.data;
         yield `],"next":${JSON.stringify(next)}}`;
       }
-      return reply.type('application/json; charset=utf-8').send(Readable.from(body()));
+      reply.type('application/json; charset=utf-8');
+      if (/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+        reply.header('content-encoding', 'gzip');
+        return reply.send(Readable.from(body()).pipe(createGzip()));
+      }
+      return reply.send(Readable.from(body()));
     },
   );
   const rankRoutes: Record<string, Dim> = { coins: 'coin', pools: 'pool', ports: 'port', families: 'family' };

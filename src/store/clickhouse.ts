@@ -188,7 +188,13 @@ export class ClickHouseStore implements Store {
         revoked UInt8, version UInt64, host String) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
     });
     // The host an agent token speaks for, last (TSV rows are positional); tables from before it get it.
-    await client.command({ query: 'ALTER TABLE tokens ADD COLUMN IF NOT EXISTS host String' });
+    // (18.16 has no ADD COLUMN IF NOT EXISTS.)
+    const cols = await client.query({
+      query: `SELECT name FROM system.columns WHERE database = ${chString(t.database)} AND table = 'tokens'`,
+      format: 'JSONEachRow',
+    });
+    if (!((await cols.json()) as { name: string }[]).some((c) => c.name === 'host'))
+      await client.command({ query: 'ALTER TABLE tokens ADD COLUMN host String' });
     return new ClickHouseStore(t.display, client, t);
   }
 
