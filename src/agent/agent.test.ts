@@ -14,6 +14,7 @@ import { DuckDBStore } from '../store/duckdb.ts';
 import { testClickHouse, uniqueDb } from '../store/testkit.ts';
 import type { Store } from '../store/types.ts';
 import {
+  Agent,
   type AgentScan,
   backoffDelay,
   cloudOf,
@@ -583,4 +584,34 @@ test('the agent token comes from --token-file or MINEWATCH_TOKEN, never needing 
   assert.equal(agentToken({ token: 'mwt_cli' }, warn, {}), 'mwt_cli');
   assert.match(warnings[0]!, /visible in `ps`/);
   assert.throws(() => agentToken({ tokenFile: join(d, 'missing') }, warn, {}), /--token-file/);
+});
+
+test('the agent applies the server validation before spooling: what would be refused goes to dead/ at once', async () => {
+  const spoolDir = fresh('spool');
+  const logs: string[] = [];
+  const agent = new Agent({
+    server: 'http://127.0.0.1:9',
+    token: 't',
+    spoolDir,
+    scan: async () => ({
+      host: { hostname: 'web-01' },
+      findings: [
+        { ...FINDINGS[0]!, id: 'huge', evidence: [{ kind: 'process', bytes: 2 ** 60 }] } as never,
+        { ...FINDINGS[0]!, id: 'fine', time: '2026-03-01T10:00:00' },
+      ],
+      verdict: { status: 'infected' },
+    }),
+    inventory: () => ({ hostname: 'web-01' }),
+    log: (m) => logs.push(m),
+  });
+  const c = await agent.scanOnce();
+  assert.equal(
+    c.spooled,
+    2,
+    'the good finding (its zone-less time replaced by the scan time) and the heartbeat',
+  );
+  assert.equal(agent.spool.deadLettered, 1);
+  assert.match(logs.join('\n'), /beyond ±2\^53/);
+  const spooled = agent.spool.files().flatMap((f) => agent.spool.read(f).map((l) => JSON.parse(l)));
+  assert.ok(spooled.every((e) => e.time.endsWith('Z')));
 });

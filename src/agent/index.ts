@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Finding, MinewatchEvent } from '../findings/index.ts';
+import { timeMs, validateEvent } from '../findings/validate.ts';
 import { VERSION } from '../version.ts';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { type Inventory, readInventory } from './inventory.ts';
@@ -175,7 +176,8 @@ export class Agent {
     const due = findings.filter((f) => this.sent.due(`${host}\u0000${f.id}`, now, resendMs));
     const events: MinewatchEvent[] = due.map((f) => ({
       id: randomUUID(),
-      time: f.time && Number.isFinite(Date.parse(f.time)) ? f.time : time,
+      // A finding's own time when it is one the server takes (RFC 3339 with a zone), else the scan's.
+      time: f.time && Number.isFinite(timeMs(f.time)) ? f.time : time,
       host,
       type: 'finding',
       finding: { ...f, host: f.host ?? host },
@@ -196,8 +198,18 @@ export class Agent {
       spool_dropped_by_class: [...this.spool.droppedByClass],
       ...(scan.stats ? { scan_stats: scan.stats } : {}),
     });
+    // The server's validation, before spooling: what it would refuse goes to dead/ now, with the reason,
+    // instead of travelling to be refused (the same rules on every ingest path).
+    const ok: MinewatchEvent[] = [];
+    for (const e of events) {
+      const why = validateEvent(e, { now });
+      if (why) {
+        this.log(`event not spooled (${why}); kept in ${this.spool.deadDir}`);
+        this.spool.deadLetter([JSON.stringify(e)], `refused before spooling: ${why}`);
+      } else ok.push(e);
+    }
     // Spool first: from here on, a crash or an outage loses nothing.
-    this.spool.add(events);
+    this.spool.add(ok);
     this.sent.mark(
       due.map((f) => `${host}\u0000${f.id}`),
       now,
@@ -207,7 +219,7 @@ export class Agent {
       host,
       verdict: scan.verdict.status,
       findings: findings.length,
-      spooled: events.length,
+      spooled: ok.length,
       infected: scan.verdict.status === 'infected',
     };
   }
