@@ -234,9 +234,8 @@ export class ClickHouseStore implements Store {
       keys_format: 'TabSeparated',
       query,
     });
-    let res: Response;
-    try {
-      res = await fetch(`${this.target.url}/?${params}`, {
+    const lookup = () =>
+      fetch(`${this.target.url}/?${params}`, {
         method: 'POST',
         body: form,
         headers: {
@@ -244,8 +243,18 @@ export class ClickHouseStore implements Store {
         },
         signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
       });
-    } catch (err) {
-      throw unavailable(err, this.location);
+    let res: Response;
+    try {
+      res = await lookup();
+    } catch (first) {
+      // A keep-alive socket ClickHouse closed (its keep_alive_timeout, 3 s, is shorter than fetch's) fails
+      // once; the SELECT is safe to repeat. Twice is an outage.
+      if (!isUnreachable(first)) throw first;
+      try {
+        res = await lookup();
+      } catch (err) {
+        throw unavailable(err, this.location);
+      }
     }
     const text = await res.text();
     if (!res.ok)
