@@ -18,8 +18,12 @@ export const MAX_DEPTH = 32;
 export const MAX_FIELDS = 10_000;
 /** Byte and packet counts: 0..2^53-1, so a sum of 2^63/2^54 = 512+ of them is still exact in a 64-bit column. */
 export const MAX_COUNT = Number.MAX_SAFE_INTEGER;
-/** Fields that are counts of bytes or packets, on any event type. */
-const COUNT_FIELDS = [
+/**
+ * Fields that are counts of bytes or packets, on any event type. Checked in the walk over the event's keys
+ * (a Set lookup per key present), not looked up by name: ten lookups of absent names cost ~0.4-0.8 us an
+ * event on JSON.parse'd objects, most of what this validation added to ingest.
+ */
+const COUNT_FIELDS = new Set([
   'bytes',
   'bytes_out',
   'bytes_in',
@@ -30,7 +34,7 @@ const COUNT_FIELDS = [
   'packets_in',
   'pkts',
   'size',
-] as const;
+]);
 /** Event times outside this window are typos or clock garbage, not telemetry, whatever the limits say. */
 const MIN_TS = Date.UTC(1990, 0, 1);
 const MAX_TS = Date.UTC(2200, 0, 1);
@@ -161,53 +165,48 @@ export function strictTime(s: string): number | string {
   return `time '${shown}' is not an RFC 3339 date-time`;
 }
 
+/** Fields counted so far in one `unsafeValue` walk (a module variable: no object per event). */
+let fieldCount = 0;
+
 /**
  * Why the values of an event are unsafe to store, or null: depth, field count, numbers beyond 2^53 (or not
- * finite), strings and keys that are not well-formed Unicode. Iterative: a hostile depth cannot overflow the
- * stack here either.
+ * finite), strings and keys that are not well-formed Unicode. Recursive, but the depth is checked before each
+ * descent, so a hostile nesting stops at MAX_DEPTH frames (a walk with its own stack measured ~2x slower).
  */
-function unsafeValue(ev: Record<string, unknown>, refuseReplacement: boolean): string | null {
-  const stack: unknown[] = [ev];
-  const depths: number[] = [0];
-  let fields = 0;
-  while (stack.length) {
-    const v = stack.pop();
-    const depth = depths.pop()!;
-    if (typeof v === 'string') {
-      if (!v.isWellFormed()) return 'text is not valid Unicode (a lone surrogate)';
-      if (refuseReplacement && v.includes('\ufffd')) return 'text is not valid UTF-8';
-      continue;
+function unsafeValue(v: unknown, depth: number, refuseReplacement: boolean): string | null {
+  if (typeof v === 'string') {
+    if (!v.isWellFormed()) return 'text is not valid Unicode (a lone surrogate)';
+    if (refuseReplacement && v.includes('\ufffd')) return 'text is not valid UTF-8';
+    return null;
+  }
+  if (typeof v === 'number') {
+    if (v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER) return null;
+    return Number.isFinite(v)
+      ? `number ${v} is beyond ±2^53 (not exactly representable)`
+      : 'a number is not finite';
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  if (depth >= MAX_DEPTH) return `nested deeper than ${MAX_DEPTH} levels`;
+  if (Array.isArray(v)) {
+    fieldCount += v.length;
+    if (fieldCount > MAX_FIELDS) return `more than ${MAX_FIELDS} fields`;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i];
+      if (typeof x === 'boolean' || x === null) continue;
+      const why = unsafeValue(x, depth + 1, refuseReplacement);
+      if (why) return why;
     }
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) return 'a number is not finite';
-      if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER)
-        return `number ${v} is beyond ±2^53 (not exactly representable)`;
-      continue;
-    }
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth >= MAX_DEPTH) return `nested deeper than ${MAX_DEPTH} levels`;
-    if (Array.isArray(v)) {
-      fields += v.length;
-      if (fields > MAX_FIELDS) return `more than ${MAX_FIELDS} fields`;
-      for (const x of v) {
-        if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number') {
-          stack.push(x);
-          depths.push(depth + 1);
-        }
-      }
-      continue;
-    }
-    const o = v as Record<string, unknown>;
-    for (const k in o) {
-      if (++fields > MAX_FIELDS) return `more than ${MAX_FIELDS} fields`;
-      if (!k.isWellFormed()) return 'a key is not valid Unicode (a lone surrogate)';
-      if (refuseReplacement && k.includes('\ufffd')) return 'a key is not valid UTF-8';
-      const x = o[k];
-      if (typeof x === 'object' || typeof x === 'string' || typeof x === 'number') {
-        stack.push(x);
-        depths.push(depth + 1);
-      }
-    }
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    if (++fieldCount > MAX_FIELDS) return `more than ${MAX_FIELDS} fields`;
+    if (!k.isWellFormed()) return 'a key is not valid Unicode (a lone surrogate)';
+    if (refuseReplacement && k.includes('\ufffd')) return 'a key is not valid UTF-8';
+    const x = o[k];
+    if (typeof x === 'boolean' || x === null) continue;
+    const why = unsafeValue(x, depth + 1, refuseReplacement);
+    if (why) return why;
   }
   return null;
 }
@@ -234,15 +233,6 @@ export function validateEvent(x: unknown, limits: ValidationLimits = {}): string
   if (x.id !== undefined) {
     if (typeof x.id !== 'string' || !x.id || x.id.length > MAX_ID_LENGTH || !PRINTABLE.test(x.id))
       return `id must be a printable string of 1-${MAX_ID_LENGTH} characters`;
-  }
-  for (const f of COUNT_FIELDS) {
-    const v = x[f];
-    if (
-      v !== undefined &&
-      v !== null &&
-      !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_COUNT)
-    )
-      return `${f} must be an integer from 0 to 2^53-1`;
   }
   switch (type as EventType) {
     case 'process':
@@ -271,5 +261,23 @@ export function validateEvent(x: unknown, limits: ValidationLimits = {}): string
     case 'heartbeat':
       break;
   }
-  return unsafeValue(x, limits.refuseReplacement === true);
+  // The top level walked here: keys checked, counts recognised, values walked by unsafeValue.
+  const rr = limits.refuseReplacement === true;
+  fieldCount = 0;
+  for (const k in x) {
+    if (++fieldCount > MAX_FIELDS) return `more than ${MAX_FIELDS} fields`;
+    if (!k.isWellFormed()) return 'a key is not valid Unicode (a lone surrogate)';
+    if (rr && k.includes('\ufffd')) return 'a key is not valid UTF-8';
+    const v = x[k];
+    if (
+      COUNT_FIELDS.has(k) &&
+      v !== null &&
+      !(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_COUNT)
+    )
+      return `${k} must be an integer from 0 to 2^53-1`;
+    if (typeof v === 'boolean' || v === null) continue;
+    const why = unsafeValue(v, 1, rr);
+    if (why) return why;
+  }
+  return null;
 }
