@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { agentToken } from '../cli/agent.ts';
 import type { Finding, MinewatchEvent } from '../findings/index.ts';
 import { startServer } from '../server/app.ts';
 import { newToken } from '../server/tokens.ts';
@@ -12,6 +14,7 @@ import { DuckDBStore } from '../store/duckdb.ts';
 import { testClickHouse, uniqueDb } from '../store/testkit.ts';
 import type { Store } from '../store/types.ts';
 import {
+  Agent,
   type AgentScan,
   backoffDelay,
   cloudOf,
@@ -232,7 +235,8 @@ for (const eng of engines) {
       assert.equal(up.delivered, 4, 'first run: 2 findings + heartbeat; second run: heartbeat only');
       const found = await store.findings({ host: 'web-01' });
       assert.deepEqual(found.map((f) => f.finding.id).sort(), ['fa', 'fb']);
-      assert.equal(found[0]!.source, 'web-01');
+      // Traceable: the token that sent them, by name and id.
+      assert.equal(found[0]!.source, `token:web-01#${tok.record.id}`);
       const hosts = await store.hosts();
       assert.equal(hosts.length, 1);
       assert.equal(hosts[0]!.max_severity, 'critical');
@@ -477,4 +481,137 @@ test('a server with a private CA: trusted with --ca, refused without (the report
   } finally {
     await fleet.close();
   }
+});
+
+test('dead letters: refused lines and batches the server keeps refusing leave the queue, counted in the heartbeat', async () => {
+  const store = await DuckDBStore.open(':memory:');
+  const tok = newToken('web-01', false, new Date(), 'web-01');
+  await store.putToken(tok.record);
+  const srv = await startServer({ store, listen: '127.0.0.1:0', closeStore: false, log: () => undefined });
+  const spoolDir = fresh('spool');
+  const logs: string[] = [];
+  const base = {
+    server: srv.url,
+    token: tok.token,
+    spoolDir,
+    scan: fakeScan,
+    inventory,
+    once: true,
+    deliverMs: 5000,
+    backoff: { baseMs: 10, capMs: 20 },
+    log: (m: string) => logs.push(m),
+  };
+  try {
+    // A line the server refuses (another host's event, queued by a compromised agent) goes to dead/ with the
+    // server's reason; the rest of its batch, and the report, are delivered (gzip bodies).
+    const spool = new Spool(spoolDir);
+    spool.add([
+      { id: 'x1', time: new Date().toISOString(), host: 'db-01', type: 'heartbeat' },
+      { id: 'x2', time: new Date().toISOString(), host: 'web-01', type: 'heartbeat' },
+    ]);
+    const r = await runAgent(base);
+    assert.equal(r.pending, 0);
+    assert.equal(r.rejected, 1);
+    const dead = readdirSync(join(spoolDir, 'dead'));
+    assert.equal(dead.filter((f) => f.endsWith('.ndjson')).length, 1);
+    const why = readFileSync(join(spoolDir, 'dead', dead.find((f) => f.endsWith('.why'))!), 'utf8');
+    assert.match(why, /speaks for host 'web-01', not 'db-01'/);
+    assert.equal(await store.count({ host: 'db-01' }), 0);
+    assert.equal(await store.count({ host: 'web-01', type: 'heartbeat' }), 2);
+    // The next heartbeat says how many events are in dead/.
+    await runAgent(base);
+    const beats = await store.events({ host: 'web-01', type: 'heartbeat' });
+    assert.equal(beats[0]!.dead_letters, 1);
+  } finally {
+    await srv.close();
+    await store.close();
+  }
+});
+
+test('dead letters: a 4xx at once, a 500 after a bound, a 503 never; the queue moves on', async () => {
+  const spoolDir = fresh('spool');
+  const spool = new Spool(spoolDir, 1 << 20, 1);
+  const hb = (id: string): MinewatchEvent => ({
+    id,
+    time: new Date().toISOString(),
+    host: 'web-01',
+    type: 'heartbeat',
+  });
+  spool.add([hb('a'), hb('b'), hb('c')]);
+  // The transport: what a broken or hostile path to the server answers, per event id in the body.
+  const answers: Record<string, number[]> = { a: [422], b: [500, 500, 500], c: [503, 503, 200] };
+  const seen: string[] = [];
+  const fake = (async (_u: unknown, init: RequestInit) => {
+    const text = gunzipSync(Buffer.from(init.body as Uint8Array)).toString('utf8');
+    assert.equal((init.headers as Record<string, string>)['content-encoding'], 'gzip');
+    const id = (JSON.parse(text.trim()) as { id: string }).id;
+    seen.push(id);
+    const status = (answers[id] ?? []).shift() ?? 200;
+    const body = status === 200 ? { accepted: 1, duplicates: 0, rejected: [] } : { error: 'no' };
+    return new Response(JSON.stringify(body), { status });
+  }) as typeof fetch;
+  const r = await runAgent({
+    server: 'http://127.0.0.1:9',
+    token: 't',
+    spoolDir,
+    scan: async () => ({ host: { hostname: 'web-01' }, findings: [], verdict: { status: 'clean' } }),
+    inventory: () => ({ hostname: 'web-01' }),
+    once: true,
+    deliverMs: 10_000,
+    backoff: { baseMs: 1, capMs: 2 },
+    maxServerErrors: 3,
+    fetch: fake,
+  });
+  assert.equal(r.pending, 0);
+  // a: once (422, dead); b: three 500s (dead); c: 503 twice then delivered; then the new heartbeat.
+  assert.deepEqual(seen.slice(0, 7), ['a', 'b', 'b', 'b', 'c', 'c', 'c']);
+  assert.equal(new Spool(spoolDir).deadLettered, 2);
+});
+
+test('the agent token comes from --token-file or MINEWATCH_TOKEN, never needing the command line', () => {
+  const d = fresh('tok');
+  mkdirSync(d, { recursive: true });
+  const f = join(d, 'token');
+  writeFileSync(f, 'mwt_abc\n');
+  chmodSync(f, 0o644);
+  const warnings: string[] = [];
+  const warn = (m: string) => warnings.push(m);
+  assert.equal(agentToken({ tokenFile: f }, warn, {}), 'mwt_abc');
+  assert.match(warnings.join('\n'), /readable by other users/);
+  assert.equal(agentToken({}, warn, { MINEWATCH_TOKEN: 'mwt_env' }), 'mwt_env');
+  assert.equal(agentToken({}, warn, { MINEWATCH_AGENT_TOKEN: 'mwt_old' }), 'mwt_old');
+  warnings.length = 0;
+  assert.equal(agentToken({ token: 'mwt_cli' }, warn, {}), 'mwt_cli');
+  assert.match(warnings[0]!, /visible in `ps`/);
+  assert.throws(() => agentToken({ tokenFile: join(d, 'missing') }, warn, {}), /--token-file/);
+});
+
+test('the agent applies the server validation before spooling: what would be refused goes to dead/ at once', async () => {
+  const spoolDir = fresh('spool');
+  const logs: string[] = [];
+  const agent = new Agent({
+    server: 'http://127.0.0.1:9',
+    token: 't',
+    spoolDir,
+    scan: async () => ({
+      host: { hostname: 'web-01' },
+      findings: [
+        { ...FINDINGS[0]!, id: 'huge', evidence: [{ kind: 'process', bytes: 2 ** 60 }] } as never,
+        { ...FINDINGS[0]!, id: 'fine', time: '2026-03-01T10:00:00' },
+      ],
+      verdict: { status: 'infected' },
+    }),
+    inventory: () => ({ hostname: 'web-01' }),
+    log: (m) => logs.push(m),
+  });
+  const c = await agent.scanOnce();
+  assert.equal(
+    c.spooled,
+    2,
+    'the good finding (its zone-less time replaced by the scan time) and the heartbeat',
+  );
+  assert.equal(agent.spool.deadLettered, 1);
+  assert.match(logs.join('\n'), /beyond ±2\^53/);
+  const spooled = agent.spool.files().flatMap((f) => agent.spool.read(f).map((l) => JSON.parse(l)));
+  assert.ok(spooled.every((e) => e.time.endsWith('Z')));
 });

@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import type { Finding, MinewatchEvent } from '../findings/index.ts';
+import { timeMs, validateEvent } from '../findings/validate.ts';
 import { VERSION } from '../version.ts';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { type Inventory, readInventory } from './inventory.ts';
@@ -61,6 +63,13 @@ export interface AgentOptions {
   backoff?: BackoffOptions;
   /** Per request. Default 30 s. */
   requestTimeoutMs?: number;
+  /**
+   * A batch answered 500 (or another 5xx that is not 502/503/504) this many times in a row goes to the
+   * dead-letter folder, so one batch the server cannot store never holds up the queue. Default 5.
+   */
+  maxServerErrors?: number;
+  /** gzip request bodies (default true; falls back to plain for a server that answers 415). */
+  gzip?: boolean;
   signal?: AbortSignal;
   log?: (msg: string) => void;
   fetch?: typeof fetch;
@@ -91,8 +100,12 @@ export interface AgentResult {
 
 type SendOutcome =
   | { kind: 'ok'; delivered: number; rejected: number }
-  | { kind: 'retry'; afterMs?: number; why: string }
+  | { kind: 'retry'; afterMs?: number; why: string; serverError?: boolean }
+  | { kind: 'dead'; why: string }
   | { kind: 'fatal'; why: string };
+
+/** Answers that mean the server (or its store) is away, not that the batch is wrong: retried for ever. */
+const UNAVAILABLE = new Set([502, 503, 504]);
 
 async function defaultScan(opts: { root: string }): Promise<AgentScan> {
   const { scanHost } = await import('../sensors/host/index.ts');
@@ -143,6 +156,9 @@ export class Agent {
   private attempt = 0;
   private delivered = 0;
   private rejected = 0;
+  private gzip: boolean;
+  /** 5xx answers in a row for the file at the head of the queue. */
+  private serverErrors = 0;
 
   constructor(private readonly opts: AgentOptions) {
     this.spool = new Spool(opts.spoolDir, opts.spoolMaxBytes);
@@ -150,6 +166,7 @@ export class Agent {
     this.log = opts.log ?? (() => undefined);
     this.now = opts.now ?? Date.now;
     this.fetch = opts.fetch ?? fetch;
+    this.gzip = opts.gzip ?? true;
   }
 
   /** Scans and spools one report; returns what it wrote. */
@@ -172,7 +189,8 @@ export class Agent {
     const due = findings.filter((f) => this.sent.due(`${host}\u0000${f.id}`, now, resendMs));
     const events: MinewatchEvent[] = due.map((f) => ({
       id: randomUUID(),
-      time: f.time && Number.isFinite(Date.parse(f.time)) ? f.time : time,
+      // A finding's own time when it is one the server takes (RFC 3339 with a zone), else the scan's.
+      time: f.time && Number.isFinite(timeMs(f.time)) ? f.time : time,
       host,
       type: 'finding',
       finding: { ...f, host: f.host ?? host },
@@ -189,12 +207,23 @@ export class Agent {
       infection_type: scan.verdict.infection_type ?? null,
       findings: findings.length,
       spool_dropped: this.spool.dropped,
+      dead_letters: this.spool.deadLettered,
       spool_dropped_by_class: [...this.spool.droppedByClass],
       ...(scan.stats ? { scan_stats: scan.stats } : {}),
       ...(this.opts.hooks?.heartbeat?.() ?? {}),
     });
+    // The server's validation, before spooling: what it would refuse goes to dead/ now, with the reason,
+    // instead of travelling to be refused (the same rules on every ingest path).
+    const ok: MinewatchEvent[] = [];
+    for (const e of events) {
+      const why = validateEvent(e, { now });
+      if (why) {
+        this.log(`event not spooled (${why}); kept in ${this.spool.deadDir}`);
+        this.spool.deadLetter([JSON.stringify(e)], `refused before spooling: ${why}`);
+      } else ok.push(e);
+    }
     // Spool first: from here on, a crash or an outage loses nothing.
-    this.spool.add(events);
+    this.spool.add(ok);
     this.sent.mark(
       due.map((f) => `${host}\u0000${f.id}`),
       now,
@@ -204,7 +233,7 @@ export class Agent {
       host,
       verdict: scan.verdict.status,
       findings: findings.length,
-      spooled: events.length,
+      spooled: ok.length,
       infected: scan.verdict.status === 'infected',
     };
   }
@@ -213,18 +242,31 @@ export class Agent {
     const lines = this.spool.read(f);
     if (!lines.length) return { kind: 'ok', delivered: 0, rejected: 0 };
     let res: Response;
+    const text = `${lines.join('\n')}\n`;
+    const gzip = this.gzip;
     try {
       res = await this.fetch(
         new URL('api/v1/events', this.opts.server.endsWith('/') ? this.opts.server : `${this.opts.server}/`),
         {
           method: 'POST',
-          headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/x-ndjson' },
-          body: `${lines.join('\n')}\n`,
+          headers: {
+            authorization: `Bearer ${this.opts.token}`,
+            'content-type': 'application/x-ndjson',
+            ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+          },
+          // Telemetry NDJSON shrinks ~5-10x: less for a metered or slow uplink to carry.
+          body: gzip ? gzipSync(text) : text,
           signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 30_000),
         },
       );
     } catch (err) {
       return { kind: 'retry', why: `server unreachable: ${(err as Error).message}` };
+    }
+    if (res.status === 415 && gzip) {
+      // A server from before gzip bodies: plain from now on.
+      this.gzip = false;
+      await res.arrayBuffer().catch(() => undefined);
+      return { kind: 'retry', afterMs: 0, why: 'server refused gzip: sending plain' };
     }
     const body = (await res.json().catch(() => ({}))) as {
       accepted?: number;
@@ -232,13 +274,26 @@ export class Agent {
       rejected?: unknown[];
       error?: string;
     };
-    if (res.status === 200 || res.status === 207 || res.status === 400) {
-      const rejected = Array.isArray(body.rejected) ? body.rejected.length : 0;
-      if (rejected)
+    if (
+      res.status === 200 ||
+      res.status === 207 ||
+      (res.status === 400 && Array.isArray(body.rejected) && body.rejected.length)
+    ) {
+      const list = Array.isArray(body.rejected)
+        ? (body.rejected as { line?: unknown; reason?: unknown }[])
+        : [];
+      if (list.length) {
         this.log(
-          `server rejected ${rejected} event(s) in ${f.name}: ${JSON.stringify(body.rejected).slice(0, 300)}`,
+          `server rejected ${list.length} event(s) in ${f.name}: ${JSON.stringify(list).slice(0, 300)}`,
         );
-      return { kind: 'ok', delivered: (body.accepted ?? 0) + (body.duplicates ?? 0), rejected };
+        // The refused lines themselves go to the dead-letter folder with the server's reasons.
+        const bad = list.map((r) => lines[Number(r.line) - 1]).filter((l): l is string => l !== undefined);
+        this.spool.deadLetter(
+          bad,
+          `HTTP ${res.status} for ${f.name}: ${JSON.stringify(list).slice(0, 4000)}`,
+        );
+      }
+      return { kind: 'ok', delivered: (body.accepted ?? 0) + (body.duplicates ?? 0), rejected: list.length };
     }
     if (res.status === 413) {
       if (this.spool.split(f)) return { kind: 'retry', afterMs: 0, why: 'batch too large: split in two' };
@@ -246,11 +301,16 @@ export class Agent {
     }
     if (res.status === 401 || res.status === 403)
       return { kind: 'fatal', why: `server refused the token (${res.status}): ${body.error ?? ''}` };
+    const why = `server answered ${res.status}: ${body.error ?? ''}`;
+    // Any other 4xx (but a timeout or a rate limit) is about this batch, and will be again: not retried.
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429)
+      return { kind: 'dead', why };
     const ra = Number(res.headers.get('retry-after'));
     return {
       kind: 'retry',
       ...(ra > 0 ? { afterMs: ra * 1000 } : {}),
-      why: `server answered ${res.status}: ${body.error ?? ''}`,
+      why,
+      serverError: res.status >= 500 && !UNAVAILABLE.has(res.status),
     };
   }
 
@@ -268,6 +328,7 @@ export class Agent {
       if (this.opts.signal?.aborted) return false;
       const out = await this.send(f);
       if (out.kind === 'ok') {
+        this.serverErrors = 0;
         this.spool.remove(f);
         if (out.rejected) this.spool.countDropped(out.rejected, f.cls);
         this.delivered += out.delivered;
@@ -276,6 +337,21 @@ export class Agent {
         continue;
       }
       if (out.kind === 'fatal') throw new Error(out.why);
+      if (out.kind === 'retry' && out.serverError) this.serverErrors++;
+      if (
+        out.kind === 'dead' ||
+        (out.kind === 'retry' && out.serverError && this.serverErrors >= (this.opts.maxServerErrors ?? 5))
+      ) {
+        const lines = this.spool.read(f);
+        this.log(
+          `${out.why}; ${lines.length} event(s) of ${f.name} moved to ${this.spool.deadDir}, going on`,
+        );
+        this.spool.deadLetter(lines, `${out.why} (${f.name})`, f);
+        this.rejected += lines.length;
+        this.serverErrors = 0;
+        this.attempt = 0;
+        continue;
+      }
       if (out.afterMs === 0) continue;
       const wait = Math.max(
         out.afterMs ?? 0,

@@ -41,7 +41,12 @@ interface SpoolState {
   /** Events dropped because the spool was full, since the agent first ran. */
   dropped: number;
   droppedByClass: number[];
+  /** Events moved to the dead-letter folder (refused by the server), since the agent first ran. */
+  deadLettered?: number;
 }
+
+/** Dead-letter files kept at most (oldest removed first): a server refusing everything cannot fill the disk. */
+const MAX_DEAD_FILES = 200;
 
 const FILE_RE = /^c([0-3])-(\d{12})\.ndjson$/;
 
@@ -70,6 +75,7 @@ export class Spool {
         seq: Number(s.seq) || 1,
         dropped: Number(s.dropped) || 0,
         droppedByClass: s.droppedByClass ?? [0, 0, 0, 0],
+        deadLettered: Number(s.deadLettered) || 0,
       };
     } catch {
       return { seq: 1, dropped: 0, droppedByClass: [0, 0, 0, 0] };
@@ -103,6 +109,45 @@ export class Spool {
 
   get droppedByClass(): readonly number[] {
     return this.state.droppedByClass;
+  }
+
+  /** Events moved to the dead-letter folder so far. */
+  get deadLettered(): number {
+    return this.state.deadLettered ?? 0;
+  }
+
+  /** The dead-letter folder: batches (or lines) the server refused for good, kept for a person to look at. */
+  get deadDir(): string {
+    return join(this.dir, 'dead');
+  }
+
+  /**
+   * Moves lines the server will never take out of the queue into `dead/` (NDJSON, with a `.why` beside it
+   * saying what the server answered), counts them, and removes `f` from the spool when given: the queue
+   * moves on instead of retrying them forever.
+   */
+  deadLetter(lines: readonly string[], why: string, f?: SpoolFile): void {
+    const dead = this.deadDir;
+    mkdirSync(dead, { recursive: true, mode: 0o700 });
+    if (lines.length) {
+      const name = `dead-${String(this.state.seq++).padStart(12, '0')}`;
+      this.writeAtomic(join('dead', `${name}.ndjson`), `${lines.join('\n')}\n`);
+      this.writeAtomic(join('dead', `${name}.why`), `${why}\n`);
+      this.state.deadLettered = this.deadLettered + lines.length;
+    }
+    if (f) this.remove(f);
+    const files = readdirSync(dead)
+      .filter((n) => n.endsWith('.ndjson'))
+      .sort();
+    for (const n of files.slice(0, Math.max(0, files.length - MAX_DEAD_FILES))) {
+      for (const x of [n, n.replace(/\.ndjson$/, '.why')])
+        try {
+          unlinkSync(join(dead, x));
+        } catch {
+          // already gone
+        }
+    }
+    this.saveState();
   }
 
   /** Spooled files, most important first, oldest first within a class (the order they are sent in). */

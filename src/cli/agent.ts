@@ -2,7 +2,7 @@
  * `minewatch agent`: scan this host on an interval (or once), send findings and a heartbeat to the server,
  * spool to disk while it is away.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -27,6 +27,52 @@ export function parseSize(s: string): number {
   return Math.round(Number(m[1]) * (u === 'k' ? 1024 : u === 'm' ? 1024 ** 2 : u === 'g' ? 1024 ** 3 : 1));
 }
 
+/** Where the token is read from when nothing names it (a packaged agent's systemd unit need not). */
+export const DEFAULT_TOKEN_FILE = '/etc/minewatch/token';
+
+/**
+ * The agent's token, never needing the command line (where `ps` shows it to every user): --token-file, else
+ * $MINEWATCH_TOKEN (or the older $MINEWATCH_AGENT_TOKEN), else /etc/minewatch/token if it exists; --token
+ * still works, with a warning.
+ */
+export function agentToken(
+  opts: { token?: string; tokenFile?: string },
+  warn: (m: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if (opts.token) {
+    warn('--token puts the token on the command line, visible in `ps`; use --token-file or MINEWATCH_TOKEN');
+    return opts.token.trim();
+  }
+  const file =
+    opts.tokenFile ?? (env.MINEWATCH_TOKEN || env.MINEWATCH_AGENT_TOKEN ? undefined : DEFAULT_TOKEN_FILE);
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if (opts.tokenFile || (err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new CliError(`--token-file: ${(err as Error).message}`, file);
+      text = '';
+    }
+    if (text.trim()) {
+      try {
+        if ((statSync(file).mode & 0o077) !== 0)
+          warn(`${file} is readable by other users (chmod 600 ${file})`);
+      } catch {
+        // stat after a read: a race with a rename; the read is what counts
+      }
+      return text.trim();
+    }
+    if (opts.tokenFile) throw new CliError('--token-file is empty', file);
+  }
+  const fromEnv = env.MINEWATCH_TOKEN || env.MINEWATCH_AGENT_TOKEN;
+  if (fromEnv) return fromEnv.trim();
+  throw new CliError(
+    'a token is required: --token-file FILE or MINEWATCH_TOKEN (make one with `minewatch token create --name <host>`)',
+  );
+}
+
 export function defaultSpoolDir(): string {
   if (process.env.MINEWATCH_SPOOL) return process.env.MINEWATCH_SPOOL;
   return process.getuid?.() === 0 ? '/var/lib/minewatch/spool' : join(homedir(), '.minewatch', 'spool');
@@ -35,6 +81,7 @@ export function defaultSpoolDir(): string {
 interface AgentCliOptions {
   server: string;
   token?: string;
+  tokenFile?: string;
   interval: string;
   once?: boolean;
   root: string;
@@ -58,7 +105,11 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
     .command('agent')
     .description('scan this host and report to a minewatch server; spools to disk while the server is away')
     .requiredOption('--server <url>', 'the minewatch server, e.g. https://minewatch.internal:8750')
-    .option('--token <token>', "this agent's token (default $MINEWATCH_AGENT_TOKEN)")
+    .option(
+      '--token-file <file>',
+      "file holding this agent's token (mode 0600; default $MINEWATCH_TOKEN, then /etc/minewatch/token)",
+    )
+    .option('--token <token>', 'the token itself (visible to every user in `ps`: prefer --token-file)')
     .option('--interval <duration>', 'time between scans', '10m')
     .option('--once', 'scan once, deliver, exit (for cron/systemd timers)')
     .option('--root <dir>', 'scan the host below this directory', '/')
@@ -101,18 +152,14 @@ export function registerAgent(program: Command, ctx: CommandContext): void {
     .addHelpText(
       'after',
       examples([
-        'minewatch agent --server https://mw.internal:8750 --token $TOKEN',
-        'minewatch agent --server https://mw.internal:8750 --token $TOKEN --enforce-blocks nftables --allow-remote-clean',
-        'minewatch agent --server http://127.0.0.1:8750 --token $TOKEN --once',
-        'minewatch agent --server https://mw.internal:8750 --token $TOKEN --pcap-iface eth0 --pcap-seconds 60',
+        'minewatch agent --server https://mw.internal:8750 --token-file /etc/minewatch/token',
+        'minewatch agent --server https://mw.internal:8750 --token-file /etc/minewatch/token --enforce-blocks nftables --allow-remote-clean',
+        'MINEWATCH_TOKEN=$(cat token) minewatch agent --server http://127.0.0.1:8750 --once',
+        'minewatch agent --server https://mw.internal:8750 --token-file /etc/minewatch/token --pcap-iface eth0 --pcap-seconds 60',
       ]),
     )
     .action(async (opts: AgentCliOptions) => {
-      const token = opts.token ?? process.env.MINEWATCH_AGENT_TOKEN;
-      if (!token)
-        throw new CliError(
-          '--token (or MINEWATCH_AGENT_TOKEN) is required: `minewatch token create --name <host>`',
-        );
+      const token = agentToken(opts, (m) => ctx.io.stderr.write(`minewatch agent: ${m}\n`));
       try {
         new URL(opts.server);
       } catch {

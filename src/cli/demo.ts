@@ -97,8 +97,9 @@ export async function runDemo(
       'Next:',
       `  minewatch report --db ${dbArg} --prices ${pricesFile} -o report.html`,
       `  minewatch report --db ${dbArg} --prices ${pricesFile} --format json | jq '.spikes'`,
-      `  MINEWATCH_ADMIN_TOKEN=demo minewatch serve --db ${dbArg}`,
-      '  then open http://127.0.0.1:8750/ (dashboard; token "demo")',
+      '  export MINEWATCH_ADMIN_TOKEN=$(openssl rand -hex 32); echo $MINEWATCH_ADMIN_TOKEN',
+      `  minewatch serve --db ${dbArg}`,
+      '  then open http://127.0.0.1:8750/ (dashboard; log in with that token)',
     ].join('\n'),
   );
   return { events: result.events, accepted: result.accepted };

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { RunningServer } from '../server/app.ts';
+import { adminTokenWeakness } from '../server/authguard.ts';
 import { dbOption, defaultDb, openStore } from '../store/index.ts';
 import { type CommandContext, examples, write } from './common.ts';
 import { CliError } from './io.ts';
@@ -16,6 +17,15 @@ export interface ServeOptions {
   maxBody: string;
   maxEvents: string;
   rateLimit: string;
+  maxAge?: string;
+}
+
+/** `400d`, `52w`, `1y` or plain days, to ms. */
+function parseAge(v: string): number {
+  const m = /^(\d+)\s*(d|w|y)?$/.exec(v.trim());
+  if (!m || Number(m[1]) <= 0)
+    throw new CliError(`--max-age '${v}' is not an age (e.g. 400d, 52w, 1y; 0 = none)`);
+  return Number(m[1]) * { d: 1, w: 7, y: 365 }[(m[2] ?? 'd') as 'd'] * 86_400_000;
 }
 
 function positive(v: string, what: string, allowZero = false): number {
@@ -36,6 +46,14 @@ export async function runServe(ctx: CommandContext, opts: ServeOptions): Promise
   const bodyLimit = positive(opts.maxBody, '--max-body');
   const maxEvents = positive(opts.maxEvents, '--max-events');
   const rateLimit = positive(opts.rateLimit, '--rate-limit', true);
+  const maxAgeMs = opts.maxAge === undefined || opts.maxAge === '0' ? undefined : parseAge(opts.maxAge);
+  const adminToken = process.env.MINEWATCH_ADMIN_TOKEN || undefined;
+  const weak = adminToken ? adminTokenWeakness(adminToken) : null;
+  if (weak?.refuse) throw new CliError(`${weak.why}: refusing to start (generate one: openssl rand -hex 32)`);
+  if (weak)
+    ctx.io.stderr.write(
+      `minewatch serve: WARNING: ${weak.why}\nminewatch serve: WARNING: anyone who guesses it can read the whole fleet and mint tokens\n`,
+    );
   const db = opts.db ?? defaultDb();
   let store: Awaited<ReturnType<typeof openStore>>;
   try {
@@ -44,7 +62,6 @@ export async function runServe(ctx: CommandContext, opts: ServeOptions): Promise
     throw new CliError((err as Error).message, db);
   }
   const { startServer } = await import('../server/app.ts');
-  const adminToken = process.env.MINEWATCH_ADMIN_TOKEN || undefined;
   let server: RunningServer;
   try {
     server = await startServer({
@@ -53,6 +70,7 @@ export async function runServe(ctx: CommandContext, opts: ServeOptions): Promise
       bodyLimit,
       maxEvents,
       rateLimit,
+      ...(opts.maxAge === '0' ? { maxAgeMs: Number.POSITIVE_INFINITY } : maxAgeMs ? { maxAgeMs } : {}),
       ...(adminToken ? { adminToken } : {}),
       ...(https ? { https } : {}),
       log: (m) => ctx.io.stderr.write(`${m}\n`),
@@ -84,6 +102,11 @@ export function registerServe(program: Command, ctx: CommandContext): void {
     .option('--max-body <bytes>', 'largest request body (413 above)', String(16 * 1024 * 1024))
     .option('--max-events <n>', 'most events in one request (413 above)', '50000')
     .option('--rate-limit <n>', 'requests per second per token, burst twice that (429 above; 0 = off)', '100')
+    .option(
+      '--max-age <age>',
+      'retention horizon: events dated further back are refused (e.g. 400d, 2y; 0 = none)',
+      '400d',
+    )
     .addHelpText(
       'after',
       examples([

@@ -50,3 +50,33 @@ test('durations and sizes', () => {
   assert.equal(parseSize('500k'), 512_000);
   assert.throws(() => parseSize('lots'), CliError);
 });
+
+test('token create --host binds an agent token; revoke by name or --id, never both', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'minewatch-token-'));
+  try {
+    const db = join(dir, 'm.db');
+    const a = parseToken(
+      (await run(['token', 'create', '--name', 'web-01', '--host', 'web-01', '--db', db])).out.trim(),
+    )!;
+    // A token whose name is the first one's id.
+    await run(['token', 'create', '--name', a.id, '--db', db]);
+    const list = await run(['token', 'list', '--db', db]);
+    assert.match(list.out, /web-01 {2}host=web-01/);
+    assert.equal(
+      (await run(['token', 'create', '--name', 'x', '--admin', '--host', 'h', '--db', db])).code,
+      2,
+    );
+    assert.match(
+      (await run(['token', 'revoke', a.id, '--db', db])).out,
+      new RegExp(`revoked 1 token named '${a.id}'`),
+    );
+    const after = JSON.parse((await run(['token', 'list', '--db', db, '--json'])).out).tokens as {
+      id: string;
+      revoked: boolean;
+    }[];
+    assert.equal(after.find((t) => t.id === a.id)?.revoked, false, 'the id was a name here, not an id');
+    assert.match((await run(['token', 'revoke', a.id, '--id', '--db', db])).out, /revoked 1 token with id/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

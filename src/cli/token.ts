@@ -87,7 +87,11 @@ export function registerToken(program: Command, ctx: CommandContext): void {
       .command('create')
       .description('create a token and print it once (only its hash is stored)')
       .requiredOption('--name <name>', 'who uses it: the agent host name, or a person for admin tokens')
-      .option('--admin', 'may query the fleet and manage tokens (agents only send)'),
+      .option('--admin', 'may query the fleet and manage tokens (agents only send)')
+      .option(
+        '--host <host>',
+        'the one host this agent token may send events for (default: the host of its first event)',
+      ),
   )
     .addHelpText(
       'after',
@@ -97,14 +101,18 @@ export function registerToken(program: Command, ctx: CommandContext): void {
         'minewatch token create --name web-02 --server http://127.0.0.1:8750   # while serve runs',
       ]),
     )
-    .action(async (opts: Common & { name: string; admin?: boolean }) => {
+    .action(async (opts: Common & { name: string; admin?: boolean; host?: string }) => {
       let out: Record<string, unknown>;
       if (opts.server)
-        out = await api(opts, 'POST', 'api/v1/tokens', { name: opts.name, admin: Boolean(opts.admin) });
+        out = await api(opts, 'POST', 'api/v1/tokens', {
+          name: opts.name,
+          admin: Boolean(opts.admin),
+          ...(opts.host !== undefined ? { host: opts.host } : {}),
+        });
       else {
         let made: ReturnType<typeof newToken>;
         try {
-          made = newToken(opts.name, Boolean(opts.admin));
+          made = newToken(opts.name, Boolean(opts.admin), new Date(), opts.host);
         } catch (err) {
           throw new CliError((err as Error).message);
         }
@@ -131,20 +139,26 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     for (const t of list)
       write(
         ctx,
-        `${t.id}  ${t.admin ? 'admin' : 'agent'}  ${t.revoked ? 'revoked' : 'active '}  ${t.created}  ${t.name}`,
+        `${t.id}  ${t.admin ? 'admin' : 'agent'}  ${t.revoked ? 'revoked' : 'active '}  ${t.created}  ${t.name}${t.host ? `  host=${t.host}` : ''}`,
       );
   });
 
   common(
     token
       .command('revoke')
-      .description('revoke every active token with this name (or id)')
-      .argument('<name>'),
-  ).action(async (name: string, opts: Common) => {
+      .description('revoke every active token with this name, or with --id the one token with that id')
+      .argument('<name>', 'the token name (with --id: the token id, as `token list` shows it)')
+      .option('--id', 'the argument is a token id, not a name (never both: a name may look like an id)'),
+  ).action(async (name: string, opts: Common & { id?: boolean }) => {
+    const which = opts.id ? { id: name } : { name };
+    const path = opts.id
+      ? `api/v1/tokens/by-id/${encodeURIComponent(name)}`
+      : `api/v1/tokens/${encodeURIComponent(name)}`;
     const n = opts.server
-      ? Number((await api(opts, 'DELETE', `api/v1/tokens/${encodeURIComponent(name)}`)).revoked)
-      : await withStore(opts.db, (s) => s.revokeToken(name));
-    if (!n) throw new CliError(`no active token named '${name}'`);
-    write(ctx, `revoked ${n} token${n === 1 ? '' : 's'} named '${name}'`);
+      ? Number((await api(opts, 'DELETE', path)).revoked)
+      : await withStore(opts.db, (s) => s.revokeToken(which));
+    const what = opts.id ? `with id '${name}'` : `named '${name}'`;
+    if (!n) throw new CliError(`no active token ${what}`);
+    write(ctx, `revoked ${n} token${n === 1 ? '' : 's'} ${what}`);
   });
 }

@@ -3,16 +3,25 @@
  * durable; a batch is judged event by event, so one bad line never costs the good ones.
  *
  *   GET  /health                                   no token
- *   POST /api/v1/events      NDJSON or JSON array  agent or admin token
+ *   POST /api/v1/events      NDJSON or JSON array  agent or admin token (gzip bodies too)
  *   POST /api/v1/findings    NDJSON or JSON array of Finding (host/time from each finding or ?host=)
- *   GET  /api/v1/hosts | /api/v1/findings | /api/v1/events               admin token
+ *   GET  /api/v1/hosts | /api/v1/findings | /api/v1/events   admin token; pages with ?cursor= (`next`)
  *   GET  /api/v1/stats/coins|pools|ports|families|series|instances|campaigns   admin token
- *   POST /api/v1/tokens {name, admin} · GET /api/v1/tokens · DELETE /api/v1/tokens/:name   admin token
+ *   POST /api/v1/tokens {name, admin, host} · GET /api/v1/tokens · DELETE /api/v1/tokens/:name
+ *   · DELETE /api/v1/tokens/by-id/:id   admin token
+ *
+ * An agent token speaks for one host (named at creation, else the host of its first event): events for
+ * another host are refused, each row's `source` names the token. Failed authentication is throttled
+ * (authguard.ts). docs/server-security.md is the threat model.
  */
+import { Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { MinewatchEvent } from '../findings/index.ts';
-import { parseBatch } from '../store/row.ts';
+import { DEFAULT_MAX_FUTURE_MS } from '../findings/validate.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
+import { parseBatch, type Rejected } from '../store/row.ts';
 import {
   CAMPAIGN_KEYS,
   type CampaignKey,
@@ -22,6 +31,9 @@ import {
   type TokenRecord,
 } from '../store/types.ts';
 import { VERSION } from '../version.ts';
+import { AuthGuard, type AuthGuardOptions, clientKey } from './authguard.ts';
+import { BodyError, decodeBody, inflate } from './body.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import { registerDashboard } from './dashboard.ts';
 import { registerFleetRoutes } from './fleet-routes.ts';
 import type { FleetServiceOptions } from './fleet-service.ts';
@@ -46,12 +58,32 @@ export interface ServerOptions {
   log?: (msg: string) => void;
   /** Fleet response: block decisions, approvals, audit (fleet-routes.ts). */
   fleet?: FleetServiceOptions;
+  /** Events dated further ahead of the server's clock are refused (ms). Default 15 min. */
+  maxFutureMs?: number;
+  /** The retention horizon: events dated further back are refused (ms). Default 400 days; Infinity = none. */
+  maxAgeMs?: number;
+  /** The server's clock (tests). */
+  now?: () => number;
+  /** Throttling of failed authentication (authguard.ts). */
+  authGuard?: AuthGuardOptions;
 }
+
+/** Default retention horizon of ingest: a year of history and a margin. */
+export const DEFAULT_MAX_AGE_MS = 400 * 86_400_000;
+/** Most rows in one page of /events, /findings, /hosts. */
+const PAGE_MAX = 1000;
 
 interface Auth {
   id: string;
   name: string;
   admin: boolean;
+  /** The host an agent token speaks for, once bound. */
+  host?: string;
+}
+
+/** What a request's events are stored with as their `source`: the token that sent them. */
+function sourceOf(a: Auth): string {
+  return a.id === 'admin-env' ? 'token:admin-env' : `token:${a.name}#${a.id}`;
 }
 
 declare module 'fastify' {
@@ -92,9 +124,11 @@ const SeriesQs = Type.Object(
   },
   { additionalProperties: false },
 );
+const Cursor = Type.Optional(Type.String({ maxLength: 2048 }));
 const FindingQs = Type.Object(
   {
     ...RangeQs,
+    cursor: Cursor,
     host: Type.Optional(Type.String({ maxLength: 255 })),
     rule: Type.Optional(Type.String({ maxLength: 128 })),
     coin: Type.Optional(Type.String({ maxLength: 64 })),
@@ -107,6 +141,7 @@ const FindingQs = Type.Object(
 const EventQs = Type.Object(
   {
     ...RangeQs,
+    cursor: Cursor,
     host: Type.Optional(Type.String({ maxLength: 255 })),
     type: Type.Optional(Type.String({ maxLength: 32 })),
   },
@@ -120,7 +155,7 @@ const CampaignQs = Type.Object(
   { ...RangeQs, by: Type.Optional(Type.Union(CAMPAIGN_KEYS.map((k) => Type.Literal(k)))) },
   { additionalProperties: false },
 );
-const HostQs = Type.Object({ limit: RangeQs.limit }, { additionalProperties: false });
+const HostQs = Type.Object({ limit: RangeQs.limit, cursor: Cursor }, { additionalProperties: false });
 const FindingsPostQs = Type.Object({ host: Type.Optional(Type.String({ maxLength: 255 })) });
 
 /** Pure: a Finding posted on its own becomes a finding event (host and time from it, or ?host=). */
@@ -150,6 +185,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   );
   const cacheMs = opts.tokenCacheMs ?? 10_000;
   const tokenCache = new Map<string, { rec: TokenRecord | null; at: number }>();
+  const guard = new AuthGuard({ log, ...opts.authGuard });
+  const now = opts.now ?? (() => Date.now());
+  const maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  const maxAgeMs = opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
 
   const app = Fastify({
     logger: false,
@@ -158,9 +197,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
-  // Bodies stay text: NDJSON needs line numbers, and JSON arrays are parsed once, by parseBatch.
+  // Bodies stay unparsed: NDJSON needs line numbers, and JSON arrays are parsed once, by parseBatch. Ingest
+  // gets the bytes (gzip and invalid UTF-8 are its to judge, line by line); every other route gets text.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (req, body, done) => {
+    if (isIngest(req.url)) return done(null, body);
+    try {
+      const buf = inflate(body as Buffer, req.headers['content-encoding'] as string | undefined, bodyLimit);
+      done(null, buf.toString('utf8'));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  if (opts.https)
+    app.addHook('onSend', async (_req, reply, payload) => {
+      reply.header('strict-transport-security', 'max-age=31536000');
+      return payload;
+    });
 
   async function lookup(id: string): Promise<TokenRecord | null> {
     const hit = tokenCache.get(id);
@@ -180,14 +233,26 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (!parsed) return null;
     const rec = await lookup(parsed.id);
     if (!rec || !verifySecret(rec, parsed.secret)) return null;
-    return { id: rec.id, name: rec.name, admin: rec.admin };
+    return { id: rec.id, name: rec.name, admin: rec.admin, ...(rec.host ? { host: rec.host } : {}) };
   }
 
-  registerDashboard(app, opts); // before the bearer-token hook: /ui uses session cookies
+  registerDashboard(app, { ...opts, guard }); // before the bearer-token hook: /ui uses session cookies
   app.addHook('onRequest', async (req, reply) => {
     if (req.url === '/health' || req.url.startsWith('/health?')) return;
+    const h = req.headers.authorization;
+    const presented = h && /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : undefined;
+    const client = clientKey(req.ip);
+    // A client that failed too often is not heard until its lockout ends, whatever it presents now.
+    const locked = presented !== undefined ? guard.blocked(client) : 0;
+    if (locked > 0) {
+      reply.header('retry-after', String(locked));
+      return reply
+        .code(429)
+        .send({ error: `too many failed authentications from this address; retry in ${locked}s` });
+    }
     const auth = await authenticate(req);
     if (!auth) {
+      if (presented !== undefined) guard.failed(client, presented, 'bearer token');
       reply.header('www-authenticate', 'Bearer realm="minewatch"');
       return reply.code(401).send({ error: 'a valid token is required (Authorization: Bearer <token>)' });
     }
@@ -207,7 +272,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   app.setErrorHandler(
     (err: Error & { statusCode?: number; code?: string; validation?: unknown }, _req, reply) => {
-      if (err instanceof HttpError) return reply.code(err.status).send({ error: err.message });
+      if (err instanceof HttpError || err instanceof BodyError)
+        return reply.code(err.status).send({ error: err.message });
+      if (err instanceof StoreUnavailableError) {
+        // The engine is away, nothing is wrong with the request: try again later (agents keep their batch).
+        log(`minewatch serve: ${err.message}`);
+        reply.header('retry-after', String(err.retryAfterS));
+        return reply.code(503).send({ error: 'the store is unreachable; retry later' });
+      }
       if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413)
         return reply.code(413).send({ error: `request body larger than ${bodyLimit} bytes` });
       if (err.validation || err instanceof RangeError || (err.statusCode && err.statusCode < 500))
@@ -224,19 +296,69 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     reply: FastifyReply,
     map?: (item: unknown) => unknown,
   ): Promise<FastifyReply> {
-    const body = typeof req.body === 'string' ? req.body : '';
-    if (!body.trim()) throw new HttpError(400, 'empty body: send NDJSON (one event a line) or a JSON array');
-    const parsed = parseBatch(body, String(req.headers['content-type'] ?? ''), map);
-    if (parsed.events.length + parsed.rejected.length > maxEvents)
+    const raw = Buffer.isBuffer(req.body)
+      ? req.body
+      : Buffer.from(typeof req.body === 'string' ? req.body : '');
+    const inflated = inflate(raw, req.headers['content-encoding'] as string | undefined, bodyLimit);
+    const decoded = decodeBody(inflated);
+    if (!decoded.text.trim() && !decoded.rejected.length)
+      throw new HttpError(400, 'empty body: send NDJSON (one event a line) or a JSON array');
+    const parsed = parseBatch(decoded.text, String(req.headers['content-type'] ?? ''), map, {
+      now: now(),
+      maxFutureMs,
+      maxAgeMs,
+      refuseReplacement: decoded.refuseReplacement,
+    });
+    let rejected: Rejected[] = parsed.rejected;
+    if (decoded.rejected.length)
+      rejected = [...decoded.rejected, ...parsed.rejected].sort((a, b) => a.line - b.line);
+    if (parsed.events.length + rejected.length > maxEvents)
       throw new HttpError(413, `more than ${maxEvents} events in one request; split the batch`);
+    const auth = req.auth!;
+    let events = parsed.events;
+    if (!auth.admin && events.length) {
+      // An agent token speaks for its host alone: bound on first use when creation did not name one.
+      const host = auth.host ?? (await bindHost(auth, events[0]!.event.host));
+      const other = events.filter((e) => e.event.host !== host);
+      if (other.length) {
+        events = events.filter((e) => e.event.host === host);
+        for (const e of other)
+          rejected.push({
+            line: e.line,
+            reason: `token '${auth.name}' speaks for host '${host}', not '${e.event.host.slice(0, 80)}'`,
+          });
+        rejected = rejected.sort((a, b) => a.line - b.line);
+      }
+    }
     // The NDJSON lines go along as each event's stored text: serialising the event again cost a third of the
     // per-event work of a commit.
     const result = await store.ingest(
-      parsed.events.map((e) => e.event),
-      { source: req.auth!.name, raw: parsed.events.map((e) => e.raw) },
+      events.map((e) => e.event),
+      { source: sourceOf(auth), raw: events.map((e) => e.raw) },
     );
-    const status = parsed.rejected.length === 0 ? 200 : parsed.events.length === 0 ? 400 : 207;
-    return reply.code(status).send({ ...result, rejected: parsed.rejected });
+    const status = rejected.length === 0 ? 200 : events.length === 0 ? 400 : 207;
+    return reply.code(status).send({ ...result, rejected });
+  }
+
+  /** Bindings in progress, per token id: two first batches at once bind one host, not two. */
+  const binding = new Map<string, Promise<string>>();
+  function bindHost(auth: Auth, host: string): Promise<string> {
+    let p = binding.get(auth.id);
+    if (!p) {
+      p = (async () => {
+        const rec = await store.getToken(auth.id);
+        if (!rec) throw new HttpError(401, 'token no longer exists');
+        if (rec.host) return rec.host;
+        await store.putToken({ ...rec, host });
+        log(`minewatch serve: token '${rec.name}' (${rec.id}) bound to host '${host}' on first use`);
+        return host;
+      })().finally(() => {
+        binding.delete(auth.id);
+        tokenCache.delete(auth.id);
+      });
+      binding.set(auth.id, p);
+    }
+    return p;
   }
 
   app.get('/health', async () => ({ status: 'ok', engine: store.engine, version: VERSION }));
@@ -248,28 +370,71 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     (req, reply) => ingestBody(req, reply, (item) => findingToEvent(item, req.query.host)),
   );
 
-  app.get<{ Querystring: { limit?: number } }>(
+  // Reads come in pages of at most PAGE_MAX rows (a larger ?limit= gets a full page), each with `next`, the
+  // cursor of the page after it (null at the end): no read builds an answer of the whole store.
+  app.get<{ Querystring: { limit?: number; cursor?: string } }>(
     '/api/v1/hosts',
     { schema: { querystring: HostQs } },
     async (req) => {
       admin(req);
-      return { hosts: await store.hosts(req.query) };
+      const limit = pageLimit(req.query.limit, PAGE_MAX);
+      const after = req.query.cursor ? decodeCursor(req.query.cursor).host : undefined;
+      const hosts = await store.hosts({ limit, ...(after !== undefined ? { after } : {}) });
+      const last = hosts.at(-1);
+      return {
+        hosts,
+        next: hosts.length === limit && last ? encodeCursor({ ts: 0, host: last.host, id: '' }) : null,
+      };
     },
   );
-  app.get<{ Querystring: Record<string, string> & { limit?: number } }>(
+  app.get<{ Querystring: Record<string, string> & { limit?: number; cursor?: string } }>(
     '/api/v1/findings',
     { schema: { querystring: FindingQs } },
     async (req) => {
       admin(req);
-      return { findings: await store.findings(req.query) };
+      const { cursor, ...q } = req.query;
+      const limit = pageLimit(q.limit, PAGE_MAX);
+      const findings = await store.findings({
+        ...q,
+        limit,
+        ...(cursor ? { after: decodeCursor(cursor) } : {}),
+      });
+      const last = findings.at(-1);
+      return {
+        findings,
+        next:
+          findings.length === limit && last
+            ? encodeCursor({ ts: Date.parse(last.time), host: last.host, id: last.id })
+            : null,
+      };
     },
   );
-  app.get<{ Querystring: Record<string, string> & { limit?: number } }>(
+  app.get<{ Querystring: Record<string, string> & { limit?: number; cursor?: string } }>(
     '/api/v1/events',
     { schema: { querystring: EventQs } },
-    async (req) => {
+    async (req, reply) => {
       admin(req);
-      return { events: await store.events(req.query) };
+      const { cursor, ...q } = req.query;
+      const page = await store.eventPage({
+        ...q,
+        limit: pageLimit(q.limit, PAGE_MAX),
+        ...(cursor ? { after: decodeCursor(cursor) } : {}),
+      });
+      const last = page.rows.at(-1);
+      const next = page.more && last ? encodeCursor(last) : null;
+      // The stored JSON texts go out as they are, a row at a time: never parsed, never one big string.
+      const rows = page.rows;
+      async function* body() {
+        yield '{"events":[';
+        for (let i = 0; i < rows.length; i++) yield i ? `,${rows[i]!.data}` : rows[i]!.data;
+        yield `],"next":${JSON.stringify(next)}}`;
+      }
+      reply.type('application/json; charset=utf-8');
+      if (/\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''))) {
+        reply.header('content-encoding', 'gzip');
+        return reply.send(Readable.from(body()).pipe(createGzip()));
+      }
+      return reply.send(Readable.from(body()));
     },
   );
   const rankRoutes: Record<string, Dim> = { coins: 'coin', pools: 'pool', ports: 'port', families: 'family' };
@@ -316,16 +481,18 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // Tokens over the API: the embedded store has one writer (the server), so `minewatch token --server` comes here.
   app.post<{ Body: string }>('/api/v1/tokens', async (req, reply) => {
     admin(req);
-    let body: { name?: unknown; admin?: unknown };
+    let body: { name?: unknown; admin?: unknown; host?: unknown };
     try {
       body = JSON.parse(typeof req.body === 'string' && req.body ? req.body : '{}') as typeof body;
     } catch {
       throw new HttpError(400, 'body must be JSON {"name": "...", "admin": false}');
     }
     if (typeof body.name !== 'string') throw new HttpError(400, 'name is required');
+    if (body.host !== undefined && typeof body.host !== 'string')
+      throw new HttpError(400, 'host must be a string');
     let made: ReturnType<typeof newToken>;
     try {
-      made = newToken(body.name, body.admin === true);
+      made = newToken(body.name, body.admin === true, new Date(), body.host as string | undefined);
     } catch (err) {
       throw new HttpError(400, (err as Error).message);
     }
@@ -337,15 +504,34 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     admin(req);
     return { tokens: (await store.listTokens()).map(({ hash: _h, ...t }) => t) };
   });
+  // By name (every active token of that name) or by id (that one): a name that equals an id is never both.
   app.delete<{ Params: { name: string } }>('/api/v1/tokens/:name', async (req) => {
     admin(req);
-    const revoked = await store.revokeToken(req.params.name);
+    const revoked = await store.revokeToken({ name: req.params.name });
     tokenCache.clear();
     if (!revoked) throw new HttpError(404, `no active token named '${req.params.name}'`);
     return { revoked };
   });
+  app.delete<{ Params: { id: string } }>('/api/v1/tokens/by-id/:id', async (req) => {
+    admin(req);
+    const revoked = await store.revokeToken({ id: req.params.id });
+    tokenCache.clear();
+    if (!revoked) throw new HttpError(404, `no active token with id '${req.params.id}'`);
+    return { revoked };
+  });
+
   registerFleetRoutes(app, { store, ...(opts.fleet ? { fleet: opts.fleet } : {}) });
   return app;
+}
+
+/** Whether a request is an ingest (its body goes to the handler as bytes). */
+function isIngest(url: string): boolean {
+  return /^\/api\/v1\/(events|findings)(\?|$)/.test(url);
+}
+
+/** A page's size: the asked limit, within 1..max (a larger one gets a full page, not an error). */
+function pageLimit(n: number | undefined, max: number): number {
+  return n === undefined ? Math.min(100, max) : Math.max(1, Math.min(Math.floor(n), max));
 }
 
 /** `host:port` (IPv6 as `[::1]:8750`) to listen on; loopback by default. */

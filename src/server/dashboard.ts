@@ -6,10 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import { buildDashboard, isDashboardPath } from '../web/app.ts';
 import type { ServerOptions } from './app.ts';
+import type { AuthGuard } from './authguard.ts';
 
 export function registerDashboard(
   app: FastifyInstance,
-  opts: ServerOptions & { dashboardPollMs?: number },
+  opts: ServerOptions & { dashboardPollMs?: number; guard?: AuthGuard },
 ): void {
   let inner: Promise<FastifyInstance> | undefined;
   // MINEWATCH_UI_POLL_MS: how often browsers check for new data (tests shorten it; 0 turns it off).
@@ -22,6 +23,7 @@ export function registerDashboard(
       secure: Boolean(opts.https),
       ...(pollMs !== undefined ? { pollMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.guard ? { guard: opts.guard } : {}),
     }).then(async (d) => {
       await d.ready();
       return d;

@@ -14,6 +14,30 @@ export class RateLimiter {
   /** 0 when allowed (and counted), else the seconds to wait before the next request would pass. */
   take(key: string): number {
     if (!(this.rate > 0)) return 0;
+    const b = this.refill(key);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - b.tokens) / this.rate));
+  }
+
+  /** What `take` would answer, without counting anything. */
+  wait(key: string): number {
+    if (!(this.rate > 0)) return 0;
+    const b = this.buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.rate);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / this.rate));
+  }
+
+  /** Empties a key's bucket: its next request waits a full refill of one. */
+  drain(key: string): void {
+    if (!(this.rate > 0)) return;
+    this.refill(key).tokens = 0;
+  }
+
+  private refill(key: string): { tokens: number; at: number } {
     const t = this.now();
     let b = this.buckets.get(key);
     if (!b) {
@@ -27,10 +51,6 @@ export class RateLimiter {
     }
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
     b.at = t;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - b.tokens) / this.rate));
+    return b;
   }
 }

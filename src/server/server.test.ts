@@ -14,6 +14,8 @@ import { http, ndjson } from './testkit.ts';
 import { newToken, parseToken, verifySecret } from './tokens.ts';
 
 const ADMIN = 'admin-secret-for-tests-0123456789';
+/** The server's clock in these tests: the fixture's events are days old, not years (retention horizon). */
+const NOW = Date.UTC(2026, 2, 10);
 const dir = mkdtempSync(join(tmpdir(), 'minewatch-server-'));
 // Removed at exit, not in after(): top-level await lets the root after() hook run before later suites.
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -77,6 +79,7 @@ for (const eng of engines) {
         store,
         listen: '127.0.0.1:0',
         adminToken: ADMIN,
+        now: () => NOW,
         bodyLimit: 64 * 1024,
         maxEvents: 100,
         tokenCacheMs: 0,
@@ -97,7 +100,8 @@ for (const eng of engines) {
 
         // Good lines are kept, bad ones reported by line: 207.
         const body = `${ndjson(evs.slice(0, 5))}{not json\n${JSON.stringify({ ...evs[5], type: 'bogus' })}\n${ndjson(evs.slice(5))}`;
-        const r1 = await http(u('/api/v1/events'), { token: agent.token, body });
+        // The fleet's events come with an admin token (an agent token speaks for its own host alone).
+        const r1 = await http(u('/api/v1/events'), { token: ADMIN, body });
         assert.equal(r1.status, 207);
         assert.equal(r1.body.accepted, 13);
         assert.deepEqual(
@@ -105,11 +109,11 @@ for (const eng of engines) {
           [6, 7],
         );
         // The same batch again: nothing new.
-        const r2 = await http(u('/api/v1/events'), { token: agent.token, body: ndjson(evs) });
+        const r2 = await http(u('/api/v1/events'), { token: ADMIN, body: ndjson(evs) });
         assert.deepEqual([r2.status, r2.body.accepted, r2.body.duplicates], [200, 0, 13]);
         // JSON arrays too.
         const r3 = await http(u('/api/v1/events'), {
-          token: agent.token,
+          token: ADMIN,
           body: JSON.stringify(evs),
           type: 'application/json',
         });
@@ -134,7 +138,7 @@ for (const eng of engines) {
 
         // Findings posted on their own.
         const rf = await http(u('/api/v1/findings?host=web-09'), {
-          token: agent.token,
+          token: ADMIN,
           body: ndjson([
             { id: 'z', rule: 'traffic.stratum', severity: 'high', coin: 'xmr', time: '2026-03-03T00:00:00Z' },
             { rule: 'x' },
@@ -213,7 +217,13 @@ test('rate limit per token answers 429 with Retry-After', async () => {
   const b = newToken('b', false);
   await store.putToken(a.record);
   await store.putToken(b.record);
-  const srv = await startServer({ store, listen: '127.0.0.1:0', rateLimit: 0.5, rateBurst: 2 });
+  const srv = await startServer({
+    store,
+    listen: '127.0.0.1:0',
+    rateLimit: 0.5,
+    rateBurst: 2,
+    now: () => NOW,
+  });
   try {
     const hb = ndjson([{ time: '2026-03-04T00:00:00Z', host: 'a', type: 'heartbeat' }]);
     const codes = [];

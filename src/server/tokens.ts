@@ -11,19 +11,34 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-/** A new token and the record to store; the token is shown once and never stored. */
+/**
+ * A new token and the record to store; the token is shown once and never stored. `host`: the one host an
+ * agent token may send events for (else it is bound to the host of its first event).
+ */
 export function newToken(
   name: string,
   admin: boolean,
   now = new Date(),
+  host?: string,
 ): { token: string; record: TokenRecord } {
   if (!name.trim() || name.length > 255 || /[\u0000-\u001f]/.test(name))
     throw new RangeError('token name must be 1-255 printable characters');
+  if (host !== undefined && (!host.trim() || host.length > 255 || /[\u0000-\u001f\u007f]/.test(host)))
+    throw new RangeError('token host must be 1-255 printable characters');
+  if (host !== undefined && admin) throw new RangeError('an admin token is not bound to a host');
   const id = randomBytes(6).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   return {
     token: `mwt_${id}_${secret}`,
-    record: { id, name, admin, hash: sha256Hex(secret), created: now.toISOString(), revoked: false },
+    record: {
+      id,
+      name,
+      admin,
+      hash: sha256Hex(secret),
+      created: now.toISOString(),
+      revoked: false,
+      ...(host !== undefined ? { host } : {}),
+    },
   };
 }
 

@@ -102,5 +102,16 @@ export function tokenRow(r: Row): TokenRecord {
     hash: String(r.hash),
     created: String(r.created),
     revoked: r.revoked === true || Number(r.revoked) === 1,
+    ...(typeof r.host === 'string' && r.host ? { host: r.host } : {}),
   };
+}
+
+/** Pure: how many rows of a page to send, given their sizes: up to `maxBytes`, and at least one. */
+export function pageCut(sizes: readonly number[], maxBytes: number): number {
+  let total = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    total += sizes[i]!;
+    if (total > maxBytes) return Math.max(1, i);
+  }
+  return sizes.length;
 }

@@ -25,13 +25,15 @@ import {
   instanceRow,
   limitOf,
   minSev,
+  pageCut,
   rankRow,
   storedFinding,
   tokenRow,
 } from './answers.ts';
+import { isUnreachable, StoreUnavailableError } from './errors.ts';
 import { auditBounds, auditRow, checkAudit, checkFleetRecord, fleetRecordRow } from './fleet-rows.ts';
 import { GroupCommitter, type GroupRows, groupRows, type Submission } from './group.ts';
-import { boundMs, dayOf } from './row.ts';
+import { boundMs } from './row.ts';
 import { chIdent, chInt, chString, chStringList, tsvField, tsvUnescape } from './sql.ts';
 import type {
   AuditEntry,
@@ -39,6 +41,8 @@ import type {
   CampaignKey,
   CampaignRow,
   Dim,
+  EventPageQuery,
+  EventPageRow,
   EventQuery,
   FindingQuery,
   FleetRecord,
@@ -47,6 +51,7 @@ import type {
   IngestOptions,
   IngestResult,
   InstanceRow,
+  PageCursor,
   Range,
   RankQuery,
   RankRow,
@@ -54,6 +59,7 @@ import type {
   Store,
   StoredFinding,
   TokenRecord,
+  TokenSelector,
 } from './types.ts';
 
 export interface ClickHouseTarget {
@@ -116,9 +122,28 @@ const LINGER_MS = 15;
 /** A dedup lookup that takes longer fails the group (its submitters retry) rather than hang ingest. */
 const LOOKUP_TIMEOUT_MS = 120_000;
 
+/** A network failure as StoreUnavailableError (503 and a retry, not a 500); any other error as it is. */
+function unavailable(err: unknown, where: string): unknown {
+  if (err instanceof StoreUnavailableError || !isUnreachable(err)) return err;
+  return new StoreUnavailableError(`ClickHouse at ${where} is unreachable: ${(err as Error).message}`);
+}
+
+/** Rows after a page cursor in the order (ts DESC, host, id). */
+function afterSql(c: PageCursor): string {
+  const ts = chInt(c.ts);
+  return `(ts < ${ts} OR (ts = ${ts} AND (host > ${chString(c.host)} OR (host = ${chString(c.host)} AND id > ${chString(c.id)}))))`;
+}
+
+/** Rows up to and including a page cursor in the same order. */
+function upToSql(c: PageCursor): string {
+  const ts = chInt(c.ts);
+  return `(ts > ${ts} OR (ts = ${ts} AND (host < ${chString(c.host)} OR (host = ${chString(c.host)} AND id <= ${chString(c.id)}))))`;
+}
+
 export class ClickHouseStore implements Store {
   readonly engine = 'clickhouse' as const;
   private readonly committer: GroupCommitter;
+  private lastVersion = 0;
 
   private constructor(
     readonly location: string,
@@ -129,7 +154,10 @@ export class ClickHouseStore implements Store {
     // holds 1,000 rows or 8,000: a group waits LINGER_MS for the submissions of other clients to join it
     // (HTTP ingest, 1000-event batches from 8 clients, paired runs: 39k/21k events/s against 25k/17k without).
     this.committer = new GroupCommitter(
-      (s) => this.commitGroup(groupRows(s), s),
+      (s) =>
+        this.commitGroup(groupRows(s), s).catch((err) => {
+          throw unavailable(err, this.location);
+        }),
       undefined,
       undefined,
       LINGER_MS,
@@ -161,7 +189,7 @@ export class ClickHouseStore implements Store {
     });
     await client.command({
       query: `CREATE TABLE IF NOT EXISTS tokens (id String, name String, admin UInt8, hash String, created String,
-        revoked UInt8, version UInt64) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+        revoked UInt8, version UInt64, host String) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
     });
     // Fleet response (issue 17): state by (kind, id), newest version wins; the audit log, append-only.
     await client.command({
@@ -172,6 +200,14 @@ export class ClickHouseStore implements Store {
       query: `CREATE TABLE IF NOT EXISTS audit_log (id String, ts UInt64, actor String, action String, host String,
         subject String, detail String) ENGINE = ReplacingMergeTree ORDER BY (ts, id)`,
     });
+    // The host an agent token speaks for, last (TSV rows are positional); tables from before it get it.
+    // (18.16 has no ADD COLUMN IF NOT EXISTS.)
+    const cols = await client.query({
+      query: `SELECT name FROM system.columns WHERE database = ${chString(t.database)} AND table = 'tokens'`,
+      format: 'JSONEachRow',
+    });
+    if (!((await cols.json()) as { name: string }[]).some((c) => c.name === 'host'))
+      await client.command({ query: 'ALTER TABLE tokens ADD COLUMN host String' });
     return new ClickHouseStore(t.display, client, t);
   }
 
@@ -180,29 +216,28 @@ export class ClickHouseStore implements Store {
   }
 
   private async rows(query: string): Promise<Record<string, unknown>[]> {
-    const r = await this.client.query({ query, format: 'JSONEachRow' });
-    return (await r.json()) as Record<string, unknown>[];
+    try {
+      const r = await this.client.query({ query, format: 'JSONEachRow' });
+      return (await r.json()) as Record<string, unknown>[];
+    } catch (err) {
+      throw unavailable(err, this.location);
+    }
   }
 
   /**
    * (host, id) pairs of the group already stored, in one query per group: the group's keys go along as an
    * external table (ClickHouse's HTTP "external data", there since long before 18.16) and are matched in
-   * ClickHouse inside the group's time window, so only stored duplicates come back. The hosts' IN (subquery)
+   * ClickHouse, so only stored duplicates come back. The hosts' IN (subquery)
    * lets the (host, ts, id) sorting key skip to those hosts. Listing ids in the query text instead, 1,000 a
    * query, cost ~15 ms of query overhead each: 70% of a bulk ingest (27k events/s), and an HTTP ingest of
    * 1000-event batches at 20k events/s (`bench/fleet.ts`).
    */
   private async existing(g: GroupRows): Promise<Set<string>> {
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
     let keys = '';
-    for (const r of g.rows) {
-      if (r.ts < lo) lo = r.ts;
-      if (r.ts > hi) hi = r.ts;
-      keys += `${tsvField(r.host)}\t${tsvField(r.id)}\n`;
-    }
-    const query = `SELECT host, id FROM events WHERE day >= ${chString(dayOf(lo))} AND day <= ${chString(dayOf(hi))}
-      AND ts >= ${chInt(lo)} AND ts <= ${chInt(hi)} AND host IN (SELECT host FROM keys)
+    for (const r of g.rows) keys += `${tsvField(r.host)}\t${tsvField(r.id)}\n`;
+    // Any time: dedup is by (host, id), so an event resent with another time is still the same event. The
+    // hosts' IN (subquery) keeps the read to those hosts' granules (the sorting key starts with host).
+    const query = `SELECT host, id FROM events WHERE host IN (SELECT host FROM keys)
       AND (host, id) IN (SELECT host, id FROM keys) FORMAT TabSeparated`;
     const form = new FormData();
     form.append('keys', new Blob([keys]), 'keys.tsv');
@@ -212,14 +247,28 @@ export class ClickHouseStore implements Store {
       keys_format: 'TabSeparated',
       query,
     });
-    const res = await fetch(`${this.target.url}/?${params}`, {
-      method: 'POST',
-      body: form,
-      headers: {
-        authorization: `Basic ${Buffer.from(`${this.target.username}:${this.target.password}`).toString('base64')}`,
-      },
-      signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
-    });
+    const lookup = () =>
+      fetch(`${this.target.url}/?${params}`, {
+        method: 'POST',
+        body: form,
+        headers: {
+          authorization: `Basic ${Buffer.from(`${this.target.username}:${this.target.password}`).toString('base64')}`,
+        },
+        signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS),
+      });
+    let res: Response;
+    try {
+      res = await lookup();
+    } catch (first) {
+      // A keep-alive socket ClickHouse closed (its keep_alive_timeout, 3 s, is shorter than fetch's) fails
+      // once; the SELECT is safe to repeat. Twice is an outage.
+      if (!isUnreachable(first)) throw first;
+      try {
+        res = await lookup();
+      } catch (err) {
+        throw unavailable(err, this.location);
+      }
+    }
     const text = await res.text();
     if (!res.ok)
       throw new Error(`ClickHouse dedup lookup failed (HTTP ${res.status}): ${text.slice(0, 300)}`);
@@ -304,13 +353,15 @@ export class ClickHouseStore implements Store {
   }
 
   async rank(dim: Dim, q: RankQuery = {}): Promise<RankRow[]> {
+    // Byte totals in Float64: a UInt64 sum wraps silently past 2^64 (Debian's 18.16 has no UInt128); Float64
+    // never wraps, is exact up to 2^53 (all a JSON number shows anyway) and agrees with DuckDB's HUGEINT there.
     const order =
       dim === 'port' || dim === 'type' || dim === 'host'
         ? 'events DESC, hosts DESC'
         : 'hosts DESC, events DESC';
     const rows = await this.rows(
       `SELECT k AS key, sum(n) AS events, count() AS hosts, sum(b) AS bytes, min(f) AS first_ts, max(l) AS last_ts
-       FROM (SELECT ${DIM_SQL[dim]} AS k, host, count() AS n, sum(bytes) AS b, min(ts) AS f, max(ts) AS l
+       FROM (SELECT ${DIM_SQL[dim]} AS k, host, count() AS n, sum(toFloat64(bytes)) AS b, min(ts) AS f, max(ts) AS l
              FROM events WHERE ${this.rankWhere(q, dim)} GROUP BY k, host)
        GROUP BY k ORDER BY ${order}, key LIMIT ${chInt(limitOf(q.limit, 1000))}`,
     );
@@ -374,18 +425,19 @@ export class ClickHouseStore implements Store {
     if (q.rule) terms.push(`rule = ${chString(q.rule)}`);
     if (q.coin) terms.push(`coin = ${chString(q.coin.toUpperCase())}`);
     if (q.severity) terms.push(`sev >= ${chInt(minSev(q.severity))}`);
+    if (q.after) terms.push(afterSql(q.after));
     const rows = await this.rows(
       `SELECT id, ts, host, source, data FROM events WHERE ${terms.join(' AND ')}
-       ORDER BY ts DESC, id LIMIT 1 BY host, id LIMIT ${chInt(limitOf(q.limit, 1000))}`,
+       ORDER BY ts DESC, host, id LIMIT 1 BY host, id LIMIT ${chInt(limitOf(q.limit, 1000))}`,
     );
     return rows.map(storedFinding);
   }
 
-  async hosts(q: { limit?: number } = {}): Promise<HostRow[]> {
+  async hosts(q: { limit?: number; after?: string } = {}): Promise<HostRow[]> {
     const rows = await this.rows(
       `SELECT host, min(ts) AS first_ts, max(ts) AS last_ts, count() AS events, countIf(type = 'finding') AS findings,
          max(sev) AS sev, argMaxIf(data, ts, type = 'heartbeat') AS beat
-       FROM events GROUP BY host ORDER BY host LIMIT ${chInt(limitOf(q.limit, 100_000))}`,
+       FROM events${q.after !== undefined ? ` WHERE host > ${chString(q.after)}` : ''} GROUP BY host ORDER BY host LIMIT ${chInt(limitOf(q.limit, 100_000))}`,
     );
     return rows.map((r) => hostRow(r, r.beat ? String(r.beat) : undefined));
   }
@@ -406,12 +458,48 @@ export class ClickHouseStore implements Store {
     return rows.map((r) => JSON.parse(String(r.data)) as MinewatchEvent);
   }
 
+  /** A page in two steps, as DuckDBStore.eventPage: keys and sizes first, then the JSON that fits. */
+  async eventPage(q: EventPageQuery): Promise<{ rows: EventPageRow[]; more: boolean }> {
+    const limit = Math.max(1, Math.min(q.limit ?? 100, 1000));
+    const maxBytes = q.maxBytes ?? 4 << 20;
+    const where = this.eventWhere(q);
+    const terms = where ? [where.replace(/^ WHERE /, '')] : [];
+    if (q.after) terms.push(afterSql(q.after));
+    const w = terms.length ? ` WHERE ${terms.join(' AND ')}` : '';
+    const keys = await this.rows(
+      `SELECT ts, host, id, length(data) AS n FROM events${w} ORDER BY ts DESC, host, id LIMIT 1 BY host, id
+       LIMIT ${chInt(limit)}`,
+    );
+    const take = pageCut(
+      keys.map((k) => Number(k.n)),
+      maxBytes,
+    );
+    if (!take) return { rows: [], more: false };
+    const last = keys[take - 1]!;
+    terms.push(upToSql({ ts: Number(last.ts), host: String(last.host), id: String(last.id) }));
+    const rows = await this.rows(
+      `SELECT ts, host, id, data FROM events WHERE ${terms.join(' AND ')} ORDER BY ts DESC, host, id
+       LIMIT 1 BY host, id LIMIT ${chInt(take)}`,
+    );
+    return {
+      rows: rows.map((r) => ({
+        ts: Number(r.ts),
+        host: String(r.host),
+        id: String(r.id),
+        data: String(r.data),
+      })),
+      more: take < keys.length || keys.length === limit,
+    };
+  }
+
   async count(q: EventQuery = {}): Promise<number> {
     const rows = await this.rows(`SELECT count() AS n FROM events${this.eventWhere(q)}`);
     return Number(rows[0]?.n ?? 0);
   }
 
   async putToken(t: TokenRecord): Promise<void> {
+    // Two writes in one millisecond (bind, then revoke): the later must still win.
+    this.lastVersion = Math.max(Date.now(), this.lastVersion + 1);
     const line = [
       tsvField(t.id),
       tsvField(t.name),
@@ -419,7 +507,8 @@ export class ClickHouseStore implements Store {
       tsvField(t.hash),
       tsvField(t.created),
       t.revoked ? 1 : 0,
-      Date.now(),
+      this.lastVersion,
+      tsvField(t.host ?? ''),
     ].join('\t');
     await this.insertTsv('tokens', [line]);
   }
@@ -428,7 +517,8 @@ export class ClickHouseStore implements Store {
     // The newest version of each token row wins (ReplacingMergeTree(version), folded here without FINAL).
     const rows = await this.rows(
       `SELECT id, argMax(name, version) AS name, argMax(admin, version) AS admin, argMax(hash, version) AS hash,
-         argMax(created, version) AS created, argMax(revoked, version) AS revoked
+         argMax(created, version) AS created, argMax(revoked, version) AS revoked,
+         argMax(host, version) AS host
        FROM tokens${where} GROUP BY id ORDER BY created, id`,
     );
     return rows.map(tokenRow);
@@ -442,9 +532,9 @@ export class ClickHouseStore implements Store {
     return this.tokenRows('');
   }
 
-  async revokeToken(nameOrId: string): Promise<number> {
+  async revokeToken(which: TokenSelector): Promise<number> {
     const hits = (await this.listTokens()).filter(
-      (t) => !t.revoked && (t.name === nameOrId || t.id === nameOrId),
+      (t) => !t.revoked && ('id' in which ? t.id === which.id : t.name === which.name),
     );
     for (const t of hits) await this.putToken({ ...t, revoked: true });
     return hits.length;

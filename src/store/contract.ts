@@ -424,8 +424,30 @@ export function storeContract(
           ['ops', true],
         ],
       );
-      assert.equal(await s.revokeToken('web-01'), 1);
-      assert.equal(await s.revokeToken('web-01'), 0);
+      assert.equal((await s.getToken('abc123abc123'))?.host, undefined);
+      // A name that equals another token's id revokes by name only: the selector says which it is.
+      await s.putToken({
+        ...rec,
+        id: 'aaa111aaa111',
+        name: 'def456def456',
+        created: '2026-01-03T00:00:00.000Z',
+      });
+      assert.equal(await s.revokeToken({ name: 'def456def456' }), 1);
+      assert.equal((await s.getToken('def456def456'))?.revoked, false);
+      assert.equal(await s.revokeToken({ id: 'def456def456' }), 1);
+      assert.equal(await s.revokeToken({ name: 'web-01' }), 1);
+      assert.equal(await s.revokeToken({ name: 'web-01' }), 0);
+      // The host an agent token is bound to is kept.
+      await s.putToken({ ...rec, id: 'bbb222bbb222', name: 'db-01', host: 'db-01' });
+      assert.equal((await s.getToken('bbb222bbb222'))?.host, 'db-01');
+      await s.putToken({ ...rec, id: 'bbb222bbb222', name: 'db-01', host: 'db-01', revoked: true });
+      assert.deepEqual(await s.getToken('bbb222bbb222'), {
+        ...rec,
+        id: 'bbb222bbb222',
+        name: 'db-01',
+        host: 'db-01',
+        revoked: true,
+      });
       assert.equal((await s.getToken('abc123abc123'))?.revoked, true);
     } finally {
       await s.close();

@@ -22,14 +22,16 @@
  * Dedup: each row carries a 64-bit hash of its (host, id) computed in JS (`keyHash`), stored in `events.kh`/
  * `kl`. A `KeyFilter` (Bloom filter over those hashes, rebuilt from the two columns on the first ingest after
  * open) says which rows are new for certain; only the rest (a retried batch, repeats inside the group, rare
- * false positives) are confirmed against the group so far and against `events` within their time window (a
- * retried event has the same host, id and time), by hash first and then by host and id.
+ * false positives) are confirmed against the group so far and against `events`, by hash first and then by host
+ * and id, whatever their time: dedup is by (host, id).
  *
  * Files from before the key columns (0.1.0 development builds) get them on open: added, and filled from
  * host and id (`fillKeys`), as are rows written into `events` by SQL (the fleet bench generates 10M so).
  */
 
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import {
   type DuckDBConnection,
   DuckDBInstance,
@@ -43,6 +45,7 @@ import {
   instanceRow,
   limitOf,
   minSev,
+  pageCut,
   rankRow,
   storedFinding,
   tokenRow,
@@ -65,6 +68,8 @@ import type {
   CampaignKey,
   CampaignRow,
   Dim,
+  EventPageQuery,
+  EventPageRow,
   EventQuery,
   FindingQuery,
   FleetRecord,
@@ -73,6 +78,7 @@ import type {
   IngestOptions,
   IngestResult,
   InstanceRow,
+  PageCursor,
   Range,
   RankQuery,
   RankRow,
@@ -80,6 +86,7 @@ import type {
   Store,
   StoredFinding,
   TokenRecord,
+  TokenSelector,
 } from './types.ts';
 
 const DAY_MS = 86_400_000;
@@ -124,8 +131,12 @@ const DIM_COLS = 'host, type, coin, pool, port, family';
 const INSTANCE_WHERE = "exe <> '' AND (type = 'finding' OR (type = 'process' AND family <> ''))";
 const DIM_DEFS = `host VARCHAR NOT NULL, type VARCHAR NOT NULL, coin VARCHAR NOT NULL, pool VARCHAR NOT NULL,
   port INTEGER NOT NULL, family VARCHAR NOT NULL`;
+/**
+ * Byte totals are HUGEINT (128-bit): a row holds at most 2 * 2^53 (validation), so no sum of them can overflow,
+ * where a BIGINT total of a few hundred such rows did and failed every later fold and read.
+ */
 const SUM_DEFS =
-  'n BIGINT NOT NULL, bytes BIGINT NOT NULL, first_ts BIGINT NOT NULL, last_ts BIGINT NOT NULL, sev TINYINT NOT NULL';
+  'n BIGINT NOT NULL, bytes HUGEINT NOT NULL, first_ts BIGINT NOT NULL, last_ts BIGINT NOT NULL, sev TINYINT NOT NULL';
 
 /**
  * A rollup: each fold appends the partial aggregate of the new events (`partial`), and the table is
@@ -144,7 +155,7 @@ const ROLLUPS: readonly Rollup[] = [
     columns: `day INTEGER NOT NULL, ${DIM_DEFS}, ${SUM_DEFS}`,
     partial: (src) =>
       `SELECT day, ${DIM_COLS}, count(*), sum(bytes), min(ts), max(ts), max(sev) FROM ${src} GROUP BY ALL`,
-    merge: `SELECT day, ${DIM_COLS}, sum(n)::BIGINT, sum(bytes)::BIGINT, min(first_ts), max(last_ts), max(sev)
+    merge: `SELECT day, ${DIM_COLS}, sum(n)::BIGINT, sum(bytes)::HUGEINT, min(first_ts), max(last_ts), max(sev)
       FROM host_day GROUP BY ALL`,
   },
   {
@@ -154,7 +165,7 @@ const ROLLUPS: readonly Rollup[] = [
     columns: `${DIM_DEFS}, ${SUM_DEFS}`,
     partial: (src) =>
       `SELECT ${DIM_COLS}, count(*), sum(bytes), min(ts), max(ts), max(sev) FROM ${src} GROUP BY ALL`,
-    merge: `SELECT ${DIM_COLS}, sum(n)::BIGINT, sum(bytes)::BIGINT, min(first_ts), max(last_ts), max(sev)
+    merge: `SELECT ${DIM_COLS}, sum(n)::BIGINT, sum(bytes)::HUGEINT, min(first_ts), max(last_ts), max(sev)
       FROM host_all GROUP BY ALL`,
   },
   {
@@ -163,12 +174,12 @@ const ROLLUPS: readonly Rollup[] = [
     // was most of a `hosts()` (5.2 s at 10M events).
     table: 'host_sum',
     columns: `host VARCHAR NOT NULL, first_ts BIGINT NOT NULL, last_ts BIGINT NOT NULL, n BIGINT NOT NULL,
-      bytes BIGINT NOT NULL, findings BIGINT NOT NULL, sev TINYINT NOT NULL, hb_ts BIGINT, hb_data VARCHAR`,
+      bytes HUGEINT NOT NULL, findings BIGINT NOT NULL, sev TINYINT NOT NULL, hb_ts BIGINT, hb_data VARCHAR`,
     partial: (src) =>
       `SELECT host, min(ts), max(ts), count(*), sum(bytes), count(*) FILTER (WHERE type = 'finding'), max(sev),
          max(ts) FILTER (WHERE type = 'heartbeat'), arg_max(data, ts) FILTER (WHERE type = 'heartbeat')
        FROM ${src} GROUP BY host`,
-    merge: `SELECT host, min(first_ts), max(last_ts), sum(n)::BIGINT, sum(bytes)::BIGINT, sum(findings)::BIGINT,
+    merge: `SELECT host, min(first_ts), max(last_ts), sum(n)::BIGINT, sum(bytes)::HUGEINT, sum(findings)::BIGINT,
         max(sev), max(hb_ts), arg_max(hb_data, hb_ts) FILTER (WHERE hb_ts IS NOT NULL)
       FROM host_sum GROUP BY host`,
   },
@@ -208,7 +219,7 @@ const FINDING_COLUMNS = `id VARCHAR NOT NULL, ts BIGINT NOT NULL, host VARCHAR N
 const FINDING_SELECT = (src: string) =>
   `SELECT id, ts, host, source, rule, sev, coin, data FROM ${src} WHERE type = 'finding'`;
 /** Version of the derived tables (rollups, `finding_events`); a file with an older one gets them rebuilt on open. */
-const ROLLUP_VERSION = '5';
+const ROLLUP_VERSION = '6';
 
 /**
  * Rebuilds every derived table from `events` (a file from before they existed, or a bench that wrote `events`
@@ -218,7 +229,9 @@ export async function rebuildDerived(c: DuckDBConnection): Promise<void> {
   await c.run('BEGIN TRANSACTION');
   try {
     for (const r of ROLLUPS) {
-      await c.run(`DELETE FROM ${r.table}`);
+      // Dropped, not emptied: a file from an older version may have other column types (BIGINT byte totals).
+      await c.run(`DROP TABLE IF EXISTS ${r.table}`);
+      await c.run(`CREATE TABLE ${r.table} (${r.columns})`);
       await c.run(`INSERT INTO ${r.table} ${r.partial('events')}`);
     }
     await c.run('DELETE FROM finding_events');
@@ -330,6 +343,8 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS finding_events (${FINDING_COLUMNS})`,
   `CREATE TABLE IF NOT EXISTS tokens (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, admin BOOLEAN NOT NULL,
     hash VARCHAR NOT NULL, created VARCHAR NOT NULL, revoked BOOLEAN NOT NULL)`,
+  // The host an agent token speaks for (files from before it get the column).
+  'ALTER TABLE tokens ADD COLUMN IF NOT EXISTS host VARCHAR',
   `CREATE TABLE IF NOT EXISTS meta (k VARCHAR PRIMARY KEY, v VARCHAR NOT NULL)`,
   // Fleet response (issue 17): decisions, approvals and agent reports by (kind, id); the audit log.
   `CREATE TABLE IF NOT EXISTS fleet_state (kind VARCHAR NOT NULL, id VARCHAR NOT NULL, version BIGINT NOT NULL,
@@ -377,6 +392,18 @@ export interface DuckDBStoreOptions {
   compactAfter?: number;
   /** Pending events that make a commit fold them into the derived tables (default 500,000); reads fold anyway. */
   foldAfter?: number;
+}
+
+/**
+ * The store holds every host's telemetry and the token hashes: its file, WAL and spill directory are the
+ * owner's alone. DuckDB creates the WAL (again after each checkpoint) and its temp directory itself, with the
+ * process umask, so the umask is narrowed to 077 for this process (files 0600, directories 0700); a
+ * directory the path needs is made 0700, and a file an older version made 0644 is narrowed on open.
+ */
+function privateFiles(path: string): void {
+  process.umask(process.umask() | 0o077);
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
 }
 
 /** A tiny mutex: one statement sequence at a time per connection. */
@@ -450,6 +477,7 @@ export class DuckDBStore implements Store {
   static async open(path: string, opts: DuckDBStoreOptions = {}): Promise<DuckDBStore> {
     const memory = opts.memoryLimit ?? process.env.MINEWATCH_DUCKDB_MEMORY ?? '1GB';
     const threads = opts.threads ?? Math.max(1, Math.min(4, availableParallelism()));
+    if (path !== ':memory:') privateFiles(path);
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(path, {
@@ -466,6 +494,7 @@ export class DuckDBStore implements Store {
         );
       throw err;
     }
+    if (path !== ':memory:') for (const f of [path, `${path}.wal`]) if (existsSync(f)) chmodSync(f, 0o600);
     const writer = await instance.connect();
     const reader = await instance.connect();
     const folder = await instance.connect();
@@ -678,29 +707,25 @@ export class DuckDBStore implements Store {
   }
 
   /**
-   * Which of the rows `ask` of chunk `c` are stored already: same (host, id) in `events` within the time
-   * window of the rows asked, matched by key hash first.
+   * Which of the rows `ask` of chunk `c` are stored already: same (host, id) in `events`, matched by key hash
+   * first. At any time: dedup is by (host, id) as documented, so an event resent with another time is still
+   * the same event (a window on the rows' times made it (host, id, time)). Only rows the key filter could not
+   * clear get here (a retried batch; false "maybe"s are ~never, see keyfilter.ts), so the scan of the key
+   * columns this costs is paid by retries, not by new events.
    */
   private async storedAmong(c: PackedChunk, ask: number[]): Promise<number[]> {
     if (!ask.length) return [];
     const w = this.writer;
-    let lo = Number.POSITIVE_INFINITY;
-    let hi = Number.NEGATIVE_INFINITY;
     const parts: string[] = [];
-    for (const i of ask) {
-      const ts = c.ts[i]!;
-      if (ts < lo) lo = ts;
-      if (ts > hi) hi = ts;
+    for (const i of ask)
       parts.push(
         `${i}\x1f${c.kh[i]}\x1f${c.kl[i]}\x1f${escapeField(c.host[i]!)}\x1f${escapeField(c.id[i]!)}`,
       );
-    }
     await w.run('DELETE FROM cand');
     await w.run(CAND_INSERT, [parts.join('\x1e')]);
     const r = await w.runAndReadAll(
       `SELECT DISTINCT c.pos FROM cand c JOIN events e ON e.kh = c.kh AND e.kl = c.kl AND e.host = c.host
-         AND e.id = c.id WHERE e.ts BETWEEN ? AND ?`,
-      [BigInt(lo), BigInt(hi)],
+         AND e.id = c.id`,
     );
     return r.getRows().map((x) => Number(x[0]));
   }
@@ -889,7 +914,7 @@ export class DuckDBStore implements Store {
     if (dim === 'host' && !q.type && !q.coin && !q.host && !q.hosts && !q.pooled && allTime(q)) {
       // Every host over all time: the per-host rollup has it (one row per host and commit, not per day).
       const rows = await this.readDerived(
-        `SELECT host AS key, sum(n)::BIGINT AS events, 1 AS hosts, sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts,
+        `SELECT host AS key, sum(n)::BIGINT AS events, 1 AS hosts, sum(bytes) AS bytes, min(first_ts) AS first_ts,
            max(last_ts) AS last_ts FROM host_sum GROUP BY host ORDER BY events DESC, key LIMIT ${limitOf(q.limit, 1000)}`,
       );
       return rows.map(rankRow);
@@ -902,7 +927,7 @@ export class DuckDBStore implements Store {
         : 'hosts DESC, events DESC';
     // Two-phase grouping (key, host) then key: much faster in DuckDB than count(DISTINCT host).
     const rows = await this.readDerived(
-      `SELECT key, sum(n)::BIGINT AS events, count(*)::BIGINT AS hosts, sum(bytes)::BIGINT AS bytes, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+      `SELECT key, sum(n)::BIGINT AS events, count(*)::BIGINT AS hosts, sum(bytes) AS bytes, min(first_ts) AS first_ts, max(last_ts) AS last_ts
        FROM (SELECT ${DIM_SQL[dim]} AS key, host, sum(n) AS n, sum(bytes) AS bytes, min(first_ts) AS first_ts, max(last_ts) AS last_ts
              FROM ${src} WHERE ${DIM_NONEMPTY[dim]} GROUP BY ALL)
        GROUP BY key ORDER BY ${order}, key LIMIT ${limitOf(q.limit, 1000)}`,
@@ -994,21 +1019,23 @@ export class DuckDBStore implements Store {
     if (q.rule) terms.push('rule = ?') && params.push(q.rule);
     if (q.coin) terms.push('coin = ?') && params.push(q.coin.toUpperCase());
     if (q.severity) terms.push(`sev >= ${minSev(q.severity)}`);
+    if (q.after) afterTerms(q.after, terms, params);
     const rows = await this.readDerived(
-      `SELECT id, ts, host, source, data FROM finding_events WHERE ${terms.join(' AND ')} ORDER BY ts DESC, id
+      `SELECT id, ts, host, source, data FROM finding_events WHERE ${terms.join(' AND ')} ORDER BY ts DESC, host, id
        LIMIT ${limitOf(q.limit, 1000)}`,
       params,
     );
     return rows.map(storedFinding);
   }
 
-  async hosts(q: { limit?: number } = {}): Promise<HostRow[]> {
+  async hosts(q: { limit?: number; after?: string } = {}): Promise<HostRow[]> {
     const limit = limitOf(q.limit, 100_000);
     const stats = await this.readDerived(
       `SELECT host, min(first_ts) AS first_ts, max(last_ts) AS last_ts, sum(n)::BIGINT AS events,
          sum(findings)::BIGINT AS findings, max(sev) AS sev,
          arg_max(hb_data, hb_ts) FILTER (WHERE hb_ts IS NOT NULL) AS data
-       FROM host_sum GROUP BY host ORDER BY host LIMIT ${limit}`,
+       FROM host_sum${q.after !== undefined ? ' WHERE host > ?' : ''} GROUP BY host ORDER BY host LIMIT ${limit}`,
+      q.after !== undefined ? [q.after] : [],
     );
     return stats.map((r) => hostRow(r, r.data == null ? undefined : String(r.data)));
   }
@@ -1020,6 +1047,45 @@ export class DuckDBStore implements Store {
       params,
     );
     return rows.map((r) => JSON.parse(String(r.data)) as MinewatchEvent);
+  }
+
+  /**
+   * A page in two steps: the keys and sizes of up to `limit` rows, then the JSON of as many as fit `maxBytes`,
+   * so neither this process nor the answer holds more than a page however large the events are.
+   */
+  async eventPage(q: EventPageQuery): Promise<{ rows: EventPageRow[]; more: boolean }> {
+    const limit = Math.max(1, Math.min(q.limit ?? 100, 1000));
+    const maxBytes = q.maxBytes ?? 4 << 20;
+    const { where, params } = this.eventWhere(q);
+    const terms = where ? [where.replace(/^ WHERE /, '')] : [];
+    if (q.after) afterTerms(q.after, terms, params);
+    const w = terms.length ? ` WHERE ${terms.join(' AND ')}` : '';
+    const keys = await this.read(
+      `SELECT ts, host, id, strlen(data) AS n FROM events${w} ORDER BY ts DESC, host, id LIMIT ${limit}`,
+      params,
+    );
+    const take = pageCut(
+      keys.map((k) => Number(k.n)),
+      maxBytes,
+    );
+    if (!take) return { rows: [], more: false };
+    const last = keys[take - 1]!;
+    const upTo = [...terms];
+    const p2 = [...params];
+    upToTerms({ ts: Number(last.ts), host: String(last.host), id: String(last.id) }, upTo, p2);
+    const rows = await this.read(
+      `SELECT ts, host, id, data FROM events WHERE ${upTo.join(' AND ')} ORDER BY ts DESC, host, id LIMIT ${take}`,
+      p2,
+    );
+    return {
+      rows: rows.map((r) => ({
+        ts: Number(r.ts),
+        host: String(r.host),
+        id: String(r.id),
+        data: String(r.data),
+      })),
+      more: take < keys.length || keys.length === limit,
+    };
   }
 
   async count(q: EventQuery = {}): Promise<number> {
@@ -1039,14 +1105,10 @@ export class DuckDBStore implements Store {
 
   putToken(t: TokenRecord): Promise<void> {
     return this.writeLane.run(async () => {
-      await this.writer.run('INSERT OR REPLACE INTO tokens VALUES (?, ?, ?, ?, ?, ?)', [
-        t.id,
-        t.name,
-        t.admin,
-        t.hash,
-        t.created,
-        t.revoked,
-      ]);
+      await this.writer.run(
+        'INSERT OR REPLACE INTO tokens (id, name, admin, hash, created, revoked, host) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [t.id, t.name, t.admin, t.hash, t.created, t.revoked, t.host ?? null],
+      );
     });
   }
 
@@ -1059,12 +1121,12 @@ export class DuckDBStore implements Store {
     return (await this.read('SELECT * FROM tokens ORDER BY created, id')).map(tokenRow);
   }
 
-  revokeToken(nameOrId: string): Promise<number> {
+  revokeToken(which: TokenSelector): Promise<number> {
+    const [col, v] = 'id' in which ? ['id', which.id] : ['name', which.name];
     return this.writeLane.run(async () => {
-      const r = await this.writer.run(
-        'UPDATE tokens SET revoked = true WHERE (name = ? OR id = ?) AND NOT revoked',
-        [nameOrId, nameOrId],
-      );
+      const r = await this.writer.run(`UPDATE tokens SET revoked = true WHERE ${col} = ? AND NOT revoked`, [
+        v,
+      ]);
       return Number(r.rowsChanged);
     });
   }
@@ -1172,6 +1234,18 @@ const CAMPAIGN_COLUMN: Record<CampaignKey, string> = {
   dropper: 'dropper',
   account: 'account',
 };
+
+/** Rows after a page cursor in the order (ts DESC, host, id). */
+function afterTerms(c: PageCursor, terms: string[], params: unknown[]): void {
+  terms.push('(ts < ? OR (ts = ? AND (host > ? OR (host = ? AND id > ?))))');
+  params.push(BigInt(c.ts), BigInt(c.ts), c.host, c.host, c.id);
+}
+
+/** Rows up to and including a page cursor in the same order. */
+function upToTerms(c: PageCursor, terms: string[], params: unknown[]): void {
+  terms.push('(ts > ? OR (ts = ? AND (host < ? OR (host = ? AND id <= ?))))');
+  params.push(BigInt(c.ts), BigInt(c.ts), c.host, c.host, c.id);
+}
 
 /** A range with neither bound: the all-time rollups answer it. */
 function allTime(q: Range): boolean {

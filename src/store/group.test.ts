@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MinewatchEvent } from '../findings/index.ts';
+import { StoreUnavailableError } from './errors.ts';
 import { GroupCommitter, type Submission } from './group.ts';
 
 const ev = (i: number): MinewatchEvent => ({
@@ -54,5 +55,41 @@ test('a full group does not linger', { timeout: 30_000 }, async () => {
     's',
   );
   assert.deepEqual(groups, [[10]]);
+  await c.close();
+});
+
+test('a store error on one batch fails that batch alone, not the others sharing its commit group', async () => {
+  const groups: string[][] = [];
+  const c = new GroupCommitter(async (subs: readonly Submission[]) => {
+    groups.push(subs.map((s) => s.source));
+    await new Promise((r) => setTimeout(r, 10));
+    // What a value the engine cannot cast does to a whole INSERT.
+    if (subs.some((s) => s.source === 'poison')) throw new Error('Conversion Error: 1e19 out of range');
+    return subs.map((s) => s.count);
+  }, 100);
+  const first = c.submit([ev(0)], 'a');
+  const rest = [c.submit([ev(1), ev(2)], 'b'), c.submit([ev(3)], 'poison'), c.submit([ev(4)], 'd')];
+  const r = await Promise.allSettled([first, ...rest]);
+  assert.deepEqual(
+    r.map((x) => x.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.deepEqual((r[1] as PromiseFulfilledResult<unknown>).value, { accepted: 2, duplicates: 0 });
+  // The group of three failed, then each was committed on its own.
+  assert.deepEqual(groups, [['a'], ['b', 'poison', 'd'], ['b'], ['poison'], ['d']]);
+  await c.close();
+});
+
+test('an unreachable engine refuses the whole group at once (no retry per batch)', async () => {
+  let commits = 0;
+  const c = new GroupCommitter(async () => {
+    commits++;
+    await new Promise((r) => setTimeout(r, 10));
+    throw new StoreUnavailableError('ClickHouse unreachable');
+  }, 100);
+  const all = [c.submit([ev(0)], 'a'), c.submit([ev(1)], 'b'), c.submit([ev(2)], 'c')];
+  const r = await Promise.allSettled(all);
+  assert.ok(r.every((x) => x.status === 'rejected' && x.reason instanceof StoreUnavailableError));
+  assert.equal(commits, 2);
   await c.close();
 });

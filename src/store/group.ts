@@ -4,6 +4,7 @@
  * learns only after its own events are durable.
  */
 import type { MinewatchEvent } from '../findings/index.ts';
+import { StoreUnavailableError } from './errors.ts';
 import type { PackedChunk } from './pack.ts';
 import { toRow } from './row.ts';
 import type { EventRow, IngestResult } from './types.ts';
@@ -124,6 +125,26 @@ export class GroupCommitter {
     });
   }
 
+  /**
+   * A group failed: each of its submissions is committed again on its own, so a batch the engine cannot store
+   * fails only its own caller, never the other clients' batches that happened to share its commit. Not when
+   * the engine is unreachable: then every submission would fail alike, and all are refused at once.
+   */
+  private async isolate(take: Pending[], err: unknown): Promise<void> {
+    if (take.length === 1 || err instanceof StoreUnavailableError) {
+      for (const p of take) p.reject(err);
+      return;
+    }
+    for (const p of take) {
+      try {
+        const accepted = (await this.commit([p.sub]))[0] ?? 0;
+        p.resolve({ accepted, duplicates: p.sub.count - accepted });
+      } catch (e) {
+        p.reject(e);
+      }
+    }
+  }
+
   private queuedEvents(): number {
     let n = 0;
     for (const p of this.queue) n += p.sub.count;
@@ -157,7 +178,7 @@ export class GroupCommitter {
             p.resolve({ accepted, duplicates: p.sub.count - accepted });
           });
         } catch (err) {
-          for (const p of take) p.reject(err);
+          await this.isolate(take, err);
         }
       }
     } finally {

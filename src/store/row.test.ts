@@ -13,7 +13,7 @@ test('validateEvent names what is wrong', () => {
   assert.match(validateEvent({ ...ok, type: 'nope' }) ?? '', /type must be/);
   assert.match(validateEvent({ ...ok, host: '' }) ?? '', /host/);
   assert.match(validateEvent({ ...ok, host: 'a\nb' }) ?? '', /control/);
-  assert.match(validateEvent({ ...ok, time: 'soon' }) ?? '', /not a valid date/);
+  assert.match(validateEvent({ ...ok, time: 'soon' }) ?? '', /not an RFC 3339/);
   assert.match(validateEvent({ ...ok, id: 'x'.repeat(200) }) ?? '', /id must be/);
   assert.match(
     validateEvent({ ...ok, type: 'connection', dst_ip: '1.2.3.4', dst_port: 70000 }) ?? '',
@@ -119,9 +119,13 @@ test('boundMs accepts ISO and epoch ms, refuses garbage', () => {
   assert.equal(boundMs('1700000000000', 'from'), 1_700_000_000_000);
   assert.equal(boundMs(undefined, 'from'), undefined);
   assert.throws(() => boundMs('nope', 'from'), RangeError);
+  // Zone-less bounds are UTC, never the server's local time; a day past the month's end is no date.
+  assert.equal(boundMs('2026-03-01T10:00', 'from'), Date.UTC(2026, 2, 1, 10));
+  assert.equal(boundMs('2026-03-01 10:00:00', 'from'), Date.UTC(2026, 2, 1, 10));
+  assert.throws(() => boundMs('2026-02-31', 'from'), RangeError);
 });
 
-test('parseTime is Date.parse, on the fast path and off it', () => {
+test('parseTime is Date.parse for real dates with a zone, on the fast path and off it; NaN for the rest', () => {
   const r = mulberry32(5);
   const pad = (n: number, w: number) => String(n).padStart(w, '0');
   const samples = [
@@ -155,7 +159,20 @@ test('parseTime is Date.parse, on the fast path and off it', () => {
         `${pad(Math.floor(r() * 26), 2)}:${pad(Math.floor(r() * 62), 2)}:${pad(Math.floor(r() * 62), 2)}` +
         `${r() < 0.5 ? `.${pad(Math.floor(r() * 1000), 3)}` : ''}Z`,
     );
-  for (const s of samples) assert.equal(parseTime(s), Date.parse(s), s);
+  // The oracle: Date.parse, where the date it reads is the one written (no rollover of 2023-02-30 into
+  // March, no 24:00); zone-less and malformed times are NaN.
+  const real = (s: string) => {
+    const t = Date.parse(s);
+    if (!Number.isFinite(t) || !/(Z|z|[+-]\d{2}:\d{2})$/.test(s)) return Number.NaN;
+    const iso = new Date(t + (/[+-]\d{2}:\d{2}$/.test(s) ? 3_600_000 : 0)).toISOString();
+    return iso.slice(0, 19) === s.slice(0, 19).replace(' ', 'T') ? t : Number.NaN;
+  };
+  for (const s of samples) assert.equal(parseTime(s), real(s), s);
+  assert.equal(parseTime('2026-02-31T00:00:00Z'), Number.NaN);
+  assert.equal(parseTime('2026-03-01T10:00:00'), Number.NaN);
+  assert.equal(parseTime('2026-03-01T12:00:00+02:00'), Date.UTC(2026, 2, 1, 10));
+  assert.equal(parseTime('2026-03-01T10:00Z'), Date.UTC(2026, 2, 1, 10));
+  assert.equal(parseTime('2026-03-01T10:00:00.123456Z'), Date.UTC(2026, 2, 1, 10, 0, 0, 123));
 });
 
 test('a severity is an own key of SEVERITY_ORDER, not an inherited name', () => {

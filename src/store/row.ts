@@ -4,77 +4,21 @@
  * thing on every path.
  */
 import { hash } from 'node:crypto';
-import {
-  EVENT_TYPES,
-  type EventType,
-  type MinewatchEvent,
-  SEVERITY_ORDER,
-  type Severity,
-} from '../findings/index.ts';
+import { type MinewatchEvent, SEVERITY_ORDER, type Severity } from '../findings/index.ts';
+import { timeMs, type ValidationLimits, validateEvent } from '../findings/validate.ts';
 import { remembered } from '../util/remembered.ts';
 import type { EventRow } from './types.ts';
 
-export const MAX_ID_LENGTH = 128;
-export const MAX_HOST_LENGTH = 255;
+export { MAX_HOST_LENGTH, MAX_ID_LENGTH, validateEvent } from '../findings/validate.ts';
+
 /** Dimension values longer than this are cut in the row (the full text stays in `data`). */
 const MAX_DIM_LENGTH = 512;
-/** Event times outside this window are typos or clock garbage, not telemetry. */
-const MIN_TS = Date.UTC(1990, 0, 1);
-const MAX_TS = Date.UTC(2200, 0, 1);
-
-const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
-
-/** Days from 1970-01-01 to the first of month m (1-12) of year y (proleptic Gregorian; H. Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number): number {
-  if (m <= 2) y--;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5);
-  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-}
-
-/** The value of the ASCII digits s[i..i+n), or -1 when one is not a digit. */
-function digits(s: string, i: number, n: number): number {
-  let v = 0;
-  for (let k = i; k < i + n; k++) {
-    const c = s.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
 
 /**
- * `Date.parse`, with a fast path for what agents and minewatch write ('2026-03-01T10:00:00Z',
- * '2026-03-01T10:00:00.123Z'): V8's Date.parse measured ~0.2-1.3 us a call here, called twice per imported
- * event (validation, the stored row). Same result as Date.parse for every input (`row.test.ts` compares
- * them; a day past the month's end rolls over as Date.parse does); anything else goes to Date.parse.
+ * Epoch ms of an event time (`timeMs` of findings/validate.ts: RFC 3339 with a zone, a real date), NaN
+ * otherwise. Validation and the stored row read a time the same way, so what was checked is what is stored.
  */
-export function parseTime(s: string): number {
-  const n = s.length;
-  if (
-    (n === 20 || (n === 24 && s.charCodeAt(19) === 46)) &&
-    s.charCodeAt(n - 1) === 90 /* Z */ &&
-    s.charCodeAt(4) === 45 &&
-    s.charCodeAt(7) === 45 &&
-    s.charCodeAt(10) === 84 /* T */ &&
-    s.charCodeAt(13) === 58 &&
-    s.charCodeAt(16) === 58
-  ) {
-    const y = digits(s, 0, 4);
-    const mo = digits(s, 5, 2);
-    const d = digits(s, 8, 2);
-    const h = digits(s, 11, 2);
-    const mi = digits(s, 14, 2);
-    const sec = digits(s, 17, 2);
-    const ms = n === 24 ? digits(s, 20, 3) : 0;
-    if (y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h <= 23 && mi >= 0 && mi <= 59) {
-      if (sec >= 0 && sec <= 59 && ms >= 0)
-        return (daysFromCivil(y, mo) + d - 1) * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms;
-    }
-  }
-  return Date.parse(s);
-}
+export const parseTime: (s: string) => number = timeMs;
 
 function isObj(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -82,52 +26,6 @@ function isObj(x: unknown): x is Record<string, unknown> {
 
 function isPort(x: unknown): boolean {
   return Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 65535;
-}
-
-/** Why an event is not acceptable, or null when it is. */
-export function validateEvent(x: unknown): string | null {
-  if (!isObj(x)) return 'event must be a JSON object';
-  const type = x.type;
-  if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type))
-    return `type must be one of ${EVENT_TYPES.join(', ')}`;
-  if (typeof x.host !== 'string' || !x.host.trim()) return 'host must be a non-empty string';
-  if (x.host.length > MAX_HOST_LENGTH || !PRINTABLE.test(x.host))
-    return 'host is too long or has control characters';
-  if (typeof x.time !== 'string') return 'time must be an ISO 8601 string';
-  const ts = parseTime(x.time);
-  if (!Number.isFinite(ts) || ts < MIN_TS || ts > MAX_TS)
-    return `time '${x.time.slice(0, 40)}' is not a valid date`;
-  if (x.id !== undefined) {
-    if (typeof x.id !== 'string' || !x.id || x.id.length > MAX_ID_LENGTH || !PRINTABLE.test(x.id))
-      return `id must be a printable string of 1-${MAX_ID_LENGTH} characters`;
-  }
-  switch (type as EventType) {
-    case 'process':
-      if (!Number.isInteger(x.pid) || (x.pid as number) < 0) return 'process event needs an integer pid';
-      break;
-    case 'connection':
-      if (typeof x.dst_ip !== 'string' || !x.dst_ip) return 'connection event needs dst_ip';
-      if (!isPort(x.dst_port)) return 'connection event needs dst_port 0-65535';
-      if (x.src_port !== undefined && !isPort(x.src_port)) return 'src_port must be 0-65535';
-      break;
-    case 'dns':
-      if (typeof x.query !== 'string' || !x.query) return 'dns event needs query';
-      break;
-    case 'file':
-      if (typeof x.path !== 'string' || !x.path) return 'file event needs path';
-      break;
-    case 'finding': {
-      const f = x.finding;
-      if (!isObj(f)) return 'finding event needs a finding object';
-      if (typeof f.rule !== 'string' || !f.rule) return 'finding.rule must be a non-empty string';
-      if (typeof f.severity !== 'string' || !Object.hasOwn(SEVERITY_ORDER, f.severity))
-        return `finding.severity must be one of ${Object.keys(SEVERITY_ORDER).join(', ')}`;
-      break;
-    }
-    case 'heartbeat':
-      break;
-  }
-  return null;
 }
 
 /**
@@ -481,7 +379,12 @@ export interface ParsedBatch {
  * Splits a request body into valid events and rejected lines. A JSON array (or one object) when the body starts
  * with '[' or the content type says JSON; NDJSON otherwise. One bad line never costs the good ones.
  */
-export function parseBatch(body: string, contentType = '', map?: (item: unknown) => unknown): ParsedBatch {
+export function parseBatch(
+  body: string,
+  contentType = '',
+  map?: (item: unknown) => unknown,
+  limits?: ValidationLimits,
+): ParsedBatch {
   const out: ParsedBatch = { events: [], rejected: [] };
   const head = body.trimStart();
   const looksArray = head.startsWith('[');
@@ -490,20 +393,25 @@ export function parseBatch(body: string, contentType = '', map?: (item: unknown)
     try {
       parsed = JSON.parse(body);
     } catch (err) {
-      if (!looksArray) return parseNdjson(body, out, map);
+      if (!looksArray) return parseNdjson(body, out, map, limits);
       out.rejected.push({ line: 1, reason: `body is not valid JSON: ${(err as Error).message}` });
       return out;
     }
     const items = Array.isArray(parsed) ? parsed : [parsed];
     items.forEach((item, i) => {
-      accept(item, i + 1, out, map);
+      accept(item, i + 1, out, map, undefined, limits);
     });
     return out;
   }
-  return parseNdjson(body, out, map);
+  return parseNdjson(body, out, map, limits);
 }
 
-function parseNdjson(body: string, out: ParsedBatch, map?: (item: unknown) => unknown): ParsedBatch {
+function parseNdjson(
+  body: string,
+  out: ParsedBatch,
+  map?: (item: unknown) => unknown,
+  limits?: ValidationLimits,
+): ParsedBatch {
   let line = 0;
   let start = 0;
   while (start <= body.length) {
@@ -520,7 +428,7 @@ function parseNdjson(body: string, out: ParsedBatch, map?: (item: unknown) => un
       out.rejected.push({ line, reason: `not valid JSON: ${(err as Error).message}` });
       continue;
     }
-    accept(value, line, out, map, text);
+    accept(value, line, out, map, text, limits);
   }
   return out;
 }
@@ -531,6 +439,7 @@ function accept(
   out: ParsedBatch,
   map?: (item: unknown) => unknown,
   raw?: string,
+  limits?: ValidationLimits,
 ): void {
   if (map) {
     try {
@@ -540,7 +449,7 @@ function accept(
       return;
     }
   }
-  const reason = validateEvent(value);
+  const reason = validateEvent(value, limits);
   if (reason) out.rejected.push({ line, reason });
   else if (raw !== undefined && !map) out.events.push({ line, event: value as MinewatchEvent, raw });
   else out.events.push({ line, event: value as MinewatchEvent });
@@ -552,10 +461,19 @@ export function severityName(sev: number): Severity | null {
   return null;
 }
 
-/** Epoch ms of a range bound (ISO string or ms), or undefined. Throws on garbage so callers answer 400. */
+/**
+ * Epoch ms of a range bound (ISO string or ms), or undefined. Throws on garbage so callers answer 400. A bound
+ * without a zone ('2026-03-01', '2026-03-01T10:00') is UTC, never the server's local time; a day past the
+ * month's end is garbage, not the next month.
+ */
 export function boundMs(x: string | number | undefined, what: string): number | undefined {
   if (x === undefined || x === '') return undefined;
-  const ms = typeof x === 'number' ? x : /^\d+$/.test(x) ? Number(x) : Date.parse(x);
+  let ms: number;
+  if (typeof x === 'number') ms = x;
+  else if (/^\d+$/.test(x)) ms = Number(x);
+  else if (/^\d{4}-\d{2}-\d{2}$/.test(x)) ms = timeMs(`${x}T00:00:00Z`);
+  else if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(x)) ms = timeMs(`${x}Z`);
+  else ms = timeMs(x);
   if (!Number.isFinite(ms)) throw new RangeError(`${what} '${String(x)}' is not a date`);
   return ms;
 }

@@ -110,6 +110,8 @@ export interface SeriesRow {
 }
 
 export interface FindingQuery extends Range {
+  /** Findings after this one in the order (ts DESC, host, id): the previous page's last. */
+  after?: PageCursor;
   host?: string;
   rule?: string;
   coin?: string;
@@ -169,6 +171,28 @@ export interface EventQuery extends Range {
   limit?: number;
 }
 
+/** Where a page of events (or findings) ended: its last row's time, host and id (the page order's key). */
+export interface PageCursor {
+  ts: number;
+  host: string;
+  id: string;
+}
+
+/** One bounded page of stored events, newest first, ordered by (ts DESC, host, id). */
+export interface EventPageQuery extends EventQuery {
+  /** Rows after this one (the previous page's last). */
+  after?: PageCursor;
+  /** Rows of the page at most (1..1000). */
+  limit?: number;
+  /** The page stops once its rows' JSON reaches this many bytes (at least one row). Default 4 MiB. */
+  maxBytes?: number;
+}
+
+export interface EventPageRow extends PageCursor {
+  /** The event's stored JSON text, sent as it is. */
+  data: string;
+}
+
 export interface TokenRecord {
   /** Public part of the token, used to look it up. */
   id: string;
@@ -178,7 +202,15 @@ export interface TokenRecord {
   hash: string;
   created: string;
   revoked: boolean;
+  /**
+   * The one host an agent token may send events for: named at creation, or bound on its first use. Unset
+   * for admin tokens and agent tokens not used yet.
+   */
+  host?: string;
 }
+
+/** Which tokens to revoke: by name (every active token of that name) or by id (that one), never either. */
+export type TokenSelector = { name: string } | { id: string };
 
 export interface Store extends FleetStore {
   readonly engine: Engine;
@@ -201,15 +233,21 @@ export interface Store extends FleetStore {
   /** Hosts sharing a wallet, dropper URL or pool account. */
   campaigns(by: CampaignKey, q?: Range & { limit?: number }): Promise<CampaignRow[]>;
   findings(q?: FindingQuery): Promise<StoredFinding[]>;
-  hosts(q?: { limit?: number }): Promise<HostRow[]>;
+  /** Hosts by name; `after`: the hosts after this name (the previous page's last). */
+  hosts(q?: { limit?: number; after?: string }): Promise<HostRow[]>;
   /** Raw events, newest first (export, tests). */
   events(q?: EventQuery): Promise<MinewatchEvent[]>;
+  /**
+   * A bounded page of raw events as stored text (the HTTP API streams them out as they are); `more`: rows may
+   * follow the last one (ask again with it as `after`).
+   */
+  eventPage(q: EventPageQuery): Promise<{ rows: EventPageRow[]; more: boolean }>;
   count(q?: EventQuery): Promise<number>;
   /** Agent and admin tokens. */
   putToken(t: TokenRecord): Promise<void>;
   getToken(id: string): Promise<TokenRecord | null>;
   listTokens(): Promise<TokenRecord[]>;
-  revokeToken(nameOrId: string): Promise<number>;
+  revokeToken(which: TokenSelector): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -16,7 +16,7 @@ import {
   selectBlocklist,
   writeSelection,
 } from '../respond/blocklist/index.ts';
-import { RateLimiter } from '../server/ratelimit.ts';
+import { AuthGuard, clientKey } from '../server/authguard.ts';
 import { matchesAdminToken, parseToken, sha256Hex, verifySecret } from '../server/tokens.ts';
 import type { Store } from '../store/types.ts';
 import { VERSION } from '../version.ts';
@@ -59,6 +59,8 @@ export interface DashboardOptions {
   /** Loads the intel base (tests may hand in a small one); default the built-in base plus the user dir. */
   intel?: () => IntelBase;
   sessions?: Sessions;
+  /** Throttling of failed logins, shared with the API server's bearer tokens (a new one otherwise). */
+  guard?: AuthGuard;
   log?: (msg: string) => void;
 }
 
@@ -100,8 +102,9 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
   const secure = opts.secure ?? false;
   const pollMs = opts.pollMs ?? 15_000;
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  // Login attempts per client address: 5 a minute after a burst of 10 slows token guessing to nothing.
-  const loginLimit = new RateLimiter(5 / 60, 10);
+  // Failed logins are throttled per client address and per token prefix, shared with the API's bearer
+  // tokens (authguard.ts): the right token from another address still logs in while a guesser is locked out.
+  const guard = opts.guard ?? new AuthGuard({ log });
   let intelBase: IntelBase | undefined;
   const intel = () => (intelBase ??= (opts.intel ?? (() => loadIntel()))());
 
@@ -115,6 +118,7 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
     reply.header('referrer-policy', 'same-origin');
     reply.header('x-frame-options', 'DENY');
     reply.header('content-security-policy', CSP);
+    if (secure) reply.header('strict-transport-security', 'max-age=31536000');
     if (!req.url.startsWith('/ui/assets/')) reply.header('cache-control', 'no-store');
     return payload;
   });
@@ -200,15 +204,19 @@ export async function buildDashboard(opts: DashboardOptions): Promise<FastifyIns
         .type('text/html; charset=utf-8')
         .send(loginPage({ error, next: safeNext(req.body?.next) }));
     if (!sameOrigin(req.headers as Record<string, string>)) return page(403, 'cross-site login refused');
-    const wait = loginLimit.take(req.ip);
+    const client = clientKey(req.ip);
+    const wait = guard.blocked(client);
     if (wait > 0) {
       reply.header('retry-after', String(wait));
-      return page(429, `too many attempts; wait ${wait} s`);
+      return page(429, `too many failed attempts; wait ${wait} s`);
     }
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const who = token ? await checkToken(token) : null;
     // The form again with the reason: a page to read, not a failed resource (200, as login forms answer).
-    if (!who) return page(200, 'that is not a valid admin token');
+    if (!who) {
+      guard.failed(client, token, 'dashboard login');
+      return page(200, 'that is not a valid admin token');
+    }
     const s = sessions.create(who.id, who.name);
     reply.header('set-cookie', sessionCookie(s.id, { secure, maxAgeS: Math.floor(sessions.ttlMs / 1000) }));
     return reply.redirect(safeNext(req.body?.next), 303);

@@ -38,7 +38,14 @@ test('dashboard: login, overview, live update, coin filter, host, campaign, inte
   const store = await openStore(join(dir, 'demo.db'));
   await loadDemo(store, { plan: planDemo({ hosts: 200 }) });
   process.env.MINEWATCH_UI_POLL_MS = '400';
-  const srv = await startServer({ store, listen: '127.0.0.1:0', adminToken: ADMIN, rateLimit: 0 });
+  // The demo fleet is dated 2018: no retention horizon, so the live event below (2018 too) is taken.
+  const srv = await startServer({
+    store,
+    listen: '127.0.0.1:0',
+    adminToken: ADMIN,
+    rateLimit: 0,
+    maxAgeMs: Number.POSITIVE_INFINITY,
+  });
   delete process.env.MINEWATCH_UI_POLL_MS;
   const { chromium } = await import('playwright-core');
   const ctx = await chromium.launchPersistentContext(join(dir, 'profile'), {

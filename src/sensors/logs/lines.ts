@@ -4,6 +4,7 @@
  * of the array, with the line it starts on. A unit longer than the limit is reported (null) and skipped
  * without being held in memory.
  */
+import { isUtf8 } from 'node:buffer';
 
 export const DEFAULT_MAX_UNIT_BYTES = 16 * 1024 * 1024;
 
@@ -11,6 +12,8 @@ export const DEFAULT_MAX_UNIT_BYTES = 16 * 1024 * 1024;
 export interface UnitBatch {
   units: (string | null)[];
   nos: number[];
+  /** Indices (into `units`) of units whose bytes are not valid UTF-8: refused, never decoded to U+FFFD. */
+  invalid?: number[];
 }
 
 /**
@@ -43,6 +46,10 @@ export async function* lineBatches(
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const units: (string | null)[] = [];
     const nos: number[] = [];
+    let invalid: number[] | undefined;
+    // One check of the whole chunk (the usual case: valid); lines are checked one by one only in a chunk
+    // that fails it (an invalid line, or a character split at the chunk's end).
+    const chunkValid = isUtf8(buf);
     let start = 0;
     for (;;) {
       const nl = buf.indexOf(10, start);
@@ -54,10 +61,14 @@ export async function* lineBatches(
       } else if (carryLen > 0) {
         carry.push(buf.subarray(start, nl));
         const whole = Buffer.concat(carry);
+        if (!isUtf8(whole)) (invalid ??= []).push(units.length);
         units.push(text(whole, 0, whole.length));
         carry = [];
         carryLen = 0;
-      } else units.push(text(buf, start, nl));
+      } else {
+        if (!chunkValid && !isUtf8(buf.subarray(start, nl))) (invalid ??= []).push(units.length);
+        units.push(text(buf, start, nl));
+      }
       nos.push(no);
       start = nl + 1;
     }
@@ -70,12 +81,16 @@ export async function* lineBatches(
         carryLen = 0;
       }
     }
-    if (units.length) yield { units, nos };
+    if (units.length) yield { units, nos, ...(invalid ? { invalid } : {}) };
   }
   if (skipping) yield { units: [null], nos: [no + 1] };
   else if (carryLen > 0) {
     const whole = Buffer.concat(carry);
-    yield { units: [text(whole, 0, whole.length)], nos: [no + 1] };
+    yield {
+      units: [text(whole, 0, whole.length)],
+      nos: [no + 1],
+      ...(isUtf8(whole) ? {} : { invalid: [0] }),
+    };
   }
 }
 
@@ -103,6 +118,7 @@ export async function* jsonArrayBatches(
       : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const units: (string | null)[] = [];
     const nos: number[] = [];
+    let invalid: number[] | undefined;
     let objStart = depth >= level ? 0 : -1;
     for (let i = 0; i < buf.length; i++) {
       const c = buf[i]!;
@@ -127,7 +143,9 @@ export async function* jsonArrayBatches(
         depth--;
         if (depth === level - 1 && objStart >= 0) {
           if (!over) parts.push(buf.subarray(objStart, i + 1));
-          units.push(over ? null : Buffer.concat(parts).toString('utf8'));
+          const whole = over ? undefined : Buffer.concat(parts);
+          if (whole && !isUtf8(whole)) (invalid ??= []).push(units.length);
+          units.push(whole ? whole.toString('utf8') : null);
           nos.push(objLine);
           parts = [];
           partsLen = 0;
@@ -146,7 +164,7 @@ export async function* jsonArrayBatches(
         partsLen = 0;
       }
     }
-    if (units.length) yield { units, nos };
+    if (units.length) yield { units, nos, ...(invalid ? { invalid } : {}) };
   }
   if (depth >= level) yield { units: [null], nos: [objLine] };
 }

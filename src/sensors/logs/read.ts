@@ -78,6 +78,10 @@ export function parseBatch(
       });
       continue;
     }
+    if (b.invalid?.includes(i)) {
+      out.push({ error: { file, line, reason: 'not valid UTF-8: skipped' }, file, line, format });
+      continue;
+    }
     if (u.length === 0 || (u.charCodeAt(0) <= 32 && u.trim() === '')) continue;
     evs.length = 0;
     let reason: string | undefined;
