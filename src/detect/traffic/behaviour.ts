@@ -10,6 +10,7 @@
  * Thresholds were set on the mining and look-alike captures in test/corpus and on synthetic HTTPS,
  * chat-WebSocket, ticker and heartbeat flows (see behaviour.test.ts); every one is named in the reasons.
  */
+import { type Welford, welford, welfordAdd, welfordCv } from './welford.ts';
 
 /** A message: consecutive payload in one direction, ended by the other side speaking or a pause. */
 const MESSAGE_PAUSE_SEC = 0.5;
@@ -17,20 +18,6 @@ const MESSAGE_PAUSE_SEC = 0.5;
 const SKIP_FIRST_MESSAGES = 4;
 /** A server message within this time after a client message is its reply, not a push. */
 const REPLY_WINDOW_SEC = 1.0;
-
-interface Welford {
-  n: number;
-  mean: number;
-  m2: number;
-}
-const wAdd = (w: Welford, x: number): void => {
-  w.n++;
-  const d = x - w.mean;
-  w.mean += d / w.n;
-  w.m2 += d * (x - w.mean);
-};
-const wCv = (w: Welford): number =>
-  w.n < 2 || w.mean === 0 ? Number.POSITIVE_INFINITY : Math.sqrt(w.m2 / (w.n - 1)) / w.mean;
 
 export interface BehaviourFeatures {
   durationSec: number;
@@ -56,8 +43,8 @@ export class MessageTracker {
   private lastClientEnd = Number.NEGATIVE_INFINITY;
   private lastClientAwaitingAck = false;
   private lastPushStart = Number.NaN;
-  private readonly pushSizes: Welford = { n: 0, mean: 0, m2: 0 };
-  private readonly clientSizes: Welford = { n: 0, mean: 0, m2: 0 };
+  private readonly pushSizes: Welford = welford();
+  private readonly clientSizes: Welford = welford();
   private readonly pushGaps: number[] = []; // ring, for a median
   private pushGapPos = 0;
   private clientMsgs = 0;
@@ -92,7 +79,7 @@ export class MessageTracker {
     }
     if (this.curDir === 0) {
       this.clientMsgs++;
-      wAdd(this.clientSizes, this.curBytes);
+      welfordAdd(this.clientSizes, this.curBytes);
       this.lastClientEnd = this.curLast;
       this.lastClientAwaitingAck = true;
     } else if (this.curStart - this.lastClientEnd <= REPLY_WINDOW_SEC) {
@@ -100,7 +87,7 @@ export class MessageTracker {
       if (this.lastClientAwaitingAck) this.acked++;
       this.lastClientAwaitingAck = false;
     } else {
-      wAdd(this.pushSizes, this.curBytes);
+      welfordAdd(this.pushSizes, this.curBytes);
       if (!Number.isNaN(this.lastPushStart)) {
         const gap = this.curStart - this.lastPushStart;
         if (this.pushGaps.length < 64) this.pushGaps.push(gap);
@@ -126,8 +113,8 @@ export class MessageTracker {
       clientMessages: this.clientMsgs,
       serverPushes: this.pushSizes.n,
       serverReplies: this.replies,
-      pushSizeCv: wCv(this.pushSizes),
-      clientSizeCv: wCv(this.clientSizes),
+      pushSizeCv: welfordCv(this.pushSizes),
+      clientSizeCv: welfordCv(this.clientSizes),
       medianPushGapSec: gaps.length ? gaps[gaps.length >> 1]! : 0,
       ackedClientShare: this.clientMsgs ? this.acked / this.clientMsgs : 0,
       bytesPerSec: durationSec > 0 ? this.totalBytes / durationSec : this.totalBytes,

@@ -18,6 +18,7 @@
  * named in the reasons a finding prints. Record sizes below are TLS record lengths (ciphertext), measured on
  * XMRig 6.26 (OpenSSL 3.0) against a loopback pool: see docs/traffic.md.
  */
+import { welford, welfordAdd, welfordCv } from './welford.ts';
 
 const TLS_APPDATA = 23;
 /** Client records shorter than this are protocol chatter (TLS 1.3 Finished is 53 or 69 bytes), not requests. */
@@ -32,21 +33,6 @@ const REPLY_WINDOW_SEC = 1.0;
 const MAX_GAPS = 64;
 /** Server records shorter than this are alerts and control messages (a TLS 1.3 close_notify is 19 bytes), not jobs. */
 const MIN_PUSH = 64;
-
-interface Welford {
-  n: number;
-  mean: number;
-  m2: number;
-}
-const w0 = (): Welford => ({ n: 0, mean: 0, m2: 0 });
-const wAdd = (w: Welford, x: number): void => {
-  w.n++;
-  const d = x - w.mean;
-  w.mean += d / w.n;
-  w.m2 += d * (x - w.mean);
-};
-const wCv = (w: Welford): number =>
-  w.n < 2 || w.mean === 0 ? Number.POSITIVE_INFINITY : Math.sqrt(w.m2 / (w.n - 1)) / w.mean;
 
 /** Reads TLS record headers from one direction of a stream; calls back with each record's type and length. */
 class RecordHeaders {
@@ -121,12 +107,12 @@ export class TlsRhythm {
   private loginReply = 0;
   private lastReqTs = Number.NEGATIVE_INFINITY;
   private awaiting = false;
-  private readonly req = w0();
-  private readonly reqGap = w0();
+  private readonly req = welford();
+  private readonly reqGap = welford();
   private lastSubmitTs = Number.NaN;
   private acked = 0;
-  private readonly reply = w0();
-  private readonly push = w0();
+  private readonly reply = welford();
+  private readonly push = welford();
   private lastPushTs = Number.NaN;
   private readonly gaps: number[] = [];
   private gapPos = 0;
@@ -156,8 +142,8 @@ export class TlsRhythm {
         this.loginTs = ts;
         this.awaiting = false;
       } else if (len >= MIN_SUBMIT) {
-        wAdd(this.req, len);
-        if (!Number.isNaN(this.lastSubmitTs)) wAdd(this.reqGap, ts - this.lastSubmitTs);
+        welfordAdd(this.req, len);
+        if (!Number.isNaN(this.lastSubmitTs)) welfordAdd(this.reqGap, ts - this.lastSubmitTs);
         this.lastSubmitTs = ts;
         this.awaiting = true;
       } else this.awaiting = false;
@@ -170,13 +156,13 @@ export class TlsRhythm {
       if (this.lastReqTs === this.loginTs) this.loginReply = Math.max(this.loginReply, len);
       else if (this.awaiting) {
         this.acked++;
-        wAdd(this.reply, len);
+        welfordAdd(this.reply, len);
         this.awaiting = false;
       }
       return;
     }
     if (len < MIN_PUSH) return;
-    wAdd(this.push, len);
+    welfordAdd(this.push, len);
     if (!Number.isNaN(this.lastPushTs)) {
       const g = ts - this.lastPushTs;
       if (this.gaps.length < MAX_GAPS) this.gaps.push(g);
@@ -193,15 +179,15 @@ export class TlsRhythm {
       loginSize: this.loginSize,
       loginReplySize: this.loginReply,
       requests: this.req.n,
-      requestSizeCv: wCv(this.req),
+      requestSizeCv: welfordCv(this.req),
       requestSizeMean: this.req.mean,
-      requestGapCv: wCv(this.reqGap),
+      requestGapCv: welfordCv(this.reqGap),
       ackedShare: this.req.n ? this.acked / this.req.n : 0,
       replySizeMean: this.reply.mean,
-      replySizeCv: wCv(this.reply),
+      replySizeCv: welfordCv(this.reply),
       pushes: this.push.n,
       pushSizeMean: this.push.mean,
-      pushSizeCv: wCv(this.push),
+      pushSizeCv: welfordCv(this.push),
       medianPushGapSec: gaps.length ? gaps[gaps.length >> 1]! : 0,
       bytesPerSec: durationSec > 0 ? this.appBytes / durationSec : this.appBytes,
       appBytes: this.appBytes,
