@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -11,7 +10,7 @@ import { startServer } from '../server/app.ts';
 import { newToken } from '../server/tokens.ts';
 import { ClickHouseStore } from '../store/clickhouse.ts';
 import { DuckDBStore } from '../store/duckdb.ts';
-import { testClickHouse, uniqueDb } from '../store/testkit.ts';
+import { freePort, testClickHouse, uniqueDb } from '../store/testkit.ts';
 import type { Store } from '../store/types.ts';
 import {
   Agent,
@@ -170,16 +169,6 @@ const inventory = () => ({
   os: 'Debian 12',
   cpus: 2,
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const ch = await testClickHouse();
 after(() => ch.stop());

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +18,7 @@ import type { Approval } from '../server/fleet-service.ts';
 import { newToken } from '../server/tokens.ts';
 import { ClickHouseStore } from '../store/clickhouse.ts';
 import { DuckDBStore } from '../store/duckdb.ts';
-import { testClickHouse, uniqueDb } from '../store/testkit.ts';
+import { freePort, testClickHouse, uniqueDb } from '../store/testkit.ts';
 import type { Store } from '../store/types.ts';
 import { fleetAgent } from './fleet-hooks.ts';
 import { runAgent } from './index.ts';
@@ -30,17 +29,6 @@ let store: Store;
 let engine = 'duckdb';
 let srv: RunningServer;
 const tokens: Record<string, string> = {};
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function setUp(name: string, open: () => Promise<Store>): Promise<void> {
   engine = name;

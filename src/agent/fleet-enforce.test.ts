@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,6 +14,7 @@ import { IN_CI, missingTool, runTool } from '../respond/blocklist/testkit.ts';
 import { startServer } from '../server/app.ts';
 import { newToken } from '../server/tokens.ts';
 import { DuckDBStore } from '../store/duckdb.ts';
+import { freePort } from '../store/testkit.ts';
 import { fleetAgent } from './fleet-hooks.ts';
 import { runAgent } from './index.ts';
 
@@ -24,17 +24,6 @@ after(() => {
   for (const ns of namespaces) runTool(['ip', 'netns', 'del', ns]);
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** A network namespace for the test, or why it cannot be made (a failure under CI=true). */
 function makeNetns(tag: string): string | { skip: string } {
