@@ -4,6 +4,7 @@
  * list approvals, manage block exceptions, read the decisions and the audit log.
  */
 import type { Command } from 'commander';
+import { adminApi } from './admin-api.ts';
 import { type CommandContext, examples, json, write } from './common.ts';
 import { CliError } from './io.ts';
 import { renderTable } from './table.ts';
@@ -12,40 +13,6 @@ interface Common {
   server: string;
   adminToken?: string;
   json?: boolean;
-}
-
-async function api(
-  opts: Common,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const token = opts.adminToken ?? process.env.MINEWATCH_ADMIN_TOKEN;
-  if (!token) throw new CliError('an admin token is needed: --admin-token T or MINEWATCH_ADMIN_TOKEN');
-  let url: URL;
-  try {
-    url = new URL(path, opts.server.endsWith('/') ? opts.server : `${opts.server}/`);
-  } catch {
-    throw new CliError(`--server '${opts.server}' is not a URL`);
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach ${url.origin}: ${(err as Error).message}`);
-  }
-  const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok)
-    throw new CliError(`${url.origin} answered ${res.status}: ${String(data.error ?? res.statusText)}`);
-  return data;
 }
 
 /** `24h`, `30m`, `90s` or plain seconds, to seconds. */
@@ -87,7 +54,7 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
       .option('--step <hash...>', 'approve only these step hashes (see `fleet plan HOST`)')
       .option('--ttl <duration>', 'the approval expires after this long', '24h'),
   ).action(async (host: string, opts: Common & { step?: string[]; ttl: string }) => {
-    const a = await api(opts, 'POST', `api/v1/fleet/hosts/${encodeURIComponent(host)}/approvals`, {
+    const a = await adminApi(opts, 'POST', `api/v1/fleet/hosts/${encodeURIComponent(host)}/approvals`, {
       kind: 'clean',
       ttl_s: ttlSeconds(opts.ttl),
       ...(opts.step ? { steps: opts.step } : {}),
@@ -114,7 +81,7 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
       .description('ask the host to restore a cleanup journal it reported')
       .option('--ttl <duration>', 'the request expires after this long', '24h'),
   ).action(async (host: string, journal: string, opts: Common & { ttl: string }) => {
-    const a = await api(opts, 'POST', `api/v1/fleet/hosts/${encodeURIComponent(host)}/approvals`, {
+    const a = await adminApi(opts, 'POST', `api/v1/fleet/hosts/${encodeURIComponent(host)}/approvals`, {
       kind: 'restore',
       journal,
       ttl_s: ttlSeconds(opts.ttl),
@@ -123,13 +90,13 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
   });
   common(fleet.command('cancel <approval>').description('cancel a pending approval')).action(
     async (id: string, opts: Common) => {
-      const a = await api(opts, 'DELETE', `api/v1/fleet/approvals/${encodeURIComponent(id)}`);
+      const a = await adminApi(opts, 'DELETE', `api/v1/fleet/approvals/${encodeURIComponent(id)}`);
       out(opts, a, () => `cancelled ${a.id}`);
     },
   );
   common(fleet.command('plan <host>').description("the host's reported plan, approvals and journals")).action(
     async (host: string, opts: Common) => {
-      const d = await api(opts, 'GET', `api/v1/fleet/hosts/${encodeURIComponent(host)}`);
+      const d = await adminApi(opts, 'GET', `api/v1/fleet/hosts/${encodeURIComponent(host)}`);
       out(opts, d, () => {
         const plan = d.plan as { steps: Row[]; time: string; verdict: string } | null;
         if (!plan) return `${host} has reported no plan (is its agent started with --allow-remote-clean?)`;
@@ -152,7 +119,7 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
       .description('approvals and their outcomes')
       .option('--host <host>', 'one host'),
   ).action(async (opts: Common & { host?: string }) => {
-    const d = await api(
+    const d = await adminApi(
       opts,
       'GET',
       `api/v1/fleet/approvals${opts.host ? `?host=${encodeURIComponent(opts.host)}` : ''}`,
@@ -178,18 +145,18 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
       .description('never block this address or domain (and what the fleet saw for it)')
       .option('--reason <text>', 'why', ''),
   ).action(async (value: string, opts: Common & { reason: string }) => {
-    const e = await api(opts, 'POST', 'api/v1/decisions/exceptions', { value, reason: opts.reason });
+    const e = await adminApi(opts, 'POST', 'api/v1/decisions/exceptions', { value, reason: opts.reason });
     out(opts, e, () => `exception for ${e.value} added`);
   });
   common(fleet.command('unexcept <value>').description('remove an exception')).action(
     async (value: string, opts: Common) => {
-      const e = await api(opts, 'DELETE', `api/v1/decisions/exceptions/${encodeURIComponent(value)}`);
+      const e = await adminApi(opts, 'DELETE', `api/v1/decisions/exceptions/${encodeURIComponent(value)}`);
       out(opts, e, () => `exception for ${value} removed`);
     },
   );
   common(fleet.command('decisions').description('the block decisions in force, with reasons')).action(
     async (opts: Common) => {
-      const d = await api(opts, 'GET', 'api/v1/decisions');
+      const d = await adminApi(opts, 'GET', 'api/v1/decisions');
       out(
         opts,
         d,
@@ -217,7 +184,7 @@ export function registerFleet(program: Command, ctx: CommandContext): void {
     const q = new URLSearchParams({ limit: opts.limit });
     if (opts.host) q.set('host', opts.host);
     if (opts.action) q.set('action', opts.action);
-    const d = await api(opts, 'GET', `api/v1/audit?${q}`);
+    const d = await adminApi(opts, 'GET', `api/v1/audit?${q}`);
     out(opts, d, () =>
       renderTable(d.audit as Row[], [
         { header: 'TIME', value: (a) => String(a.time) },

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { newToken } from '../server/tokens.ts';
 import { dbOption, defaultDb, openStore, type Store, type TokenRecord } from '../store/index.ts';
+import { adminApi } from './admin-api.ts';
 import { type CommandContext, examples, json, write } from './common.ts';
 import { CliError } from './io.ts';
 
@@ -29,32 +30,6 @@ async function withStore<T>(db: string | undefined, fn: (s: Store) => Promise<T>
   } finally {
     await store.close();
   }
-}
-
-async function api(
-  opts: Common,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const token = opts.adminToken ?? process.env.MINEWATCH_ADMIN_TOKEN;
-  if (!token) throw new CliError('--server needs an admin token: --admin-token T or MINEWATCH_ADMIN_TOKEN');
-  const url = new URL(path, opts.server!.endsWith('/') ? opts.server : `${opts.server}/`);
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(30_000),
-    });
-  } catch (err) {
-    throw new CliError(`cannot reach ${url.origin}: ${(err as Error).message}`);
-  }
-  const data = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-  if (!res.ok)
-    throw new CliError(`${url.origin} answered ${res.status}: ${String(data.error ?? res.statusText)}`);
-  return data;
 }
 
 function shown(t: Omit<TokenRecord, 'hash'> & { hash?: string }) {
@@ -104,7 +79,7 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     .action(async (opts: Common & { name: string; admin?: boolean; host?: string }) => {
       let out: Record<string, unknown>;
       if (opts.server)
-        out = await api(opts, 'POST', 'api/v1/tokens', {
+        out = await adminApi(opts, 'POST', 'api/v1/tokens', {
           name: opts.name,
           admin: Boolean(opts.admin),
           ...(opts.host !== undefined ? { host: opts.host } : {}),
@@ -132,7 +107,7 @@ export function registerToken(program: Command, ctx: CommandContext): void {
     token.command('list').description('list tokens (names, ids, admin, revoked; never the secrets)'),
   ).action(async (opts: Common) => {
     const list = opts.server
-      ? ((await api(opts, 'GET', 'api/v1/tokens')).tokens as Omit<TokenRecord, 'hash'>[])
+      ? ((await adminApi(opts, 'GET', 'api/v1/tokens')).tokens as Omit<TokenRecord, 'hash'>[])
       : (await withStore(opts.db, (s) => s.listTokens())).map(shown);
     if (opts.json) return json(ctx, { tokens: list });
     if (!list.length) return write(ctx, 'no tokens');
@@ -155,7 +130,7 @@ export function registerToken(program: Command, ctx: CommandContext): void {
       ? `api/v1/tokens/by-id/${encodeURIComponent(name)}`
       : `api/v1/tokens/${encodeURIComponent(name)}`;
     const n = opts.server
-      ? Number((await api(opts, 'DELETE', path)).revoked)
+      ? Number((await adminApi(opts, 'DELETE', path)).revoked)
       : await withStore(opts.db, (s) => s.revokeToken(which));
     const what = opts.id ? `with id '${name}'` : `named '${name}'`;
     if (!n) throw new CliError(`no active token ${what}`);
