@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
+import { buildCore } from './build-core.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const at = process.argv.indexOf('--outdir');
@@ -35,3 +36,5 @@ await build({
   },
   logLevel: 'warning',
 });
+// The packet core's WebAssembly beside the chunks that load it.
+await buildCore(outdir);
