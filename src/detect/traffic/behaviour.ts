@@ -105,22 +105,53 @@ export class MessageTracker {
   features(): BehaviourFeatures {
     this.closeMessage();
     this.curDir = -1;
-    const durationSec = Number.isNaN(this.firstTs) ? 0 : this.lastTs - this.firstTs;
-    const gaps = [...this.pushGaps].sort((a, b) => a - b);
-    return {
-      durationSec,
+    return rhythmFeatures({
       messages: this.closed,
+      pushSizes: this.pushSizes,
+      clientSizes: this.clientSizes,
+      pushGaps: this.pushGaps,
       clientMessages: this.clientMsgs,
-      serverPushes: this.pushSizes.n,
-      serverReplies: this.replies,
-      pushSizeCv: welfordCv(this.pushSizes),
-      clientSizeCv: welfordCv(this.clientSizes),
-      medianPushGapSec: gaps.length ? gaps[gaps.length >> 1]! : 0,
-      ackedClientShare: this.clientMsgs ? this.acked / this.clientMsgs : 0,
-      bytesPerSec: durationSec > 0 ? this.totalBytes / durationSec : this.totalBytes,
+      acked: this.acked,
+      replies: this.replies,
+      firstTs: this.firstTs,
+      lastTs: this.lastTs,
       totalBytes: this.totalBytes,
-    };
+    });
   }
+}
+
+/** A flow's message rhythm once its last message is closed: what the features are computed from. */
+export interface RhythmState {
+  messages: number;
+  pushSizes: Welford;
+  clientSizes: Welford;
+  /** Gaps between server pushes (the last 64, in any order). */
+  pushGaps: readonly number[];
+  clientMessages: number;
+  acked: number;
+  replies: number;
+  /** NaN when the flow carried no payload. */
+  firstTs: number;
+  lastTs: number;
+  totalBytes: number;
+}
+
+export function rhythmFeatures(r: RhythmState): BehaviourFeatures {
+  const durationSec = Number.isNaN(r.firstTs) ? 0 : r.lastTs - r.firstTs;
+  const gaps = [...r.pushGaps].sort((a, b) => a - b);
+  return {
+    durationSec,
+    messages: r.messages,
+    clientMessages: r.clientMessages,
+    serverPushes: r.pushSizes.n,
+    serverReplies: r.replies,
+    pushSizeCv: welfordCv(r.pushSizes),
+    clientSizeCv: welfordCv(r.clientSizes),
+    medianPushGapSec: gaps.length ? gaps[gaps.length >> 1]! : 0,
+    ackedClientShare: r.clientMessages ? r.acked / r.clientMessages : 0,
+    bytesPerSec: durationSec > 0 ? r.totalBytes / durationSec : r.totalBytes,
+    totalBytes: r.totalBytes,
+  };
 }
 
 export interface BehaviourContext {

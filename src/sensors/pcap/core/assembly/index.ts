@@ -16,3 +16,63 @@ export function packetLayout(field: i32): i32 {
       return -1;
   }
 }
+
+// ---- detection counters kept in the core (rhythm.ts, needles.ts) ----
+export { countJobs, countShares } from './needles';
+
+import { RHYTHM_SIZE, Rhythm, rhythmCloseMessage, rhythmInit, rhythmSegment } from './rhythm';
+
+/** A stand-alone rhythm tracker (tests; flows embed theirs). Freed by rhythmFree. */
+export function rhythmNew(): usize {
+  const p = heap.alloc(RHYTHM_SIZE);
+  rhythmInit(changetype<Rhythm>(p));
+  return p;
+}
+export function rhythmFree(p: usize): void {
+  heap.free(p);
+}
+export function rhythmFeed(p: usize, dir: i32, bytes: f64, ts: f64): void {
+  rhythmSegment(changetype<Rhythm>(p), dir, bytes, ts);
+}
+export function rhythmEnd(p: usize): void {
+  const r = changetype<Rhythm>(p);
+  rhythmCloseMessage(r);
+  r.curDir = -1;
+}
+/** Byte offset of a Rhythm field by number (see RHYTHM_FIELDS in the JS reader), -1 past the end. */
+export function rhythmLayout(field: i32): i32 {
+  switch (field) {
+    case 0:
+      return <i32>offsetof<Rhythm>('closed');
+    case 1:
+      return <i32>offsetof<Rhythm>('pushN');
+    case 2:
+      return <i32>offsetof<Rhythm>('pushMean');
+    case 3:
+      return <i32>offsetof<Rhythm>('pushM2');
+    case 4:
+      return <i32>offsetof<Rhythm>('clientN');
+    case 5:
+      return <i32>offsetof<Rhythm>('clientMean');
+    case 6:
+      return <i32>offsetof<Rhythm>('clientM2');
+    case 7:
+      return <i32>offsetof<Rhythm>('gapCount');
+    case 8:
+      return <i32>offsetof<Rhythm>('clientMsgs');
+    case 9:
+      return <i32>offsetof<Rhythm>('acked');
+    case 10:
+      return <i32>offsetof<Rhythm>('replies');
+    case 11:
+      return <i32>offsetof<Rhythm>('firstTs');
+    case 12:
+      return <i32>offsetof<Rhythm>('lastTs');
+    case 13:
+      return <i32>offsetof<Rhythm>('totalBytes');
+    case 14:
+      return <i32>offsetof<Rhythm>();
+    default:
+      return -1;
+  }
+}
