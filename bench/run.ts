@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<BenchRow[]>> = {
   intel: async () => (await import('./intel.ts')).benchIntel(),
   wallets: async () => (await import('./wallets.ts')).benchWallets(),
   pcap: async () => (await import('./pcap.ts')).benchPcap(),
+  pcap1: async () => (await import('./pcap-one-core.ts')).benchPcapOneCore(),
   flood: async () => (await import('./flood.ts')).benchFlood(),
   scan: async () => (await import('./scan.ts')).benchScan(),
   import: async () => (await import('./import.ts')).benchImport(),

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // Runs the bundled CLI (dist/, built by `npm ci` through the prepare script: scripts/build.mjs). In a source checkout
 // without dist/ it falls back to the TypeScript sources through tsx, so `npx minewatch` always works.
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { register } from 'node:module';
-import { isatty } from 'node:tty';
-import { isMainThread, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
 // `pcap` holds its flow table within fixed bounds (docs/traffic.md), but V8 sizes its old space by how fast
 // garbage is made, not by what is live: a 1M-SYN capture peaked at 274 MB RSS with ~60 MB live. A 160 MB
@@ -31,13 +30,24 @@ if (
   !process.execArgv.some((a) => a.startsWith(HEAP_FLAG)) &&
   !(process.env.NODE_OPTIONS ?? '').includes(HEAP_FLAG)
 ) {
+  // `minewatch pcap x | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  const fromStdin = process.argv.includes('-');
   process.exitCode = await new Promise((resolve) => {
+    // The worker's stdout and stderr come through this thread (Node pipes them in order); stdin only when read.
     const w = new Worker(new URL(import.meta.url), {
       argv: process.argv.slice(2),
       resourceLimits: { maxOldGenerationSizeMb: HEAP_CAP_MB },
-      workerData: { heapCapped: true },
+      stdin: fromStdin,
     });
+    if (fromStdin && w.stdin) process.stdin.pipe(w.stdin);
     let code;
+    w.on('message', (m) => {
+      code = m.exitCode;
+    });
     w.on('error', (err) => {
       process.stderr.write(
         err.code === 'ERR_WORKER_OUT_OF_MEMORY'
@@ -54,12 +64,11 @@ if (
 
 async function run() {
   const dist = new URL('../dist/main.js', import.meta.url);
-  const io = workerData?.heapCapped ? workerIO() : undefined;
-  // `minewatch pcap x | head` closes the pipe early: that is the reader's choice, not an error.
-  (io?.stdout ?? process.stdout).on('error', (err) => {
-    if (err.code === 'EPIPE') exit(process.exitCode ?? 0);
-    throw err;
-  });
+  if (isMainThread)
+    process.stdout.on('error', (err) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
   let mod;
   if (existsSync(dist)) {
     mod = await import(dist.href);
@@ -67,26 +76,11 @@ async function run() {
     register('tsx/esm', import.meta.url);
     mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
   }
-  const code = await mod.main(process.argv.slice(2), ...(io ? [io] : []));
-  if (!io) {
-    process.exitCode = code;
-    return;
+  const code = await mod.main(process.argv.slice(2));
+  if (isMainThread) process.exitCode = code;
+  else {
+    // The code reaches the main thread before the worker ends; the worker ends on its own, once its output has gone.
+    parentPort.postMessage({ exitCode: code });
+    process.stdin.destroy();
   }
-  // The worker's own streams on the process's descriptors: flushed before the exit code goes to the main thread.
-  await Promise.all([io.stdout, io.stderr].map((s) => new Promise((r) => s.end(r))));
-  exit(code);
-}
-
-/** The process's stdin/stdout/stderr from a worker thread, written in order without a hop through the main thread. */
-function workerIO() {
-  const out = (fd) =>
-    Object.assign(createWriteStream('', { fd, autoClose: false, highWaterMark: 1 << 16 }), {
-      isTTY: isatty(fd),
-    });
-  return { stdout: out(1), stderr: out(2), stdin: createReadStream('', { fd: 0, autoClose: false }) };
-}
-
-/** In the worker, ends only the worker: its exit code is the command's (see the main thread's 'exit' handler). */
-function exit(code) {
-  process.exit(code);
 }

@@ -1,0 +1,120 @@
+/**
+ * #18's measure: `minewatch pcap` against ndpiReader pinned to one core (`taskset -c 0`), on the 158 MB bench
+ * capture (552k packets) and on a 500 MB one built the same way (the corpus replicated with rewritten addresses).
+ * Whole commands, as users run them (start-up, intel, every detector, JSON to a discarded stdout), interleaved
+ * minewatch / ndpiReader so a burst of load from elsewhere hits both; best wall time of RUNS each, CPU time and
+ * peak RSS beside it. The target is a ratio >= 2 (minewatch's packets/s over ndpiReader's) on both files, with
+ * minewatch's peak RSS <= 256 MB.
+ *
+ *   node --import tsx bench/pcap-one-core.ts      (also `npm run bench -- pcap1`)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { buildBenchCapture } from './pcap.ts';
+import type { BenchRow as Row } from './row.ts';
+
+const RUNS = 3;
+const BIN = fileURLToPath(new URL('../bin/minewatch.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Timed {
+  seconds: number;
+  cpu: number;
+  rssMb: number;
+}
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** One pinned run under GNU time (the exit code is ignored: minewatch exits 1 when it finds mining). */
+function pinned(cmd: string, args: string[]): Timed | null {
+  const r = spawnSync('/usr/bin/time', ['-f', 'MWTIME %e %M %U %S', 'taskset', '-c', '0', cmd, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 26,
+  });
+  const m = /MWTIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
+  return m ? { seconds: Number(m[1]), rssMb: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]) } : null;
+}
+
+/** Packets in a capture, counted by minewatch's own summary (the same number both tools read). */
+function packetsOf(file: string): number {
+  const r = spawnSync(process.execPath, [BIN, 'pcap', file, '--format', 'json', '--no-user-intel'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
+  const out = JSON.parse(r.stdout) as { summary: { captures: Array<{ packets: number }> } };
+  return out.summary.captures[0]!.packets;
+}
+
+export async function benchPcapOneCore(): Promise<Row[]> {
+  const rows: Row[] = [];
+  if (!existsSync('/usr/bin/time') || !have('taskset')) {
+    return [{ name: 'pcap one core', value: Number.NaN, unit: '', note: 'needs /usr/bin/time and taskset' }];
+  }
+  if (!existsSync(`${ROOT}dist/main.js`))
+    execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  rows.push({ name: 'load average (1 min) at start', value: loadavg()[0]!, unit: '' });
+  const files: Array<[string, string]> = [
+    ['158 MB', buildBenchCapture()],
+    ['500 MB', buildBenchCapture('/tmp/minewatch-bench/pcap-corpus-x-500m.pcap', 500 * 1024 * 1024)],
+  ];
+  for (const [label, file] of files) {
+    const packets = packetsOf(file);
+    const tools: Array<[string, string, string[]]> = [
+      ['minewatch pcap', process.execPath, [BIN, 'pcap', file, '--format', 'json', '--no-user-intel']],
+      ...(have('ndpiReader')
+        ? [['ndpiReader -q', 'ndpiReader', ['-i', file, '-q']] as [string, string, string[]]]
+        : []),
+    ];
+    const runs = new Map<string, Timed[]>(tools.map(([t]) => [t, []]));
+    for (let i = 0; i < RUNS; i++)
+      for (const [t, cmd, args] of tools) {
+        const r = pinned(cmd, args);
+        if (r) runs.get(t)!.push(r);
+      }
+    const best = new Map<string, Timed>();
+    for (const [t, rs] of runs) {
+      if (!rs.length) continue;
+      const b = {
+        seconds: Math.min(...rs.map((r) => r.seconds)),
+        cpu: Math.min(...rs.map((r) => r.cpu)),
+        rssMb: Math.max(...rs.map((r) => r.rssMb)),
+      };
+      best.set(t, b);
+      rows.push({
+        name: `${label}, 1 core: ${t} packets/s`,
+        value: packets / b.seconds,
+        unit: 'packets/s',
+        note: `${packets.toLocaleString('en-US')} packets, ${b.seconds.toFixed(2)} s wall, ${b.cpu.toFixed(2)} s CPU, ${b.rssMb.toFixed(0)} MB peak RSS`,
+      });
+    }
+    const mw = best.get('minewatch pcap');
+    const nd = best.get('ndpiReader -q');
+    if (mw && nd)
+      rows.push({
+        name: `${label}, 1 core: ratio minewatch / ndpiReader`,
+        value: nd.seconds / mw.seconds,
+        unit: 'x',
+        note: 'target: >= 2',
+      });
+    else if (!nd)
+      rows.push({
+        name: `${label}: ndpiReader`,
+        value: Number.NaN,
+        unit: '',
+        note: 'apt-get install libndpi-bin',
+      });
+  }
+  return rows;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  for (const r of await benchPcapOneCore())
+    console.log(
+      `${r.name.padEnd(52)} ${Number.isFinite(r.value) ? (r.value < 100 ? r.value.toFixed(2) : Math.round(r.value).toLocaleString('en-US')) : '-'} ${r.unit}${r.note ? `  (${r.note})` : ''}`,
+    );
+}
