@@ -76,3 +76,17 @@ export function rhythmLayout(field: i32): i32 {
       return -1;
   }
 }
+
+// ---- the flow table (flows.ts; the JS side is src/sensors/pcap/flows.ts) ----
+export {
+  flowAdd,
+  flowAddPacket,
+  flowCount,
+  flowEnd,
+  flowHeld,
+  flowInit,
+  flowLayout,
+  flowScratch,
+  flowServerPort,
+  flowStatsPtr,
+} from './flows';
