@@ -16,9 +16,9 @@
 // non-empty list in that order is evicted. Each list is in last-activity order, so a timeout sweep stops at the
 // first flow still young.
 //
-// Records, reassembly halves and held segments are managed objects (the incremental GC frees them once the table
-// drops them: they never move, so a record's address is stable for the JS side while the record is in the table).
-// Held segment bytes are copies in linear memory (heap.alloc), freed as soon as they are delivered or dropped.
+// Records, reassembly halves and held segments (and the held bytes, copies) are plain blocks of the core's heap
+// (@unmanaged: no GC header, no write barrier), freed by the table itself when it drops them: a record never moves,
+// so its address is stable for the JS side from flowOpen to flowDrop.
 // Flows are found through a chained hash table over the raw address bytes (IPv4 and IPv6 alike) and ports.
 import { PKT } from './packet';
 
@@ -120,9 +120,11 @@ const STATS: usize = memory.data(<i32>(S_COUNT * 8), 8);
 
 // ---- records ----
 
-/** A held out-of-order segment. */
-@final
+/** A held out-of-order segment, in its direction's list (sorted by rel). */
+@unmanaged
 class Seg {
+  prev: Seg | null = null;
+  next: Seg | null = null;
   rel: i64 = 0;
   len: i32 = 0;
   /** Captured bytes of the segment: what the pending caps count. */
@@ -137,17 +139,19 @@ class Seg {
  * One direction of a TCP stream. Sequence numbers are kept relative to `base`, so wraparound is handled once,
  * by the signed 32-bit difference to the next expected byte.
  */
-@final
+@unmanaged
 class Half {
   started: bool = false;
   base: u32 = 0;
   next: i64 = 0;
-  segs: Array<Seg> = new Array<Seg>();
+  /** Held out-of-order segments, sorted by rel (first: the next to deliver). */
+  first: Seg | null = null;
+  last: Seg | null = null;
   pend: f64 = 0;
   finRel: i64 = -1;
 }
 
-@final
+@unmanaged
 class Rec {
   // Read (and keep/sizesOnly written) by the JS side through flowLayout: keep these first.
   lastTs: f64 = 0;
@@ -181,8 +185,6 @@ class Rec {
   cls: i32 = HALF_OPEN;
   prev: Rec | null = null;
   next: Rec | null = null;
-  /** Client and server addresses (16 bytes each, IPv4 in the first 4), for the JS side's strings. */
-  addr: StaticArray<u8> = new StaticArray<u8>(32);
 }
 
 /** One class's flows, least recently used first. */
@@ -452,6 +454,7 @@ export function flowEnd(): void {
       r.next = null;
       r.hnext = null;
       evDrop(r.slot);
+      heap.free(changetype<usize>(r));
       r = next;
     }
     list.head = null;
@@ -561,7 +564,7 @@ function grow(): void {
 
 function create(srcLow: bool, flags: i32, ts: f64): Rec {
   if (<f64>(count - unchecked(lists[KEPT]).count) >= maxFlows) evictOne();
-  const rec = new Rec();
+  const rec = newRec();
   rec.ver = kVer;
   rec.proto = kProto;
   rec.lo0 = kLo0;
@@ -590,20 +593,16 @@ function create(srcLow: bool, flags: i32, ts: f64): Rec {
     else srcIsClient = true;
   }
   rec.lowIsClient = srcIsClient == srcLow;
-  const addr = changetype<usize>(rec.addr);
-  const alen: usize = kVer == 6 ? 16 : 4;
   const so = <usize>PKT.srcOff;
   const dO = <usize>PKT.dstOff;
-  memory.copy(addr, srcIsClient ? so : dO, alen);
-  memory.copy(addr + 16, srcIsClient ? dO : so, alen);
   rec.id = nextId;
   nextId += 1;
   rec.lastTs = ts;
   rec.sawSyn = isTcp && (flags & TCP_SYN) != 0 ? 1 : 0;
   rec.midstream = rec.sawSyn ? 0 : 1;
   if (isTcp) {
-    rec.h0 = new Half();
-    rec.h1 = new Half();
+    rec.h0 = newHalf();
+    rec.h1 = newHalf();
     stAdd(S_TCP_FLOWS, 1);
   } else stAdd(S_UDP_FLOWS, 1);
   stAdd(S_FLOWS, 1);
@@ -617,8 +616,8 @@ function create(srcLow: bool, flags: i32, ts: f64): Rec {
     rec.slot,
     changetype<usize>(rec),
     rec.id,
-    addr,
-    addr + 16,
+    srcIsClient ? so : dO,
+    srcIsClient ? dO : so,
     srcIsClient ? sp : dp,
     srcIsClient ? dp : sp,
     isTcp ? 1 : 0,
@@ -672,6 +671,8 @@ function remove(rec: Rec): void {
   if (h0 !== null) {
     dropPending(h0);
     dropPending(rec.h1!);
+    freeHalf(h0);
+    freeHalf(rec.h1);
     rec.h0 = null;
     rec.h1 = null;
   }
@@ -687,6 +688,7 @@ function remove(rec: Rec): void {
   stSet(S_ACTIVE, <f64>count);
   evDrop(rec.slot);
   freeSlots.push(rec.slot);
+  heap.free(changetype<usize>(rec));
 }
 
 function close(rec: Rec, reason: i32): void {
@@ -705,6 +707,8 @@ function close(rec: Rec, reason: i32): void {
     if (h0 !== null) {
       dropPending(h0);
       dropPending(rec.h1!);
+      freeHalf(h0);
+      freeHalf(rec.h1);
     }
     rec.h0 = null;
     rec.h1 = null;
@@ -754,10 +758,10 @@ function tcpSegment(
 ): void {
   const h = half(rec, d);
   const other = half(rec, d ^ 1);
-  if (flags & TCP_ACK && other.segs.length > 0) {
+  if (flags & TCP_ACK && other.first !== null) {
     // The peer acknowledged bytes we never saw: the capture lost them. Stop waiting for the hole.
     const ackRel = relOf(other, ack);
-    while (other.segs.length > 0 && unchecked(other.segs[0]).rel < ackRel) skipHole(rec, d ^ 1, other);
+    while (other.first !== null && other.first!.rel < ackRel) skipHole(rec, d ^ 1, other);
   }
   if (flags & TCP_SYN) {
     rec.sawSyn = 1;
@@ -820,37 +824,32 @@ function deliver(rec: Rec, d: i32, h: Half, rel: i64, buf: usize, held: bool, ha
 }
 
 function drain(rec: Rec, d: i32, h: Half): void {
-  const segs = h.segs;
-  while (segs.length > 0 && unchecked(segs[0]).rel <= h.next) {
-    const s = segs.shift();
+  for (let s = h.first; s !== null && s.rel <= h.next; s = h.first) {
+    const after = s.next;
+    h.first = after;
+    if (after !== null) after.prev = null;
+    else h.last = null;
     unpend(h, s.size);
     if (s.rel + <i64>s.len > h.next) deliver(rec, d, h, s.rel, s.data, s.held, s.size, s.len);
     else stAdd(S_OVERLAP, <f64>s.len);
-    if (s.data != 0) {
-      heap.free(s.data);
-      s.data = 0;
-    }
+    freeSeg(s);
   }
 }
 
 function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len: i32): void {
   stAdd(S_OOO, 1);
-  const segs = h.segs;
-  // Sorted insert (stable: equal starts keep arrival order, so the first copy of a byte wins).
-  let i = segs.length;
-  while (i > 0 && unchecked(segs[i - 1]).rel > rel) i--;
-  if (i > 0) {
-    const prev = unchecked(segs[i - 1]);
-    if (prev.rel + <i64>prev.len >= rel + <i64>len) {
-      stAdd(S_OVERLAP, <f64>len); // already fully held
-      return;
-    }
+  // Sorted insert (stable: equal starts keep arrival order, so the first copy of a byte wins): after `prev`.
+  let prev = h.last;
+  while (prev !== null && prev.rel > rel) prev = prev.prev;
+  if (prev !== null && prev.rel + <i64>prev.len >= rel + <i64>len) {
+    stAdd(S_OVERLAP, <f64>len); // already fully held
+    return;
   }
   const size = have;
   // Caps: give up on the oldest hole(s) rather than hold more than allowed.
   while (
     (h.pend + <f64>size > maxPendingPerDir || st(S_PENDING) + <f64>size > maxTotalPending) &&
-    h.segs.length > 0
+    h.first !== null
   ) {
     stAdd(S_CAP_FLUSHES, 1);
     skipHole(rec, d, h);
@@ -873,9 +872,9 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
       return;
     }
   }
-  i = segs.length;
-  while (i > 0 && unchecked(segs[i - 1]).rel > rel) i--;
-  const s = new Seg();
+  prev = h.last;
+  while (prev !== null && prev.rel > rel) prev = prev.prev;
+  const s = newSeg();
   s.rel = rel;
   s.len = len;
   s.size = size;
@@ -885,10 +884,13 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
     s.data = heap.alloc(<usize>size);
     memory.copy(s.data, off, <usize>size);
   }
-  // insert at i
-  segs.push(s);
-  for (let j = segs.length - 1; j > i; j--) unchecked((segs[j] = unchecked(segs[j - 1])));
-  unchecked((segs[i] = s));
+  s.prev = prev;
+  const after = prev !== null ? prev.next : h.first;
+  s.next = after;
+  if (prev !== null) prev.next = s;
+  else h.first = s;
+  if (after !== null) after.prev = s;
+  else h.last = s;
   h.pend += <f64>size;
   stAdd(S_PENDING, <f64>size);
   if (st(S_PENDING) > st(S_PEAK_PENDING)) stSet(S_PEAK_PENDING, st(S_PENDING));
@@ -902,7 +904,7 @@ function freeGlobal(size: i32, except: Rec): void {
       if (r !== except && r.h0 !== null) {
         for (let d = 0; d < 2; d++) {
           const h = half(r, d);
-          while (h.segs.length > 0 && st(S_PENDING) + <f64>size > maxTotalPending) {
+          while (h.first !== null && st(S_PENDING) + <f64>size > maxTotalPending) {
             stAdd(S_CAP_FLUSHES, 1);
             skipHole(r, d, h);
           }
@@ -915,8 +917,8 @@ function freeGlobal(size: i32, except: Rec): void {
 
 /** Declare the bytes before the first pending segment lost, then deliver what is now in order. */
 function skipHole(rec: Rec, d: i32, h: Half): void {
-  if (h.segs.length == 0) return;
-  const first = unchecked(h.segs[0]);
+  const first = h.first;
+  if (first === null) return;
   if (first.rel > h.next) {
     gap(rec, d, first.rel - h.next);
     h.next = first.rel;
@@ -926,7 +928,7 @@ function skipHole(rec: Rec, d: i32, h: Half): void {
 
 function flushHalf(rec: Rec, d: i32): void {
   const h = half(rec, d);
-  while (h.segs.length > 0) skipHole(rec, d, h);
+  while (h.first !== null) skipHole(rec, d, h);
 }
 
 function dropPending(h: Half): void {
@@ -936,19 +938,52 @@ function dropPending(h: Half): void {
 }
 
 function freeHalfSegs(h: Half): void {
-  const segs = h.segs;
-  for (let i = 0; i < segs.length; i++) {
-    const s = unchecked(segs[i]);
-    if (s.data != 0) {
-      heap.free(s.data);
-      s.data = 0;
-    }
+  for (let s = h.first; s !== null; ) {
+    const after = s.next;
+    freeSeg(s);
+    s = after;
   }
-  segs.length = 0;
+  h.first = null;
+  h.last = null;
 }
 
+/** Free a direction's state (its held segments, then itself). */
 function freeHalf(h: Half | null): void {
-  if (h !== null) freeHalfSegs(h);
+  if (h === null) return;
+  freeHalfSegs(h);
+  heap.free(changetype<usize>(h));
+}
+
+// ---- allocation: records, halves and segments are plain blocks of the core's heap, freed by the table ----
+
+function newRec(): Rec {
+  const p = heap.alloc(offsetof<Rec>());
+  memory.fill(p, 0, offsetof<Rec>());
+  const r = changetype<Rec>(p);
+  r.lowIsClient = true;
+  r.cls = HALF_OPEN;
+  return r;
+}
+
+function newHalf(): Half {
+  const p = heap.alloc(offsetof<Half>());
+  memory.fill(p, 0, offsetof<Half>());
+  const h = changetype<Half>(p);
+  h.finRel = -1;
+  return h;
+}
+
+function newSeg(): Seg {
+  const p = heap.alloc(offsetof<Seg>());
+  memory.fill(p, 0, offsetof<Seg>());
+  const s = changetype<Seg>(p);
+  s.held = true;
+  return s;
+}
+
+function freeSeg(s: Seg): void {
+  if (s.data != 0) heap.free(s.data);
+  heap.free(changetype<usize>(s));
 }
 
 function unpend(h: Half, n: i32): void {
