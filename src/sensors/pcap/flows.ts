@@ -31,9 +31,10 @@
  * written to it (the core reads them at the flow's next packet). When the core drops a record the object keeps
  * its last values and is forgotten here.
  */
+
+import { type CoreExports, type CoreImports, instantiateCore } from './core/load.ts';
 import type { DecodedPacket } from './decode.ts';
 import { formatIp, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
-import { type CoreExports, type CoreImports, instantiateCore } from './core/load.ts';
 
 export type Direction = 'c2s' | 's2c';
 
@@ -142,7 +143,6 @@ export const DEFAULT_SERVER_PORTS: ReadonlySet<number> = new Set([
   14444, 15555, 17777, 18080, 18081, 18089, 20535, 20580, 25565, 27017, 30303, 45560, 45700,
 ]);
 
-
 const DIRS: readonly Direction[] = ['c2s', 's2c'];
 const REASONS: readonly CloseReason[] = ['fin', 'rst', 'idle', 'evicted', 'end'];
 
@@ -231,7 +231,18 @@ class CoreFlow implements Flow {
   /** The table while the core holds the record (at address `rec`); null once dropped. */
   t: FlowTable | null;
   rec: number;
-  private last = { lastTs: 0, c2s: 0, s2c: 0, bc2s: 0, bs2c: 0, closed: 0, sawSyn: 0, midstream: 0, keep: 0, so: 0 };
+  private last = {
+    lastTs: 0,
+    c2s: 0,
+    s2c: 0,
+    bc2s: 0,
+    bs2c: 0,
+    closed: 0,
+    sawSyn: 0,
+    midstream: 0,
+    keep: 0,
+    so: 0,
+  };
 
   constructor(t: FlowTable, rec: number) {
     this.t = t;

@@ -20,40 +20,16 @@
 // (@unmanaged: no GC header, no write barrier), freed by the table itself when it drops them: a record never moves,
 // so its address is stable for the JS side from flowOpen to flowDrop.
 // Flows are found through a chained hash table over the raw address bytes (IPv4 and IPv6 alike) and ports.
+import {
+  flowClose as evClose,
+  flowData as evData,
+  flowDatagram as evDatagram,
+  flowDrop as evDrop,
+  flowGap as evGap,
+  flowOpen as evOpen,
+  flowSize as evSize,
+} from './core';
 import { PKT } from './packet';
-
-// ---- events (module "core"; the JS side is flows.ts) ----
-
-/** A new flow: `slot` names it in every later event until flowDrop. Client/server addresses are in memory. */
-@external('core', 'flowOpen')
-declare function evOpen(
-  slot: i32,
-  rec: usize,
-  id: f64,
-  clientOff: usize,
-  serverOff: usize,
-  clientPort: i32,
-  serverPort: i32,
-  isTcp: i32,
-  ipVersion: i32,
-  index: f64,
-  ts: f64,
-): void;
-/** In-order stream bytes [ptr, ptr+len) (ptr -1: bytes not held, read as zeros). */
-@external('core', 'flowData')
-declare function evData(slot: i32, dir: i32, ptr: isize, len: i32, index: f64, ts: f64): void;
-@external('core', 'flowDatagram')
-declare function evDatagram(slot: i32, dir: i32, ptr: usize, len: i32, index: f64, ts: f64): void;
-@external('core', 'flowSize')
-declare function evSize(slot: i32, dir: i32, bytes: i32, index: f64, ts: f64): void;
-@external('core', 'flowGap')
-declare function evGap(slot: i32, dir: i32, bytes: f64, index: f64, ts: f64): void;
-/** reason: 0 fin, 1 rst, 2 idle, 3 evicted, 4 end. */
-@external('core', 'flowClose')
-declare function evClose(slot: i32, reason: i32): void;
-/** The record leaves the table: the JS side keeps its last values and frees the slot. */
-@external('core', 'flowDrop')
-declare function evDrop(slot: i32): void;
 
 // ---- constants ----
 
@@ -107,14 +83,14 @@ export const S_COUNT: i32 = 28;
 
 const STATS: usize = memory.data(<i32>(S_COUNT * 8), 8);
 
-@inline function st(i: i32): f64 {
-  return load<f64>(STATS + (<usize>i << 3));
+function st(i: i32): f64 {
+  return load<f64>(STATS + ((<usize>i) << 3));
 }
-@inline function stSet(i: i32, v: f64): void {
-  store<f64>(STATS + (<usize>i << 3), v);
+function stSet(i: i32, v: f64): void {
+  store<f64>(STATS + ((<usize>i) << 3), v);
 }
-@inline function stAdd(i: i32, v: f64): void {
-  const p = STATS + (<usize>i << 3);
+function stAdd(i: i32, v: f64): void {
+  const p = STATS + ((<usize>i) << 3);
   store<f64>(p, load<f64>(p) + v);
 }
 
@@ -237,7 +213,7 @@ let mask: u32 = 4095;
 let count: i32 = 0;
 let lastSweep: f64 = -Infinity;
 let nextId: f64 = 1;
-let freeSlots: Array<i32> = new Array<i32>();
+const freeSlots: Array<i32> = [] as i32[];
 let nextSlot: i32 = 0;
 // The current packet, for events fired from deep inside reassembly.
 let curIndex: f64 = 0;
@@ -282,11 +258,11 @@ export function flowInit(
 export function flowServerPort(port: i32): void {
   if (port < 0 || port > 0xffff) return;
   const p = SERVER_PORTS + (<usize>port >> 3);
-  store<u8>(p, load<u8>(p) | (<u8>1 << <u8>(port & 7)));
+  store<u8>(p, load<u8>(p) | ((<u8>1) << (<u8>(port & 7))));
 }
 
-@inline function isServerPort(port: i32): bool {
-  return port < 1024 || (load<u8>(SERVER_PORTS + (<usize>port >> 3)) & (<u8>1 << <u8>(port & 7))) != 0;
+function isServerPort(port: i32): bool {
+  return port < 1024 || (load<u8>(SERVER_PORTS + (<usize>port >> 3)) & ((<u8>1) << (<u8>(port & 7)))) !== 0;
 }
 
 export function flowStatsPtr(): usize {
@@ -335,7 +311,7 @@ export function flowLayout(field: i32): i32 {
 /** Track the packet in PKT (TCP or UDP; anything else is ignored). */
 export function flowAdd(): void {
   const proto = <i32>PKT.proto;
-  if (proto != 6 && proto != 17) return;
+  if (proto !== 6 && proto !== 17) return;
   stAdd(S_PACKETS, 1);
   const ts = PKT.tsSec;
   curIndex = <f64>PKT.index;
@@ -344,18 +320,18 @@ export function flowAdd(): void {
 
   const srcLow = makeKey();
   let rec = find();
-  const isTcp = proto == 6;
+  const isTcp = proto === 6;
   const flags: i32 = isTcp ? <i32>PKT.tcpFlags : 0;
-  if (rec !== null && rec.closed != 0 && (flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+  if (rec !== null && rec.closed !== 0 && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
     // Port reuse: a fresh SYN on a 4-tuple whose connection already ended starts a new flow.
     remove(rec);
     rec = null;
   }
   if (rec === null) rec = create(srcLow, flags, ts);
   const r = rec;
-  const d: i32 = srcLow == r.lowIsClient ? 0 : 1;
+  const d: i32 = srcLow === r.lowIsClient ? 0 : 1;
   r.lastTs = ts;
-  if (d == 0) r.pktsC2s += 1;
+  if (d === 0) r.pktsC2s += 1;
   else r.pktsS2c += 1;
   if (r.closed) {
     touch(r, CLOSED);
@@ -365,19 +341,15 @@ export function flowAdd(): void {
   const off = <usize>PKT.payloadOff;
   const have = <i32>(PKT.payloadEnd - PKT.payloadOff);
   const plen = <i32>PKT.payloadLen;
-  if (d == 0) r.bytesC2s += <f64>plen;
+  if (d === 0) r.bytesC2s += <f64>plen;
   else r.bytesS2c += <f64>plen;
   // Payload (or, for UDP, an answer) makes a flow open; a handler's keep moves it out of eviction's way.
   touch(
     r,
-    r.keep
-      ? KEPT
-      : r.cls == HALF_OPEN && (isTcp ? plen > 0 : r.pktsS2c > 0 && r.pktsC2s > 0)
-        ? OPEN
-        : r.cls,
+    r.keep ? KEPT : r.cls === HALF_OPEN && (isTcp ? plen > 0 : r.pktsS2c > 0 && r.pktsC2s > 0) ? OPEN : r.cls,
   );
   if (!isTcp) {
-    if (r.sizesOnly != 0 && (handlers & H_SIZE) != 0) evSize(r.slot, d, have, curIndex, ts);
+    if (r.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(r.slot, d, have, curIndex, ts);
     else if (handlers & H_DATAGRAM) evDatagram(r.slot, d, off, have, curIndex, ts);
     return;
   }
@@ -424,7 +396,7 @@ let scratchSize: usize = 0;
 /** A region of at least n bytes the JS side copies a packet into (valid until the next call). */
 export function flowScratch(n: usize): usize {
   if (n > scratchSize) {
-    if (scratch != 0) heap.free(scratch);
+    if (scratch !== 0) heap.free(scratch);
     scratchSize = max<usize>(n, 2048);
     scratch = heap.alloc(scratchSize);
   }
@@ -434,7 +406,7 @@ export function flowScratch(n: usize): usize {
 /** Flush everything: pending bytes are delivered after their holes, every open flow is closed ('end'). */
 export function flowEnd(): void {
   // Oldest activity first across the classes, as one list would have it.
-  const open = new Array<Rec>();
+  const open: Rec[] = [];
   for (let c = 0; c < 4; c++)
     for (let r: Rec | null = unchecked(lists[c]).head; r !== null; ) {
       if (!r.closed) open.push(r);
@@ -489,7 +461,7 @@ function makeKey(): bool {
   let a1: u64 = 0;
   let b0: u64;
   let b1: u64 = 0;
-  const v6 = PKT.ipVersion == 6;
+  const v6 = PKT.ipVersion === 6;
   if (v6) {
     a0 = bswap<u64>(load<u64>(so));
     a1 = bswap<u64>(load<u64>(so + 8));
@@ -499,7 +471,7 @@ function makeKey(): bool {
     a0 = <u64>bswap<u32>(load<u32>(so));
     b0 = <u64>bswap<u32>(load<u32>(dO));
   }
-  const low = a0 < b0 || (a0 == b0 && (a1 < b1 || (a1 == b1 && sp <= dp)));
+  const low = a0 < b0 || (a0 === b0 && (a1 < b1 || (a1 === b1 && sp <= dp)));
   kVer = v6 ? 6 : 4;
   kProto = PKT.proto;
   if (low) {
@@ -515,26 +487,34 @@ function makeKey(): bool {
     kHi1 = a1;
     kPorts = (dp << 16) | sp;
   }
-  let h: u64 = (kLo0 ^ (kLo1 * 0x9e3779b97f4a7c15)) * 0xff51afd7ed558ccd;
-  h ^= (kHi0 ^ (kHi1 * 0xc2b2ae3d27d4eb4f) ^ ((<u64>kPorts << 8) | <u64>kProto)) * 0xc4ceb9fe1a85ec53;
+  // Multiply-xorshift mixing (64-bit odd constants, written as halves: a plain literal reads to the linter as an
+  // imprecise JS number).
+  let h: u64 = (kLo0 ^ (kLo1 * M1)) * M2;
+  h ^= (kHi0 ^ (kHi1 * M3) ^ (((<u64>kPorts) << 8) | <u64>kProto)) * M4;
   h ^= h >> 29;
-  h *= 0x94d049bb133111eb;
+  h *= M5;
   kHash = <u32>(h ^ (h >> 32));
   return low;
 }
+
+const M1: u64 = ((<u64>0x9e3779b9) << 32) | 0x7f4a7c15;
+const M2: u64 = ((<u64>0xff51afd7) << 32) | 0xed558ccd;
+const M3: u64 = ((<u64>0xc2b2ae3d) << 32) | 0x27d4eb4f;
+const M4: u64 = ((<u64>0xc4ceb9fe) << 32) | 0x1a85ec53;
+const M5: u64 = ((<u64>0x94d049bb) << 32) | 0x133111eb;
 
 /** The flow with the current packet's key, if held. */
 function find(): Rec | null {
   for (let r: Rec | null = unchecked(buckets[kHash & mask]); r !== null; ) {
     if (
-      r.hash == kHash &&
-      r.lo0 == kLo0 &&
-      r.hi0 == kHi0 &&
-      r.ports == kPorts &&
-      r.lo1 == kLo1 &&
-      r.hi1 == kHi1 &&
-      r.proto == kProto &&
-      r.ver == kVer
+      r.hash === kHash &&
+      r.lo0 === kLo0 &&
+      r.hi0 === kHi0 &&
+      r.ports === kPorts &&
+      r.lo1 === kLo1 &&
+      r.hi1 === kHi1 &&
+      r.proto === kProto &&
+      r.ver === kVer
     )
       return r;
     r = r.hnext;
@@ -578,27 +558,27 @@ function create(srcLow: bool, flags: i32, ts: f64): Rec {
   unchecked((buckets[b] = rec));
   count++;
   if (count > buckets.length) grow();
-  const isTcp = kProto == 6;
+  const isTcp = kProto === 6;
   const sp = <i32>PKT.srcPort;
   const dp = <i32>PKT.dstPort;
   // Who is the client? A SYN says so; otherwise the well-known/pool/lower port is the server's, and on a tie
   // the first sender is the client.
   let srcIsClient: bool;
-  if (isTcp && flags & TCP_SYN) srcIsClient = (flags & TCP_ACK) == 0;
+  if (isTcp && flags & TCP_SYN) srcIsClient = (flags & TCP_ACK) === 0;
   else {
     const sk = isServerPort(sp);
     const dk = isServerPort(dp);
-    if (sk != dk) srcIsClient = dk;
-    else if (sp != dp) srcIsClient = sp > dp;
+    if (sk !== dk) srcIsClient = dk;
+    else if (sp !== dp) srcIsClient = sp > dp;
     else srcIsClient = true;
   }
-  rec.lowIsClient = srcIsClient == srcLow;
+  rec.lowIsClient = srcIsClient === srcLow;
   const so = <usize>PKT.srcOff;
   const dO = <usize>PKT.dstOff;
   rec.id = nextId;
   nextId += 1;
   rec.lastTs = ts;
-  rec.sawSyn = isTcp && (flags & TCP_SYN) != 0 ? 1 : 0;
+  rec.sawSyn = isTcp && (flags & TCP_SYN) !== 0 ? 1 : 0;
   rec.midstream = rec.sawSyn ? 0 : 1;
   if (isTcp) {
     rec.h0 = newHalf();
@@ -658,9 +638,9 @@ function keepRoom(): void {
 /** Mark a flow as just active, in class `cls` (moving it to that list's tail). */
 function touch(rec: Rec, cls: i32): void {
   const from = unchecked(lists[rec.cls]);
-  if (cls == rec.cls && rec === from.tail) return;
+  if (cls === rec.cls && rec === from.tail) return;
   from.unlink(rec);
-  if (cls == KEPT && rec.cls != KEPT) keepRoom();
+  if (cls === KEPT && rec.cls !== KEPT) keepRoom();
   rec.cls = cls;
   unchecked(lists[cls]).append(rec);
 }
@@ -701,7 +681,7 @@ function close(rec: Rec, reason: i32): void {
   rec.closed = 1;
   stAdd(S_CLOSED + reason, 1);
   if (handlers & H_CLOSE) evClose(rec.slot, reason);
-  if (reason == R_FIN || reason == R_RST) {
+  if (reason === R_FIN || reason === R_RST) {
     // It lingers only to absorb trailing packets: no reassembly state, first in line for eviction.
     const h0 = rec.h0;
     if (h0 !== null) {
@@ -724,7 +704,7 @@ function close(rec: Rec, reason: i32): void {
 function sweep(now: f64): void {
   lastSweep = now;
   for (let c = CLOSED; c <= KEPT; c++) {
-    const limit = now - (c == HALF_OPEN ? halfOpenTimeout : c == CLOSED ? closedLinger : idleTimeout);
+    const limit = now - (c === HALF_OPEN ? halfOpenTimeout : c === CLOSED ? closedLinger : idleTimeout);
     for (let r: Rec | null = unchecked(lists[c]).head; r !== null && r.lastTs < limit; ) {
       const next = r.next;
       if (!r.closed) close(r, R_IDLE);
@@ -737,25 +717,16 @@ function sweep(now: f64): void {
 
 // ---- TCP reassembly ----
 
-@inline function half(rec: Rec, d: i32): Half {
-  return d == 0 ? rec.h0! : rec.h1!;
+function half(rec: Rec, d: i32): Half {
+  return d === 0 ? rec.h0! : rec.h1!;
 }
 
 /** Position of sequence number `seq` relative to h.base, taken as the nearest to h.next (signed 32-bit). */
-@inline function relOf(h: Half, seq: u32): i64 {
+function relOf(h: Half, seq: u32): i64 {
   return h.next + <i64>(<i32>(seq - h.base - <u32>h.next));
 }
 
-function tcpSegment(
-  rec: Rec,
-  d: i32,
-  seq: u32,
-  ack: u32,
-  flags: i32,
-  off: usize,
-  have: i32,
-  len: i32,
-): void {
+function tcpSegment(rec: Rec, d: i32, seq: u32, ack: u32, flags: i32, off: usize, have: i32, len: i32): void {
   const h = half(rec, d);
   const other = half(rec, d ^ 1);
   if (flags & TCP_ACK && other.first !== null) {
@@ -811,7 +782,7 @@ function deliver(rec: Rec, d: i32, h: Half, rel: i64, buf: usize, held: bool, ha
   if (skip > 0) stAdd(S_OVERLAP, <f64>min<i64>(skip, <i64>len));
   if (skip < <i64>have) {
     const from = <i32>max<i64>(skip, 0);
-    if (rec.sizesOnly != 0 && (handlers & H_SIZE) != 0) evSize(rec.slot, d, have - from, curIndex, curTs);
+    if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(rec.slot, d, have - from, curIndex, curTs);
     else if (handlers & H_DATA)
       // A segment held without bytes (sizesOnly was set when it arrived) can only reach onData if a handler
       // cleared sizesOnly again without giving onSize; it then reads as zeros.
@@ -879,7 +850,7 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
   s.len = len;
   s.size = size;
   // A sizesOnly flow's bytes are never read again: count them against the caps as before, copy nothing.
-  if (rec.sizesOnly != 0 && (handlers & H_SIZE) != 0) s.held = false;
+  if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) s.held = false;
   else if (size > 0) {
     s.data = heap.alloc(<usize>size);
     memory.copy(s.data, off, <usize>size);
@@ -982,13 +953,13 @@ function newSeg(): Seg {
 }
 
 function freeSeg(s: Seg): void {
-  if (s.data != 0) heap.free(s.data);
+  if (s.data !== 0) heap.free(s.data);
   heap.free(changetype<usize>(s));
 }
 
 function unpend(h: Half, n: i32): void {
   h.pend -= <f64>n;
-  stAdd(S_PENDING, -<f64>n);
+  stAdd(S_PENDING, -(<f64>n));
 }
 
 function gap(rec: Rec, d: i32, bytes: i64): void {
