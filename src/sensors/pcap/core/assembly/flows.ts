@@ -278,7 +278,7 @@ export function flowCount(): i32 {
   return count;
 }
 
-/** Byte offsets of a record's fields the JS side reads (and keep/sizesOnly, which it writes). */
+/** Byte offsets of a record's fields the JS side reads (and keep/sizesOnly, which it writes); 10-12: sizes. */
 export function flowLayout(field: i32): i32 {
   switch (field) {
     case 0:
@@ -301,6 +301,13 @@ export function flowLayout(field: i32): i32 {
       return <i32>offsetof<Rec>('keep');
     case 9:
       return <i32>offsetof<Rec>('sizesOnly');
+    // sizes of a record, a direction's reassembly state and a held segment (docs/packet-core.md)
+    case 10:
+      return <i32>offsetof<Rec>();
+    case 11:
+      return <i32>offsetof<Half>();
+    case 12:
+      return <i32>offsetof<Seg>();
     default:
       return -1;
   }
