@@ -231,18 +231,17 @@ class CoreFlow implements Flow {
   /** The table while the core holds the record (at address `rec`); null once dropped. */
   t: FlowTable | null;
   rec: number;
-  private last = {
-    lastTs: 0,
-    c2s: 0,
-    s2c: 0,
-    bc2s: 0,
-    bs2c: 0,
-    closed: 0,
-    sawSyn: 0,
-    midstream: 0,
-    keep: 0,
-    so: 0,
-  };
+  // The record's last values, kept when the core drops it (plain fields: no second object per flow).
+  private lLastTs = 0;
+  private lPktsC2s = 0;
+  private lPktsS2c = 0;
+  private lBytesC2s = 0;
+  private lBytesS2c = 0;
+  private lClosed = 0;
+  private lSawSyn = 0;
+  private lMidstream = 0;
+  private lKeep = 0;
+  private lSizesOnly = 0;
 
   constructor(t: FlowTable, rec: number) {
     this.t = t;
@@ -252,60 +251,57 @@ class CoreFlow implements Flow {
   /** The core drops the record: keep its last values. */
   detach(v: DataView): void {
     const r = this.rec;
-    const l = this.last;
-    l.lastTs = v.getFloat64(r + L_LAST_TS, true);
-    l.c2s = v.getFloat64(r + L_PKTS_C2S, true);
-    l.s2c = v.getFloat64(r + L_PKTS_S2C, true);
-    l.bc2s = v.getFloat64(r + L_BYTES_C2S, true);
-    l.bs2c = v.getFloat64(r + L_BYTES_S2C, true);
-    l.closed = v.getUint8(r + L_CLOSED);
-    l.sawSyn = v.getUint8(r + L_SAW_SYN);
-    l.midstream = v.getUint8(r + L_MIDSTREAM);
-    l.keep = v.getUint8(r + L_KEEP);
-    l.so = v.getUint8(r + L_SIZES_ONLY);
+    this.lLastTs = v.getFloat64(r + L_LAST_TS, true);
+    this.lPktsC2s = v.getFloat64(r + L_PKTS_C2S, true);
+    this.lPktsS2c = v.getFloat64(r + L_PKTS_S2C, true);
+    this.lBytesC2s = v.getFloat64(r + L_BYTES_C2S, true);
+    this.lBytesS2c = v.getFloat64(r + L_BYTES_S2C, true);
+    this.lClosed = v.getUint8(r + L_CLOSED);
+    this.lSawSyn = v.getUint8(r + L_SAW_SYN);
+    this.lMidstream = v.getUint8(r + L_MIDSTREAM);
+    this.lKeep = v.getUint8(r + L_KEEP);
+    this.lSizesOnly = v.getUint8(r + L_SIZES_ONLY);
     this.t = null;
   }
 
-  private f64(off: number, held: number): number {
-    return this.t ? this.t.view().getFloat64(this.rec + off, true) : held;
+  private f64(off: number, kept: number): number {
+    return this.t ? this.t.view().getFloat64(this.rec + off, true) : kept;
   }
-  private u8(off: number, held: number): boolean {
-    return (this.t ? this.t.view().getUint8(this.rec + off) : held) !== 0;
-  }
-  private setU8(off: number, on: boolean, which: 'keep' | 'so'): void {
-    if (this.t) this.t.view().setUint8(this.rec + off, on ? 1 : 0);
-    else this.last[which] = on ? 1 : 0;
+  private flag(off: number, kept: number): boolean {
+    return (this.t ? this.t.view().getUint8(this.rec + off) : kept) !== 0;
   }
 
   get lastTs(): number {
-    return this.f64(L_LAST_TS, this.last.lastTs);
+    return this.f64(L_LAST_TS, this.lLastTs);
   }
   get packets(): { c2s: number; s2c: number } {
-    return { c2s: this.f64(L_PKTS_C2S, this.last.c2s), s2c: this.f64(L_PKTS_S2C, this.last.s2c) };
+    return { c2s: this.f64(L_PKTS_C2S, this.lPktsC2s), s2c: this.f64(L_PKTS_S2C, this.lPktsS2c) };
   }
   get bytes(): { c2s: number; s2c: number } {
-    return { c2s: this.f64(L_BYTES_C2S, this.last.bc2s), s2c: this.f64(L_BYTES_S2C, this.last.bs2c) };
+    return { c2s: this.f64(L_BYTES_C2S, this.lBytesC2s), s2c: this.f64(L_BYTES_S2C, this.lBytesS2c) };
   }
   get closed(): boolean {
-    return this.u8(L_CLOSED, this.last.closed);
+    return this.flag(L_CLOSED, this.lClosed);
   }
   get sawSyn(): boolean {
-    return this.u8(L_SAW_SYN, this.last.sawSyn);
+    return this.flag(L_SAW_SYN, this.lSawSyn);
   }
   get midstream(): boolean {
-    return this.u8(L_MIDSTREAM, this.last.midstream);
+    return this.flag(L_MIDSTREAM, this.lMidstream);
   }
   get keep(): boolean {
-    return this.u8(L_KEEP, this.last.keep);
+    return this.flag(L_KEEP, this.lKeep);
   }
   set keep(on: boolean) {
-    this.setU8(L_KEEP, on, 'keep');
+    if (this.t) this.t.view().setUint8(this.rec + L_KEEP, on ? 1 : 0);
+    else this.lKeep = on ? 1 : 0;
   }
   get sizesOnly(): boolean {
-    return this.u8(L_SIZES_ONLY, this.last.so);
+    return this.flag(L_SIZES_ONLY, this.lSizesOnly);
   }
   set sizesOnly(on: boolean) {
-    this.setU8(L_SIZES_ONLY, on, 'so');
+    if (this.t) this.t.view().setUint8(this.rec + L_SIZES_ONLY, on ? 1 : 0);
+    else this.lSizesOnly = on ? 1 : 0;
   }
 }
 
