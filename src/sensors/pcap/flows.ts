@@ -336,6 +336,7 @@ function parseIp(s: string, version: 4 | 6, out: Uint8Array, at: number): void {
 
 /** Scratch layout for add(): source address, destination address (16 bytes each), then the payload. */
 const SCRATCH_PAYLOAD = 32;
+const EMPTY = new Uint8Array(0);
 
 export class FlowTable {
   private readonly h: FlowHandlers;
@@ -350,6 +351,10 @@ export class FlowTable {
   private cur: DecodedPacket | null = null;
   private scratch = 0;
   private scratchSize = 0;
+  /** The current add()'s payload: fetchSrc[fetchOff, fetchOff + fetchLen). */
+  private fetchSrc: Uint8Array = EMPTY;
+  private fetchOff = 0;
+  private fetchLen = 0;
 
   /**
    * `instantiate` makes the core instance this table runs in, given the flow table's imports (default: a core of
@@ -454,6 +459,10 @@ export class FlowTable {
         h.onClose!(flows[slot!]!, REASONS[reason!]!);
         return undefined;
       },
+      flowFetch: () => {
+        this.fetch();
+        return undefined;
+      },
       flowDrop: (slot) => {
         flows[slot!]!.detach(this.view());
         flows[slot!] = undefined;
@@ -497,35 +506,42 @@ export class FlowTable {
     const proto = p.proto;
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return;
     const raw = p.raw;
-    let srcAt: number;
-    let dstAt: number;
-    let at: number;
+    let src: Uint8Array;
+    let off: number;
     let have: number;
-    if (raw !== undefined && p.srcOff !== undefined && p.dstOff !== undefined && p.payloadOff !== undefined) {
-      const payloadOff = p.payloadOff;
-      const end = p.payloadEnd ?? payloadOff;
-      const base = this.copyIn(raw, Math.min(p.srcOff, p.dstOff, payloadOff), end);
-      srcAt = base + p.srcOff;
-      dstAt = base + p.dstOff;
-      at = base + payloadOff;
-      have = end - payloadOff;
+    if (raw !== undefined && p.payloadOff !== undefined && p.payloadEnd !== undefined) {
+      src = raw;
+      off = p.payloadOff;
+      have = p.payloadEnd - off;
     } else {
-      // A hand-made packet (no raw bytes): its addresses and payload through the scratch region.
-      const payload = p.payload;
-      have = payload.length;
-      if (SCRATCH_PAYLOAD + have > this.scratchSize) {
-        this.scratch = this.core.flowScratch(SCRATCH_PAYLOAD + have);
-        this.scratchSize = SCRATCH_PAYLOAD + have;
-      }
-      srcAt = this.scratch;
-      dstAt = srcAt + 16;
-      at = srcAt + SCRATCH_PAYLOAD;
-      const m = this.bytes();
-      parseIp(p.src, p.ipVersion, m, srcAt);
-      parseIp(p.dst, p.ipVersion, m, dstAt);
-      m.set(payload, at);
+      src = p.payload;
+      off = 0;
+      have = src.length;
     }
+    if (SCRATCH_PAYLOAD + have > this.scratchSize) {
+      this.scratch = this.core.flowScratch(SCRATCH_PAYLOAD + have);
+      this.scratchSize = SCRATCH_PAYLOAD + have;
+    }
+    const s = this.scratch;
+    // The addresses now (byte by byte: set() would need a subarray, an object per packet); the payload only if the
+    // core reads it (flowFetch): copying every packet's bytes in was this path's largest cost on the bench capture.
+    const m = this.bytes();
+    if (raw !== undefined && p.srcOff !== undefined && p.dstOff !== undefined) {
+      const so = p.srcOff;
+      const dO = p.dstOff;
+      for (let i = 0, n = p.ipVersion === 6 ? 16 : 4; i < n; i++) {
+        m[s + i] = raw[so + i]!;
+        m[s + 16 + i] = raw[dO + i]!;
+      }
+    } else {
+      parseIp(p.src, p.ipVersion, m, s);
+      parseIp(p.dst, p.ipVersion, m, s + 16);
+    }
+    this.fetchSrc = src;
+    this.fetchOff = off;
+    this.fetchLen = have;
     const tcp = proto === IPPROTO_TCP ? p.tcp : undefined;
+    const at = s + SCRATCH_PAYLOAD;
     this.cur = p;
     try {
       this.core.flowAddPacket(
@@ -536,8 +552,8 @@ export class FlowTable {
         p.dstPort,
         tcp ? tcp.seq : 0,
         tcp ? tcp.ack : 0,
-        srcAt,
-        dstAt,
+        s,
+        s + 16,
         at,
         at + have,
         p.payloadLen ?? have,
@@ -546,22 +562,19 @@ export class FlowTable {
       );
     } finally {
       this.cur = null;
+      this.fetchSrc = EMPTY;
     }
   }
 
-  /**
-   * Where raw[0] would sit in core memory, with raw[start, end) (the packet's addresses through its payload) copied
-   * there: one copy per packet, until the reader and decoder fill PKT in the core (addDecoded). (Copying the rest of
-   * the reader's buffer once per run of packets from it saved a third of this path's time on the bench capture, but
-   * would read stale bytes for a caller that writes a buffer while feeding packets from it.)
-   */
-  private copyIn(raw: Uint8Array, start: number, end: number): number {
-    if (end - start > this.scratchSize) {
-      this.scratch = this.core.flowScratch(end - start);
-      this.scratchSize = end - start;
-    }
-    this.bytes().set(raw.subarray(start, end), this.scratch);
-    return this.scratch - start;
+  /** flowFetch: the current packet's payload into the scratch region, where add() told the core it would be. */
+  private fetch(): void {
+    const m = this.bytes();
+    const src = this.fetchSrc;
+    const off = this.fetchOff;
+    const n = this.fetchLen;
+    const at = this.scratch + SCRATCH_PAYLOAD;
+    if (n > 64) m.set(src.subarray(off, off + n), at);
+    else for (let i = 0; i < n; i++) m[at + i] = src[off + i]!;
   }
 
   /** Track the packet the core's decoder left in PKT (the fused reader/decoder/flow loop). */

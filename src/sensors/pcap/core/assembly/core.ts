@@ -26,3 +26,5 @@ export declare function flowGap(slot: i32, dir: i32, bytes: f64, index: f64, ts:
 export declare function flowClose(slot: i32, reason: i32): void;
 /** The record leaves the table: the JS side keeps its last values and frees the slot. */
 export declare function flowDrop(slot: i32): void;
+/** Copy the current packet's payload to PKT.payloadOff (flowAddPacket's packets: their bytes are copied only if read). */
+export declare function flowFetch(): void;

@@ -25,6 +25,7 @@ import {
   flowData as evData,
   flowDatagram as evDatagram,
   flowDrop as evDrop,
+  flowFetch as evFetch,
   flowGap as evGap,
   flowOpen as evOpen,
   flowSize as evSize,
@@ -315,8 +316,28 @@ export function flowLayout(field: i32): i32 {
 
 // ---- the packet ----
 
-/** Track the packet in PKT (TCP or UDP; anything else is ignored). */
+/**
+ * Whether the current packet's payload bytes are in memory at PKT.payloadOff. flowAddPacket's caller copies them
+ * only when asked (flowFetch): most packets' bytes are never read (no payload, retransmitted, after the close, or a
+ * sizesOnly flow's), and the copy was the JS side's largest cost.
+ */
+let payloadReady = true;
+
+/** Make the current packet's payload readable (see payloadReady). */
+function fetchPayload(): void {
+  if (!payloadReady) {
+    evFetch();
+    payloadReady = true;
+  }
+}
+
+/** Track the packet in PKT (TCP or UDP; anything else is ignored). Its payload must be in memory. */
 export function flowAdd(): void {
+  payloadReady = true;
+  add();
+}
+
+function add(): void {
   const proto = <i32>PKT.proto;
   if (proto !== 6 && proto !== 17) return;
   stAdd(S_PACKETS, 1);
@@ -357,13 +378,19 @@ export function flowAdd(): void {
   );
   if (!isTcp) {
     if (r.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(r.slot, d, have, curIndex, ts);
-    else if (handlers & H_DATAGRAM) evDatagram(r.slot, d, off, have, curIndex, ts);
+    else if (handlers & H_DATAGRAM) {
+      fetchPayload();
+      evDatagram(r.slot, d, off, have, curIndex, ts);
+    }
     return;
   }
   tcpSegment(r, d, PKT.seq, PKT.ack, flags, off, have, plen);
 }
 
-/** Set PKT from the JS side's decoded packet and track it (until the decoder fills PKT itself). */
+/**
+ * Set PKT from the JS side's decoded packet and track it (until the decoder fills PKT itself). The addresses must be
+ * in memory; the payload is asked for (flowFetch) when needed.
+ */
 export function flowAddPacket(
   ipVersion: i32,
   proto: i32,
@@ -394,7 +421,8 @@ export function flowAddPacket(
   PKT.payloadLen = payloadLen;
   PKT.index = <u32>index;
   PKT.tsSec = ts;
-  flowAdd();
+  payloadReady = false;
+  add();
 }
 
 let scratch: usize = 0;
@@ -761,7 +789,7 @@ function tcpSegment(rec: Rec, d: i32, seq: u32, ack: u32, flags: i32, off: usize
     if (end <= h.next) {
       stAdd(S_RETRANS, 1);
     } else if (rel <= h.next) {
-      deliver(rec, d, h, rel, off, true, have, len);
+      deliver(rec, d, h, rel, off, true, true, have, len);
       drain(rec, d, h);
     } else {
       pending(rec, d, h, rel, off, have, len);
@@ -782,18 +810,30 @@ function tcpSegment(rec: Rec, d: i32, seq: u32, ack: u32, flags: i32, off: usize
 
 /**
  * Deliver a segment starting at or before h.next; trims what was already delivered. Its captured bytes are
- * [buf, buf + have) (held false: not held, sizes only).
+ * [buf, buf + have) (held false: not held, sizes only; pkt: the current packet's, fetched if read).
  */
-function deliver(rec: Rec, d: i32, h: Half, rel: i64, buf: usize, held: bool, have: i32, len: i32): void {
+function deliver(
+  rec: Rec,
+  d: i32,
+  h: Half,
+  rel: i64,
+  buf: usize,
+  held: bool,
+  pkt: bool,
+  have: i32,
+  len: i32,
+): void {
   const skip = h.next - rel;
   if (skip > 0) stAdd(S_OVERLAP, <f64>min<i64>(skip, <i64>len));
   if (skip < <i64>have) {
     const from = <i32>max<i64>(skip, 0);
     if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(rec.slot, d, have - from, curIndex, curTs);
-    else if (handlers & H_DATA)
+    else if (handlers & H_DATA) {
       // A segment held without bytes (sizesOnly was set when it arrived) can only reach onData if a handler
       // cleared sizesOnly again without giving onSize; it then reads as zeros.
+      if (pkt) fetchPayload();
       evData(rec.slot, d, held ? <isize>(buf + <usize>from) : -1, have - from, curIndex, curTs);
+    }
   }
   // Bytes the headers promise but the capture cut off (snaplen) are a hole in the stream.
   const missing = <i64>len - max<i64>(skip, <i64>have);
@@ -808,7 +848,7 @@ function drain(rec: Rec, d: i32, h: Half): void {
     if (after !== null) after.prev = null;
     else h.last = null;
     unpend(h, s.size);
-    if (s.rel + <i64>s.len > h.next) deliver(rec, d, h, s.rel, s.data, s.held, s.size, s.len);
+    if (s.rel + <i64>s.len > h.next) deliver(rec, d, h, s.rel, s.data, s.held, false, s.size, s.len);
     else stAdd(S_OVERLAP, <f64>s.len);
     freeSeg(s);
   }
@@ -834,7 +874,7 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
     if (rel <= h.next) break;
   }
   if (rel <= h.next) {
-    if (rel + <i64>len > h.next) deliver(rec, d, h, rel, off, true, have, len);
+    if (rel + <i64>len > h.next) deliver(rec, d, h, rel, off, true, true, have, len);
     drain(rec, d, h);
     return;
   }
@@ -845,7 +885,7 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
       stAdd(S_CAP_FLUSHES, 1);
       gap(rec, d, rel - h.next);
       h.next = rel;
-      deliver(rec, d, h, rel, off, true, have, len);
+      deliver(rec, d, h, rel, off, true, true, have, len);
       drain(rec, d, h);
       return;
     }
@@ -860,6 +900,7 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
   if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) s.held = false;
   else if (size > 0) {
     s.data = heap.alloc(<usize>size);
+    fetchPayload();
     memory.copy(s.data, off, <usize>size);
   }
   s.prev = prev;
