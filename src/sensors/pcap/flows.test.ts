@@ -696,3 +696,32 @@ describe('FlowTable: the core', () => {
     });
   }
 });
+
+describe('FlowTable: the fused path', () => {
+  it('addDecoded tracks the packet left in the core (as the decoder will leave it), with no copy', () => {
+    const got: string[] = [];
+    const table = new FlowTable({
+      onOpen: (f) => got.push(`open ${f.client}:${f.clientPort}>${f.server}:${f.serverPort}`),
+      onDatagram: (f, dir, data, index) =>
+        got.push(`${f.id} ${dir} ${new TextDecoder().decode(data)} @${index}`),
+    });
+    table.add(
+      decodePacket(
+        101,
+        udp({ src: '2001:db8::7', dst: '2001:db8::1', sport: 5353, dport: 53, payload: 'query' }),
+      )!,
+      4,
+      1,
+    );
+    // The same packet again, as a decoder in the core would have left it: PKT and its bytes are still there.
+    table.addDecoded();
+    table.addDecoded();
+    assert.deepEqual(got, [
+      'open 2001:db8::7:5353>2001:db8::1:53',
+      '1 c2s query @4',
+      '1 c2s query @4',
+      '1 c2s query @4',
+    ]);
+    assert.equal(table.stats.packets, 3);
+  });
+});

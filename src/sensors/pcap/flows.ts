@@ -455,7 +455,9 @@ export class FlowTable {
         (h.onGap ? H_GAP : 0) |
         (h.onClose ? H_CLOSE : 0),
     );
-    for (const port of opts.serverPorts ?? DEFAULT_SERVER_PORTS) this.core.flowServerPort(port);
+    // Only what a packet's port can equal (the core keeps one bit per port).
+    for (const port of opts.serverPorts ?? DEFAULT_SERVER_PORTS)
+      if (Number.isInteger(port) && port >= 0 && port <= 0xffff) this.core.flowServerPort(port);
     this.statsPtr = this.core.flowStatsPtr();
   }
 
