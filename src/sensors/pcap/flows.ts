@@ -176,6 +176,7 @@ export interface FlowCore extends CoreExports {
   ): void;
   flowServerPort(port: number): void;
   flowStatsPtr(): number;
+  flowCurrentPtr(): number;
   flowHeld(cls: number): number;
   flowCount(): number;
   flowLayout(field: number): number;
@@ -424,6 +425,15 @@ export class FlowTable {
   private fetchSrc: Uint8Array = EMPTY;
   private fetchOff = 0;
   private fetchLen = 0;
+  /**
+   * The current packet's index and ts for the events (the core sends none: each f64 argument made a heap number
+   * per event). add() sets them; in the fused loop (addDecoded) they are read from the core (sync).
+   */
+  private curIndex = 0;
+  private curTs = 0;
+  private fused = false;
+  private readonly currentPtr: number;
+  private currentSeen = -1;
 
   /**
    * `instantiate` makes the core instance this table runs in, given the flow table's imports (default: a core of
@@ -459,6 +469,7 @@ export class FlowTable {
     for (const port of opts.serverPorts ?? DEFAULT_SERVER_PORTS)
       if (Number.isInteger(port) && port >= 0 && port <= 0xffff) this.core.flowServerPort(port);
     this.statsPtr = this.core.flowStatsPtr();
+    this.currentPtr = this.core.flowCurrentPtr();
   }
 
   /**
@@ -487,7 +498,8 @@ export class FlowTable {
     const h = this.h;
     const flows = this.flows;
     return {
-      flowOpen: (slot, rec, id, clientOff, serverOff, clientPort, serverPort, isTcp, version, index, ts) => {
+      flowOpen: (slot, rec, id, clientOff, serverOff, clientPort, serverPort, isTcp, version) => {
+        if (this.fused) this.sync();
         const f = new CoreFlow(this, rec!);
         const cur = this.cur;
         if (cur !== null && cur.raw === undefined) {
@@ -503,27 +515,37 @@ export class FlowTable {
         f.serverPort = serverPort!;
         f.proto = isTcp ? 'tcp' : 'udp';
         f.id = id!;
-        f.firstTs = ts!;
-        f.firstPacket = index!;
+        f.firstTs = this.curTs;
+        f.firstPacket = this.curIndex;
         flows[slot!] = f;
-        h.onOpen?.(f, index!, ts!);
+        h.onOpen?.(f, this.curIndex, this.curTs);
         return undefined;
       },
-      flowData: (slot, dir, ptr, len, index, ts) => {
+      flowData: (slot, dir, ptr, len) => {
+        if (this.fused) this.sync();
         const data = ptr! < 0 ? new Uint8Array(len!) : this.bytes().subarray(ptr!, ptr! + len!);
-        h.onData!(flows[slot!]!, DIRS[dir!]!, data, index!, ts!);
+        h.onData!(flows[slot!]!, DIRS[dir!]!, data, this.curIndex, this.curTs);
         return undefined;
       },
-      flowDatagram: (slot, dir, ptr, len, index, ts) => {
-        h.onDatagram!(flows[slot!]!, DIRS[dir!]!, this.bytes().subarray(ptr!, ptr! + len!), index!, ts!);
+      flowDatagram: (slot, dir, ptr, len) => {
+        if (this.fused) this.sync();
+        h.onDatagram!(
+          flows[slot!]!,
+          DIRS[dir!]!,
+          this.bytes().subarray(ptr!, ptr! + len!),
+          this.curIndex,
+          this.curTs,
+        );
         return undefined;
       },
-      flowSize: (slot, dir, n, index, ts) => {
-        h.onSize!(flows[slot!]!, DIRS[dir!]!, n!, index!, ts!);
+      flowSize: (slot, dir, n) => {
+        if (this.fused) this.sync();
+        h.onSize!(flows[slot!]!, DIRS[dir!]!, n!, this.curIndex, this.curTs);
         return undefined;
       },
-      flowGap: (slot, dir, n, index, ts) => {
-        h.onGap!(flows[slot!]!, DIRS[dir!]!, n!, index!, ts!);
+      flowGap: (slot, dir, n) => {
+        if (this.fused) this.sync();
+        h.onGap!(flows[slot!]!, DIRS[dir!]!, n!, this.curIndex, this.curTs);
         return undefined;
       },
       flowClose: (slot, reason) => {
@@ -611,6 +633,9 @@ export class FlowTable {
     this.fetchSrc = src;
     this.fetchOff = off;
     this.fetchLen = have;
+    this.fused = false;
+    this.curIndex = packetIndex;
+    this.curTs = ts;
     const tcp = proto === IPPROTO_TCP ? p.tcp : undefined;
     const at = s + SCRATCH_PAYLOAD;
     this.cur = p;
@@ -637,6 +662,17 @@ export class FlowTable {
     }
   }
 
+  /** The fused loop's current packet index and ts, from the core (read again only when the packet changed). */
+  private sync(): void {
+    const v = this.view();
+    const p = this.currentPtr;
+    const n = v.getFloat64(p + 16, true);
+    if (n === this.currentSeen) return;
+    this.currentSeen = n;
+    this.curIndex = v.getFloat64(p, true);
+    this.curTs = v.getFloat64(p + 8, true);
+  }
+
   /** flowFetch: the current packet's payload into the scratch region, where add() told the core it would be. */
   private fetch(): void {
     const m = this.bytes();
@@ -650,6 +686,7 @@ export class FlowTable {
 
   /** Track the packet the core's decoder left in PKT (the fused reader/decoder/flow loop). */
   addDecoded(): void {
+    this.fused = true;
     this.core.flowAdd();
   }
 

@@ -14,14 +14,15 @@ export declare function flowOpen(
   serverPort: i32,
   isTcp: i32,
   ipVersion: i32,
-  index: f64,
-  ts: f64,
 ): void;
-/** In-order stream bytes [ptr, ptr+len) (ptr -1: bytes not held, read as zeros). */
-export declare function flowData(slot: i32, dir: i32, ptr: isize, len: i32, index: f64, ts: f64): void;
-export declare function flowDatagram(slot: i32, dir: i32, ptr: usize, len: i32, index: f64, ts: f64): void;
-export declare function flowSize(slot: i32, dir: i32, bytes: i32, index: f64, ts: f64): void;
-export declare function flowGap(slot: i32, dir: i32, bytes: f64, index: f64, ts: f64): void;
+/**
+ * In-order stream bytes [ptr, ptr+len) (ptr -1: bytes not held, read as zeros). Events after flowOpen carry no packet
+ * index or ts: they are the current packet's (flowCurrentPtr).
+ */
+export declare function flowData(slot: i32, dir: i32, ptr: isize, len: i32): void;
+export declare function flowDatagram(slot: i32, dir: i32, ptr: usize, len: i32): void;
+export declare function flowSize(slot: i32, dir: i32, bytes: i32): void;
+export declare function flowGap(slot: i32, dir: i32, bytes: f64): void;
 /** reason: 0 fin, 1 rst, 2 idle, 3 evicted, 4 end. */
 export declare function flowClose(slot: i32, reason: i32): void;
 /** The record leaves the table: the JS side keeps its last values and frees the slot. */

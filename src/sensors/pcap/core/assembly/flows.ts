@@ -231,9 +231,17 @@ let lastSweep: f64 = -Infinity;
 let nextId: f64 = 1;
 const freeSlots: Array<i32> = [] as i32[];
 let nextSlot: i32 = 0;
-// The current packet, for events fired from deep inside reassembly.
-let curIndex: f64 = 0;
-let curTs: f64 = 0;
+/**
+ * The current packet for the JS side: index, ts, and a count of packets added (f64 each). Events carry no index
+ * or ts (each f64 argument was a heap number made per event): add()'s caller knows them, and the fused loop reads
+ * them here.
+ */
+const CURRENT: usize = memory.data(24, 8);
+
+export function flowCurrentPtr(): usize {
+  return CURRENT;
+}
+
 // The current packet's key (makeKey).
 let kVer: u8 = 0;
 let kProto: u8 = 0;
@@ -369,8 +377,9 @@ function add(): void {
   if (proto !== 6 && proto !== 17) return;
   stAdd(S_PACKETS, 1);
   const ts = PKT.tsSec;
-  curIndex = <f64>PKT.index;
-  curTs = ts;
+  store<f64>(CURRENT, <f64>PKT.index);
+  store<f64>(CURRENT + 8, ts);
+  store<f64>(CURRENT + 16, load<f64>(CURRENT + 16) + 1);
   if (ts - lastSweep >= sweepEvery) sweep(ts);
 
   const srcLow = makeKey();
@@ -404,12 +413,12 @@ function add(): void {
     r.keep ? KEPT : r.cls === HALF_OPEN && (isTcp ? plen > 0 : r.pktsS2c > 0 && r.pktsC2s > 0) ? OPEN : r.cls,
   );
   if (!isTcp) {
-    r.lastData = curIndex;
+    r.lastData = load<f64>(CURRENT);
     if (r.quiet !== 0) return;
-    if (r.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(r.slot, d, have, curIndex, ts);
+    if (r.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(r.slot, d, have);
     else if (handlers & H_DATAGRAM) {
       fetchPayload();
-      evDatagram(r.slot, d, off, have, curIndex, ts);
+      evDatagram(r.slot, d, off, have);
     }
     return;
   }
@@ -667,8 +676,6 @@ function create(srcLow: bool, flags: i32, ts: f64): Rec {
     srcIsClient ? dp : sp,
     isTcp ? 1 : 0,
     kVer,
-    curIndex,
-    ts,
   );
   // onOpen may already have asked to keep it (a known pool endpoint).
   if (rec.keep) touch(rec, KEPT);
@@ -863,8 +870,8 @@ function deliver(
       rec.rhythm = heap.alloc(RHYTHM_SIZE);
       rhythmInit(changetype<Rhythm>(rec.rhythm));
     }
-    rhythmSegment(changetype<Rhythm>(rec.rhythm), d, <f64>(have - from), curTs);
-    rec.lastData = curIndex;
+    rhythmSegment(changetype<Rhythm>(rec.rhythm), d, <f64>(have - from), load<f64>(CURRENT + 8));
+    rec.lastData = load<f64>(CURRENT);
     if (rec.quiet !== 0) {
       if (rec.countStratum !== 0 && held) {
         if (pkt) fetchPayload();
@@ -872,13 +879,12 @@ function deliver(
         if (d === 0) rec.shares += <f64>countShares(at, <usize>(have - from));
         else rec.jobs += <f64>countJobs(at, <usize>(have - from));
       }
-    } else if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0)
-      evSize(rec.slot, d, have - from, curIndex, curTs);
+    } else if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(rec.slot, d, have - from);
     else if (handlers & H_DATA) {
       // A segment held without bytes (sizesOnly was set when it arrived) can only reach onData if a handler
       // cleared sizesOnly again without giving onSize; it then reads as zeros.
       if (pkt) fetchPayload();
-      evData(rec.slot, d, held ? <isize>(buf + <usize>from) : -1, have - from, curIndex, curTs);
+      evData(rec.slot, d, held ? <isize>(buf + <usize>from) : -1, have - from);
     }
   }
   // Bytes the headers promise but the capture cut off (snaplen) are a hole in the stream.
@@ -1059,5 +1065,5 @@ function unpend(h: Half, n: i32): void {
 
 function gap(rec: Rec, d: i32, bytes: i64): void {
   stAdd(S_GAP, <f64>bytes);
-  if (handlers & H_GAP && rec.quiet === 0) evGap(rec.slot, d, <f64>bytes, curIndex, curTs);
+  if (handlers & H_GAP && rec.quiet === 0) evGap(rec.slot, d, <f64>bytes);
 }

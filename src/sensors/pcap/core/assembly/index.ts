@@ -82,6 +82,7 @@ export {
   flowAdd,
   flowAddPacket,
   flowCount,
+  flowCurrentPtr,
   flowEnd,
   flowHeld,
   flowInit,
