@@ -65,9 +65,10 @@ function inChild(file: string): ChildResult {
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 }
 
-/** Peak RSS (KB) and wall seconds of the built CLI on a file, via GNU time; null without dist/ or time. */
+/** Peak RSS (KB) and wall seconds of the built CLI on a file, via GNU time; null without the bundle, time, or a run. */
 function cliRss(file: string): { kb: number; seconds: number } | null {
-  if (!existsSync(DIST) || !existsSync('/usr/bin/time')) return null;
+  // dist/main.js, not dist/: the test step builds dist/core.wasm alone; and a run that failed (exit 2) is no measure.
+  if (!existsSync(join(DIST, 'main.js')) || !existsSync('/usr/bin/time')) return null;
   const r = spawnSync(
     '/usr/bin/time',
     ['-f', 'MWTIME %e %M', process.execPath, CLI, 'pcap', file, '--format', 'json'],
@@ -77,7 +78,8 @@ function cliRss(file: string): { kb: number; seconds: number } | null {
     },
   );
   const m = /MWTIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
-  return m ? { seconds: Number(m[1]), kb: Number(m[2]) } : null;
+  // exit 0 nothing found, 1 mining found, 2 error (docs/commands.md)
+  return m && (r.status === 0 || r.status === 1) ? { seconds: Number(m[1]), kb: Number(m[2]) } : null;
 }
 
 export async function benchFlood(count = 1_000_000): Promise<BenchRow[]> {

@@ -532,3 +532,196 @@ describe('FlowTable: bounds under floods', () => {
     assert.equal(h.table.stats.flows, 1);
   });
 });
+
+describe('FlowTable: the core', () => {
+  it('held bytes and flows stay right while the core memory grows under them', () => {
+    // 300 flows each holding 100 KB out of order: 30 MB held, past the core's initial 4 MB of memory, so views
+    // made before and after the growth are both exercised.
+    const n = 300;
+    const fill = (f: number, k: number) => (f * 7 + k) & 255;
+    const got = new Map<number, number[]>(); // by flow id: the fill byte of each 1000-byte chunk delivered, in order
+    const flows: Flow[] = [];
+    const table = new FlowTable(
+      {
+        onOpen: (f) => flows.push(f),
+        onData: (f, _d, data) => {
+          let list = got.get(f.id);
+          if (!list) got.set(f.id, (list = []));
+          for (let i = 0; i < data.length; i += 1000) {
+            assert.ok(data.subarray(i, i + 1000).every((b) => b === data[i]));
+            list.push(data[i]!);
+          }
+        },
+      },
+      { maxTotalPending: 1 << 30 },
+    );
+    let index = 0;
+    const feed = (f: number, seq: number, flags: number, payload: Uint8Array, ts: number) =>
+      table.add(
+        decodePacket(
+          101,
+          tcp({
+            src: `10.${f >> 8}.${f & 255}.1`,
+            dst: '10.0.0.2',
+            sport: 40000,
+            dport: 3333,
+            seq,
+            flags,
+            payload,
+          }),
+        )!,
+        ++index,
+        ts,
+      );
+    for (let f = 0; f < n; f++) feed(f, 0, 0x02, new Uint8Array(0), 0);
+    for (let k = 1; k <= 100; k++)
+      for (let f = 0; f < n; f++) feed(f, 1 + k * 1000, 0x10, new Uint8Array(1000).fill(fill(f, k)), k);
+    assert.equal(table.stats.pendingBytes, n * 100_000);
+    // the first segment of each flow fills the hole: everything held comes out in order
+    for (let f = 0; f < n; f++) feed(f, 1, 0x10, new Uint8Array(1000).fill(fill(f, 0)), 101);
+    assert.equal(table.stats.pendingBytes, 0);
+    assert.equal(flows.length, n);
+    for (const [f, flow] of flows.entries()) {
+      assert.deepEqual(
+        got.get(flow.id),
+        Array.from({ length: 101 }, (_, k) => fill(f, k)),
+      );
+      assert.deepEqual(flow.packets, { c2s: 102, s2c: 0 });
+      assert.deepEqual(flow.bytes, { c2s: 101_000, s2c: 0 });
+    }
+  });
+
+  it('a Flow keeps its last values once the table has dropped it', () => {
+    const h = harness({ maxFlows: 1 });
+    h.feed(tcp({ ...C, seq: 1, payload: 'abc' }), 5);
+    h.feed(tcp({ ...C, seq: 4, payload: 'de' }), 6);
+    h.feed(udp({ src: '10.0.0.7', dst: '10.0.0.8', sport: 5000, dport: 53, payload: 'q' }), 7); // evicts the first
+    const f = h.flows[0]!;
+    assert.equal(h.closed[0]!.reason, 'evicted');
+    h.feed(udp({ src: '10.0.0.9', dst: '10.0.0.8', sport: 5000, dport: 53, payload: 'q' }), 8); // the core reuses memory
+    assert.deepEqual(
+      [f.lastTs, f.packets, f.bytes, f.closed, f.midstream, f.keep],
+      [6, { c2s: 2, s2c: 0 }, { c2s: 5, s2c: 0 }, true, true, false],
+    );
+    f.keep = true; // no table to tell: only the object remembers
+    assert.equal(f.keep, true);
+  });
+
+  for (const seed of [11, 12, 13, 14, 15, 16]) {
+    it(`random packet streams keep the table's bounds, close every flow once and count every gap (seed ${seed})`, () => {
+      const r = rng(seed);
+      const maxFlows = 2 + Math.floor(r() * 6);
+      const maxKeptFlows = 1 + Math.floor(r() * 3);
+      const maxPendingPerDir = 50 + Math.floor(r() * 300);
+      const maxTotalPending = 100 + Math.floor(r() * 600);
+      let gaps = 0;
+      const opened = new Set<number>();
+      const closedIds: number[] = [];
+      const table = new FlowTable(
+        {
+          onOpen: (f) => {
+            opened.add(f.id);
+            if (r() < 0.2) f.keep = true;
+          },
+          onData: (f) => {
+            if (r() < 0.05) f.sizesOnly = true;
+          },
+          onSize: () => undefined,
+          onGap: (_f, _d, n) => {
+            gaps += n;
+          },
+          onClose: (f) => closedIds.push(f.id),
+        },
+        {
+          maxFlows,
+          maxKeptFlows,
+          maxPendingPerDir,
+          maxTotalPending,
+          halfOpenTimeoutSec: 5,
+          idleTimeoutSec: 20,
+        },
+      );
+      const convs = Array.from({ length: 10 }, (_, i) => ({
+        src: i % 3 === 0 ? `2001:db8::${i + 1}` : `10.0.${i}.1`,
+        dst: i % 3 === 0 ? '2001:db8::ff' : '10.0.0.254',
+        sport: 40000 + i,
+        isn: Math.floor(r() * 2 ** 32),
+        next: 0,
+      }));
+      let ts = 0;
+      for (let k = 1; k <= 3000; k++) {
+        const c = convs[Math.floor(r() * convs.length)]!;
+        const len = Math.floor(r() * 50);
+        const jitter = r() < 0.7 ? 0 : Math.floor(r() * 200) - 80;
+        const x = r();
+        const flags = x < 0.02 ? 0x02 : x < 0.03 ? 0x04 : x < 0.05 ? 0x11 : 0x10;
+        const p = decodePacket(
+          101,
+          tcp({
+            src: c.src,
+            dst: c.dst,
+            sport: c.sport,
+            dport: 3333,
+            seq: (c.isn + c.next + jitter) >>> 0,
+            ack: 1,
+            flags,
+            payload: new Uint8Array(len),
+          }),
+        )!;
+        if (jitter === 0) c.next += len;
+        ts += r() < 0.01 ? 30 : r() * 0.2;
+        table.add(p, k, ts);
+        const st = table.stats;
+        assert.ok(st.pendingBytes >= 0 && st.pendingBytes <= maxTotalPending, `pending ${st.pendingBytes}`);
+        assert.ok(st.peakPendingPerDir <= maxPendingPerDir, `peak per dir ${st.peakPendingPerDir}`);
+        const held = table.held();
+        // (a kept flow ended by FIN/RST lingers as closed: past maxFlows, but out of the kept list)
+        assert.ok(table.size <= maxFlows + maxKeptFlows, `held ${JSON.stringify(held)}`);
+        assert.ok(held.kept <= maxKeptFlows, `kept ${held.kept}`);
+        assert.equal(held.closed + held.halfOpen + held.open + held.kept, table.size);
+      }
+      table.end();
+      const st = table.stats;
+      assert.equal(st.pendingBytes, 0);
+      assert.equal(table.size, 0);
+      assert.equal(st.active, 0);
+      // every flow opened is closed exactly once (those ended by FIN/RST before being dropped included)
+      assert.deepEqual(
+        [...closedIds].sort((a, b) => a - b),
+        [...opened].sort((a, b) => a - b),
+      );
+      assert.equal(st.flows, opened.size);
+      assert.equal(st.gapBytes, gaps);
+      assert.ok(st.oooSegments > 0 && st.gapBytes > 0 && st.closed.rst > 0, JSON.stringify(st));
+    });
+  }
+});
+
+describe('FlowTable: the fused path', () => {
+  it('addDecoded tracks the packet left in the core (as the decoder will leave it), with no copy', () => {
+    const got: string[] = [];
+    const table = new FlowTable({
+      onOpen: (f) => got.push(`open ${f.client}:${f.clientPort}>${f.server}:${f.serverPort}`),
+      onDatagram: (f, dir, data, index) =>
+        got.push(`${f.id} ${dir} ${new TextDecoder().decode(data)} @${index}`),
+    });
+    table.add(
+      decodePacket(
+        101,
+        udp({ src: '2001:db8::7', dst: '2001:db8::1', sport: 5353, dport: 53, payload: 'query' }),
+      )!,
+      4,
+      1,
+    );
+    // The same packet again, as a decoder in the core would have left it: PKT and its bytes are still there.
+    table.addDecoded();
+    table.addDecoded();
+    assert.deepEqual(got, [
+      'open 2001:db8::7:5353>2001:db8::1:53',
+      '1 c2s query @4',
+      '1 c2s query @4',
+      '1 c2s query @4',
+    ]);
+    assert.equal(table.stats.packets, 3);
+  });
+});

@@ -1,36 +1,41 @@
 /**
- * Flow table: bidirectional TCP/UDP flows and in-order TCP reassembly. Pure state machine: fed decoded
- * packets, answers through handlers. (Message timing for the behaviour detector lives with that detector,
- * in detect/traffic/behaviour.ts, fed from onData.)
+ * Flow table: bidirectional TCP/UDP flows and in-order TCP reassembly. The table itself lives in the packet core
+ * (core/assembly/flows.ts: records, reassembly, held segments, the LRU classes and the hash table in linear memory);
+ * this is its JS side: it hands packets to the core and turns the core's events into FlowHandlers calls. Pure state
+ * machine: fed decoded packets, answers through handlers. (Message timing for the behaviour detector lives with that
+ * detector, in detect/traffic/behaviour.ts, fed from onData.)
  *
- * Memory is bounded three ways: out-of-order bytes held per direction (maxPendingPerDir), out-of-order
- * bytes held across all flows (maxTotalPending), and the number of flows. When a pending cap is hit we stop
- * waiting for the missing bytes: the hole is reported through onGap and the buffered bytes after it are
- * delivered. That is what a capture with dropped packets needs anyway.
+ * Memory is bounded three ways: out-of-order bytes held per direction (maxPendingPerDir), out-of-order bytes held
+ * across all flows (maxTotalPending), and the number of flows. When a pending cap is hit we stop waiting for the
+ * missing bytes: the hole is reported through onGap and the buffered bytes after it are delivered. That is what a
+ * capture with dropped packets needs anyway.
  *
  * Flow bounds. Every flow sits in exactly one of four LRU lists, by class (see FlowClass):
  *   closed     ended by FIN/RST, kept closedLingerSec so trailing ACKs do not open a new flow (no reassembly state);
  *   half-open  TCP with no payload yet (a SYN flood, a scan, a refused connect): halfOpenTimeoutSec;
  *   open       carried payload, not marked by a handler: idleTimeoutSec;
  *   kept       a handler set `flow.keep` (a decided mining flow, or one still being judged): idleTimeoutSec.
- * closed + half-open + open share maxFlows; when a new flow would pass it, the least recently used flow of
- * the first non-empty list in that order is evicted (onClose 'evicted'), so a flood of SYNs or of short
- * connections only ever pushes out its own kind, never a flow that carries data while cheaper ones exist.
- * Kept flows do not count against maxFlows: they have their own cap, maxKeptFlows, so what a handler asked
- * to keep survives any flood of other flows, and is still bounded. Each list is in last-activity order, so
- * a timeout sweep stops at the first flow still young. The counts are in stats.evicted / stats.timedOut.
+ * closed + half-open + open share maxFlows; when a new flow would pass it, the least recently used flow of the
+ * first non-empty list in that order is evicted (onClose 'evicted'), so a flood of SYNs or of short connections
+ * only ever pushes out its own kind, never a flow that carries data while cheaper ones exist. Kept flows do not
+ * count against maxFlows: they have their own cap, maxKeptFlows, so what a handler asked to keep survives any
+ * flood of other flows, and is still bounded. The counts are in stats.evicted / stats.timedOut.
  *
- * Data handed to onData/onDatagram is a view into the caller's packet buffer (or a pending copy) and is
- * only valid during the callback. A handler that no longer needs a flow's bytes sets `flow.sizesOnly`: from
- * then on that flow's data arrives through onSize (lengths only: no view is made, and out-of-order bytes are
- * accounted against the caps exactly as before but not copied), so delivery order, gaps and closes stay the same.
+ * Data handed to onData/onDatagram is a view of the core's memory (the packet, or a held copy) and is only valid
+ * during the callback. A handler that no longer needs a flow's bytes sets `flow.sizesOnly`: from then on that
+ * flow's data arrives through onSize (lengths only: no view is made, and out-of-order bytes are accounted against
+ * the caps exactly as before but not copied), so delivery order, gaps and closes stay the same.
  *
- * Flows are found by a numeric hash of the raw address bytes and ports (IPv4; buckets chained through the
- * records) rather than a string key per packet: the string keys were 31 MB of the 332 MB allocated on the
- * 552k-packet bench capture, plus a string hash per packet. IPv6 and packets without raw bytes keep string keys.
+ * The Flow objects handlers see are made here when the core opens a flow (addresses formatted once); their
+ * counters, `closed`, `sawSyn` and `midstream` are read from the core's record when read, `keep` and `sizesOnly`
+ * written to it (the core reads them at the flow's next packet). When the core drops a record the object keeps
+ * its last values and is forgotten here.
  */
+
+import { type CoreExports, type CoreImports, instantiateCore } from './core/load.ts';
+import { type CoreRhythm, emptyRhythm, type RhythmCore, readRhythm } from './core/rhythm.ts';
 import type { DecodedPacket } from './decode.ts';
-import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './decode.ts';
+import { formatIp, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
 
 export type Direction = 'c2s' | 's2c';
 
@@ -67,6 +72,21 @@ export interface Flow extends FlowKey {
    * (if given) as lengths only, and held out-of-order segments keep their length but not their bytes.
    */
   sizesOnly: boolean;
+  /**
+   * Set by a handler (one-way) when it needs nothing more of this flow's content, neither bytes nor sizes: the
+   * core goes on counting (packets, bytes, `rhythm()`, `lastDataPacket`, and `shares`/`jobs` if `countStratum`)
+   * and calls no handler for it but onClose. A decided flow then costs no call into JavaScript per segment.
+   */
+  countOnly: boolean;
+  /** Set by a handler (one-way): count stratum shares (client bytes) and jobs (server bytes) from now on. */
+  countStratum: boolean;
+  /** Packet index of the last packet that delivered payload (data or size) of this flow; 0 before any. */
+  readonly lastDataPacket: number;
+  /** Shares and jobs counted since `countStratum` was set (each needle once per delivered segment, no overlap). */
+  readonly shares: number;
+  readonly jobs: number;
+  /** The message rhythm of a TCP flow's delivered payload, its last message closed (what behaviour.ts judges). */
+  rhythm(): CoreRhythm;
 }
 
 export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end';
@@ -131,11 +151,6 @@ export interface FlowTableStats {
 
 /** Which list a flow is in: what eviction takes first (closed) to last (kept, under its own cap). */
 export type FlowClass = 'closed' | 'halfOpen' | 'open' | 'kept';
-const CLOSED = 0;
-const HALF_OPEN = 1;
-const OPEN = 2;
-const KEPT = 3;
-const CLASS_NAMES: readonly FlowClass[] = ['closed', 'halfOpen', 'open', 'kept'];
 
 export const DEFAULT_SERVER_PORTS: ReadonlySet<number> = new Set([
   1080, 1433, 1521, 2049, 2375, 2376, 3128, 3306, 3333, 3334, 3335, 3336, 3357, 3389, 4028, 4444, 4445, 5222,
@@ -144,33 +159,95 @@ export const DEFAULT_SERVER_PORTS: ReadonlySet<number> = new Set([
   14444, 15555, 17777, 18080, 18081, 18089, 20535, 20580, 25565, 27017, 30303, 45560, 45700,
 ]);
 
-const C2S = 0;
-const S2C = 1;
 const DIRS: readonly Direction[] = ['c2s', 's2c'];
+const REASONS: readonly CloseReason[] = ['fin', 'rst', 'idle', 'evicted', 'end'];
 
-interface Seg {
-  rel: number;
-  len: number;
-  /** Captured bytes held (a copy), or null for a sizesOnly flow (then only `size` is known). */
-  data: Uint8Array | null;
-  /** Captured bytes of the segment (data.length when held): what the pending caps count. */
-  size: number;
+/** The flow table's exports (core/assembly/flows.ts). */
+export interface FlowCore extends CoreExports {
+  flowInit(
+    maxFlows: number,
+    maxKept: number,
+    halfOpen: number,
+    linger: number,
+    perDir: number,
+    total: number,
+    idle: number,
+    handlers: number,
+  ): void;
+  flowServerPort(port: number): void;
+  flowStatsPtr(): number;
+  flowCurrentPtr(): number;
+  flowHeld(cls: number): number;
+  flowCount(): number;
+  flowLayout(field: number): number;
+  flowAdd(): void;
+  flowAddPacket(
+    ipVersion: number,
+    proto: number,
+    flags: number,
+    srcPort: number,
+    dstPort: number,
+    seq: number,
+    ack: number,
+    srcOff: number,
+    dstOff: number,
+    payloadOff: number,
+    payloadEnd: number,
+    payloadLen: number,
+    index: number,
+    ts: number,
+  ): void;
+  flowScratch(n: number): number;
+  flowEnd(): void;
 }
 
-const EMPTY = new Uint8Array(0);
+// Handler bits for flowInit (an absent handler costs no call out of the core).
+const H_DATA = 1;
+const H_DATAGRAM = 2;
+const H_SIZE = 4;
+const H_GAP = 8;
+const H_CLOSE = 16;
 
-/** One direction of a TCP stream. Sequence numbers are kept relative to `base` as plain numbers, so
- * wraparound is handled once, by the signed 32-bit difference to the next expected byte. */
-class Half {
-  started = false;
-  base = 0;
-  next = 0;
-  segs: Seg[] = [];
-  pend = 0;
-  finRel = -1;
+/** Record field offsets (flowLayout 0..9): the same for every instance of the one module. */
+let L_LAST_TS = -1;
+let L_BYTES_C2S = 0;
+let L_BYTES_S2C = 0;
+let L_PKTS_C2S = 0;
+let L_PKTS_S2C = 0;
+let L_CLOSED = 0;
+let L_SAW_SYN = 0;
+let L_MIDSTREAM = 0;
+let L_KEEP = 0;
+let L_SIZES_ONLY = 0;
+let L_QUIET = 0;
+let L_COUNT_STRATUM = 0;
+let L_LAST_DATA = 0;
+let L_SHARES = 0;
+let L_JOBS = 0;
+let L_RHYTHM = 0;
+
+function readLayout(core: FlowCore): void {
+  if (L_LAST_TS >= 0) return;
+  L_BYTES_C2S = core.flowLayout(1);
+  L_BYTES_S2C = core.flowLayout(2);
+  L_PKTS_C2S = core.flowLayout(3);
+  L_PKTS_S2C = core.flowLayout(4);
+  L_CLOSED = core.flowLayout(5);
+  L_SAW_SYN = core.flowLayout(6);
+  L_MIDSTREAM = core.flowLayout(7);
+  L_KEEP = core.flowLayout(8);
+  L_SIZES_ONLY = core.flowLayout(9);
+  L_QUIET = core.flowLayout(13);
+  L_COUNT_STRATUM = core.flowLayout(14);
+  L_LAST_DATA = core.flowLayout(15);
+  L_SHARES = core.flowLayout(16);
+  L_JOBS = core.flowLayout(17);
+  L_RHYTHM = core.flowLayout(18);
+  L_LAST_TS = core.flowLayout(0);
 }
 
-class FlowImpl implements Flow {
+/** A flow as handlers see it: the core's record while the core holds it, its last values after. */
+class CoreFlow implements Flow {
   client = '';
   clientPort = 0;
   server = '';
@@ -178,696 +255,449 @@ class FlowImpl implements Flow {
   proto: 'tcp' | 'udp' = 'tcp';
   id = 0;
   firstTs = 0;
-  lastTs = 0;
   firstPacket = 0;
-  sawSyn = false;
-  midstream = false;
-  packets = { c2s: 0, s2c: 0 };
-  bytes = { c2s: 0, s2c: 0 };
   state: unknown = undefined;
-  keep = false;
-  closed = false;
-  sizesOnly = false;
-}
+  /** The table while the core holds the record (at address `rec`); null once dropped. */
+  t: FlowTable | null;
+  rec: number;
+  // The record's last values, kept when the core drops it (plain fields: no second object per flow).
+  private lLastTs = 0;
+  private lPktsC2s = 0;
+  private lPktsS2c = 0;
+  private lBytesC2s = 0;
+  private lBytesS2c = 0;
+  private lClosed = 0;
+  private lSawSyn = 0;
+  private lMidstream = 0;
+  private lKeep = 0;
+  private lSizesOnly = 0;
+  private lQuiet = 0;
+  private lCountStratum = 0;
+  private lLastData = 0;
+  private lShares = 0;
+  private lJobs = 0;
+  private lRhythm: CoreRhythm | null = null;
 
-/** Internal record: the public Flow plus reassembly and LRU bookkeeping. */
-class Rec {
-  readonly flow = new FlowImpl();
-  /** String key (IPv6, or packets without raw bytes), or '' for a numerically keyed IPv4 flow. */
-  key = '';
-  /** IPv4 key: protocol, low and high address, low port << 16 | high port; hash and the bucket chain. */
-  kProto = 0;
-  kLo = 0;
-  kHi = 0;
-  kPorts = 0;
-  hash = 0;
-  hnext: Rec | null = null;
-  /** True when the endpoint that sorts low in the key is the client. */
-  lowIsClient = true;
-  halves: [Half, Half] | null = null;
-  /** The LRU list this record is in (CLOSED..KEPT), and its neighbours there. */
-  cls = HALF_OPEN;
-  prev: Rec | null = null;
-  nextRec: Rec | null = null;
-}
-
-/** One class's flows, least recently used first. */
-class LruList {
-  head: Rec | null = null;
-  tail: Rec | null = null;
-  count = 0;
-
-  append(r: Rec): void {
-    r.prev = this.tail;
-    r.nextRec = null;
-    if (this.tail) this.tail.nextRec = r;
-    else this.head = r;
-    this.tail = r;
-    this.count++;
+  constructor(t: FlowTable, rec: number) {
+    this.t = t;
+    this.rec = rec;
   }
 
-  unlink(r: Rec): void {
-    const prev = r.prev;
-    const next = r.nextRec;
-    if (prev) prev.nextRec = next;
-    else this.head = next;
-    if (next) next.prev = prev;
-    else this.tail = prev;
-    r.prev = r.nextRec = null;
-    this.count--;
+  /** The core drops the record: keep its last values. */
+  detach(v: DataView): void {
+    const r = this.rec;
+    this.lLastTs = v.getFloat64(r + L_LAST_TS, true);
+    this.lPktsC2s = v.getFloat64(r + L_PKTS_C2S, true);
+    this.lPktsS2c = v.getFloat64(r + L_PKTS_S2C, true);
+    this.lBytesC2s = v.getFloat64(r + L_BYTES_C2S, true);
+    this.lBytesS2c = v.getFloat64(r + L_BYTES_S2C, true);
+    this.lClosed = v.getUint8(r + L_CLOSED);
+    this.lSawSyn = v.getUint8(r + L_SAW_SYN);
+    this.lMidstream = v.getUint8(r + L_MIDSTREAM);
+    this.lKeep = v.getUint8(r + L_KEEP);
+    this.lSizesOnly = v.getUint8(r + L_SIZES_ONLY);
+    this.lQuiet = v.getUint8(r + L_QUIET);
+    this.lCountStratum = v.getUint8(r + L_COUNT_STRATUM);
+    this.lLastData = v.getFloat64(r + L_LAST_DATA, true);
+    this.lShares = v.getFloat64(r + L_SHARES, true);
+    this.lJobs = v.getFloat64(r + L_JOBS, true);
+    // Only read after a drop by a handler that kept the object: the rhythm is read (and freed with the record) now.
+    this.lRhythm = null;
+    this.t = null;
+  }
+
+  private f64(off: number, kept: number): number {
+    return this.t ? this.t.view().getFloat64(this.rec + off, true) : kept;
+  }
+  private flag(off: number, kept: number): boolean {
+    return (this.t ? this.t.view().getUint8(this.rec + off) : kept) !== 0;
+  }
+
+  get lastTs(): number {
+    return this.f64(L_LAST_TS, this.lLastTs);
+  }
+  get packets(): { c2s: number; s2c: number } {
+    return { c2s: this.f64(L_PKTS_C2S, this.lPktsC2s), s2c: this.f64(L_PKTS_S2C, this.lPktsS2c) };
+  }
+  get bytes(): { c2s: number; s2c: number } {
+    return { c2s: this.f64(L_BYTES_C2S, this.lBytesC2s), s2c: this.f64(L_BYTES_S2C, this.lBytesS2c) };
+  }
+  get closed(): boolean {
+    return this.flag(L_CLOSED, this.lClosed);
+  }
+  get sawSyn(): boolean {
+    return this.flag(L_SAW_SYN, this.lSawSyn);
+  }
+  get midstream(): boolean {
+    return this.flag(L_MIDSTREAM, this.lMidstream);
+  }
+  get keep(): boolean {
+    return this.flag(L_KEEP, this.lKeep);
+  }
+  set keep(on: boolean) {
+    if (this.t) this.t.view().setUint8(this.rec + L_KEEP, on ? 1 : 0);
+    else this.lKeep = on ? 1 : 0;
+  }
+  get sizesOnly(): boolean {
+    return this.flag(L_SIZES_ONLY, this.lSizesOnly);
+  }
+  set sizesOnly(on: boolean) {
+    if (this.t) this.t.view().setUint8(this.rec + L_SIZES_ONLY, on ? 1 : 0);
+    else this.lSizesOnly = on ? 1 : 0;
+  }
+  get countOnly(): boolean {
+    return this.flag(L_QUIET, this.lQuiet);
+  }
+  set countOnly(on: boolean) {
+    if (this.t) this.t.view().setUint8(this.rec + L_QUIET, on ? 1 : 0);
+    else this.lQuiet = on ? 1 : 0;
+  }
+  get countStratum(): boolean {
+    return this.flag(L_COUNT_STRATUM, this.lCountStratum);
+  }
+  set countStratum(on: boolean) {
+    if (this.t) this.t.view().setUint8(this.rec + L_COUNT_STRATUM, on ? 1 : 0);
+    else this.lCountStratum = on ? 1 : 0;
+  }
+  get lastDataPacket(): number {
+    return this.f64(L_LAST_DATA, this.lLastData);
+  }
+  get shares(): number {
+    return this.f64(L_SHARES, this.lShares);
+  }
+  get jobs(): number {
+    return this.f64(L_JOBS, this.lJobs);
+  }
+  rhythm(): CoreRhythm {
+    if (!this.t) return this.lRhythm ?? emptyRhythm();
+    const p = this.t.view().getUint32(this.rec + L_RHYTHM, true);
+    return p === 0 ? emptyRhythm() : readRhythm(this.t.core as unknown as RhythmCore, p);
   }
 }
+
+/** Address bytes of a packet without raw bytes (hand-made DecodedPackets): IPv4 dotted quad or IPv6 text. */
+function parseIp(s: string, version: 4 | 6, out: Uint8Array, at: number): void {
+  out.fill(0, at, at + 16);
+  if (version === 4) {
+    const q = s.split('.');
+    for (let i = 0; i < 4; i++) out[at + i] = Number(q[i]) & 255;
+    return;
+  }
+  const words = (part: string): number[] => {
+    if (part === '') return [];
+    const w: number[] = [];
+    for (const g of part.split(':')) {
+      if (g.includes('.')) {
+        const q = g.split('.').map((x) => Number(x) & 255);
+        w.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
+      } else w.push(Number.parseInt(g, 16) & 0xffff);
+    }
+    return w;
+  };
+  const dbl = s.indexOf('::');
+  const head = words(dbl < 0 ? s : s.slice(0, dbl));
+  const tail = dbl < 0 ? [] : words(s.slice(dbl + 2));
+  const all = [...head, ...new Array<number>(Math.max(0, 8 - head.length - tail.length)).fill(0), ...tail];
+  for (let i = 0; i < 8; i++) {
+    out[at + i * 2] = (all[i] ?? 0) >> 8;
+    out[at + i * 2 + 1] = (all[i] ?? 0) & 255;
+  }
+}
+
+/** Scratch layout for add(): source address, destination address (16 bytes each), then the payload. */
+const SCRATCH_PAYLOAD = 32;
+const EMPTY = new Uint8Array(0);
 
 export class FlowTable {
-  readonly stats: FlowTableStats = {
-    packets: 0,
-    flows: 0,
-    tcpFlows: 0,
-    udpFlows: 0,
-    active: 0,
-    closed: { fin: 0, rst: 0, idle: 0, evicted: 0, end: 0 },
-    afterClose: 0,
-    retransSegments: 0,
-    oooSegments: 0,
-    overlapBytes: 0,
-    gapBytes: 0,
-    pendingBytes: 0,
-    peakPendingBytes: 0,
-    peakPendingPerDir: 0,
-    capFlushes: 0,
-    peakFlows: 0,
-    evicted: { closed: 0, halfOpen: 0, open: 0, kept: 0 },
-    timedOut: { closed: 0, halfOpen: 0, open: 0, kept: 0 },
-  };
   private readonly h: FlowHandlers;
-  private readonly maxFlows: number;
-  private readonly maxKept: number;
-  private readonly halfOpenTimeout: number;
-  private readonly closedLinger: number;
-  private readonly maxPendingPerDir: number;
-  private readonly maxTotalPending: number;
-  private readonly idle: number;
-  private readonly sweepEvery: number;
-  private readonly serverPorts: ReadonlySet<number>;
-  /** IPv4 flows by hash; a bucket holds its first record, the rest chain through Rec.hnext. */
-  private readonly map4 = new Map<number, Rec>();
-  private readonly map = new Map<string, Rec>();
-  private count = 0;
-  /** By class: CLOSED, HALF_OPEN, OPEN, KEPT. */
-  private readonly lists: readonly LruList[] = [new LruList(), new LruList(), new LruList(), new LruList()];
-  private lastSweep = -Infinity;
-  private nextId = 1;
-  // current packet context for callbacks fired from deep inside reassembly
+  readonly core: FlowCore;
+  private readonly memory: { readonly buffer: ArrayBuffer };
+  private u8: Uint8Array;
+  private dv: DataView;
+  private readonly statsPtr: number;
+  /** JS flow objects by the core's slot number. */
+  private readonly flows: (CoreFlow | undefined)[] = [];
+  /** The packet being added through add() (its address strings are the flow's), or null in addDecoded(). */
+  private cur: DecodedPacket | null = null;
+  private scratch = 0;
+  private scratchSize = 0;
+  /** The current add()'s payload: fetchSrc[fetchOff, fetchOff + fetchLen). */
+  private fetchSrc: Uint8Array = EMPTY;
+  private fetchOff = 0;
+  private fetchLen = 0;
+  /**
+   * The current packet's index and ts for the events (the core sends none: each f64 argument made a heap number
+   * per event). add() sets them; in the fused loop (addDecoded) they are read from the core (sync).
+   */
   private curIndex = 0;
   private curTs = 0;
+  private fused = false;
+  private readonly currentPtr: number;
+  private currentSeen = -1;
 
-  constructor(handlers: FlowHandlers, opts: FlowTableOptions = {}) {
+  /**
+   * `instantiate` makes the core instance this table runs in, given the flow table's imports (default: a core of
+   * its own); a pipeline whose reader and decoder run in the same core passes one that adds theirs.
+   */
+  constructor(
+    handlers: FlowHandlers,
+    opts: FlowTableOptions = {},
+    instantiate: (imports: CoreImports) => CoreExports = instantiateCore,
+  ) {
     this.h = handlers;
-    this.maxFlows = Math.max(1, opts.maxFlows ?? 50_000);
-    this.maxKept = Math.max(1, opts.maxKeptFlows ?? 10_000);
-    this.halfOpenTimeout = opts.halfOpenTimeoutSec ?? 30;
-    this.closedLinger = opts.closedLingerSec ?? 60;
-    this.maxPendingPerDir = Math.max(0, opts.maxPendingPerDir ?? 256 * 1024);
-    this.maxTotalPending = Math.max(0, opts.maxTotalPending ?? 64 * 1024 * 1024);
-    this.idle = opts.idleTimeoutSec ?? 600;
-    this.sweepEvery = Math.min(Math.min(this.idle, this.halfOpenTimeout, this.closedLinger) / 4, 10);
-    this.serverPorts = opts.serverPorts ?? DEFAULT_SERVER_PORTS;
+    this.core = instantiate(this.imports()) as FlowCore;
+    readLayout(this.core);
+    this.memory = this.core.memory;
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+    const h = handlers;
+    this.core.flowInit(
+      Math.max(1, opts.maxFlows ?? 50_000),
+      Math.max(1, opts.maxKeptFlows ?? 10_000),
+      opts.halfOpenTimeoutSec ?? 30,
+      opts.closedLingerSec ?? 60,
+      Math.max(0, opts.maxPendingPerDir ?? 256 * 1024),
+      Math.max(0, opts.maxTotalPending ?? 64 * 1024 * 1024),
+      opts.idleTimeoutSec ?? 600,
+      (h.onData ? H_DATA : 0) |
+        (h.onDatagram ? H_DATAGRAM : 0) |
+        (h.onSize ? H_SIZE : 0) |
+        (h.onGap ? H_GAP : 0) |
+        (h.onClose ? H_CLOSE : 0),
+    );
+    // Only what a packet's port can equal (the core keeps one bit per port).
+    for (const port of opts.serverPorts ?? DEFAULT_SERVER_PORTS)
+      if (Number.isInteger(port) && port >= 0 && port <= 0xffff) this.core.flowServerPort(port);
+    this.statsPtr = this.core.flowStatsPtr();
+    this.currentPtr = this.core.flowCurrentPtr();
+  }
+
+  /**
+   * The core's memory as a DataView, made again when the memory has grown. Growing detaches the old buffer (its
+   * length reads 0): checking that is cheaper than memory.buffer, a call into the engine (~10 ms on the bench
+   * capture when asked per packet).
+   */
+  view(): DataView {
+    if (this.u8.byteLength === 0) this.refresh();
+    return this.dv;
+  }
+
+  private bytes(): Uint8Array {
+    if (this.u8.byteLength === 0) this.refresh();
+    return this.u8;
+  }
+
+  private refresh(): void {
+    const buf = this.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+  }
+
+  /** The core's events, bound to this table. */
+  private imports(): CoreImports {
+    const h = this.h;
+    const flows = this.flows;
+    return {
+      flowOpen: (slot, rec, id, clientOff, serverOff, clientPort, serverPort, isTcp, version) => {
+        if (this.fused) this.sync();
+        const f = new CoreFlow(this, rec!);
+        const cur = this.cur;
+        if (cur !== null && cur.raw === undefined) {
+          const srcIsClient = clientOff === this.scratch;
+          f.client = srcIsClient ? cur.src : cur.dst;
+          f.server = srcIsClient ? cur.dst : cur.src;
+        } else {
+          const b = this.bytes();
+          f.client = formatIp(b, clientOff!, version === 6 ? 6 : 4);
+          f.server = formatIp(b, serverOff!, version === 6 ? 6 : 4);
+        }
+        f.clientPort = clientPort!;
+        f.serverPort = serverPort!;
+        f.proto = isTcp ? 'tcp' : 'udp';
+        f.id = id!;
+        f.firstTs = this.curTs;
+        f.firstPacket = this.curIndex;
+        flows[slot!] = f;
+        h.onOpen?.(f, this.curIndex, this.curTs);
+        return undefined;
+      },
+      flowData: (slot, dir, ptr, len) => {
+        if (this.fused) this.sync();
+        const data = ptr! < 0 ? new Uint8Array(len!) : this.bytes().subarray(ptr!, ptr! + len!);
+        h.onData!(flows[slot!]!, DIRS[dir!]!, data, this.curIndex, this.curTs);
+        return undefined;
+      },
+      flowDatagram: (slot, dir, ptr, len) => {
+        if (this.fused) this.sync();
+        h.onDatagram!(
+          flows[slot!]!,
+          DIRS[dir!]!,
+          this.bytes().subarray(ptr!, ptr! + len!),
+          this.curIndex,
+          this.curTs,
+        );
+        return undefined;
+      },
+      flowSize: (slot, dir, n) => {
+        if (this.fused) this.sync();
+        h.onSize!(flows[slot!]!, DIRS[dir!]!, n!, this.curIndex, this.curTs);
+        return undefined;
+      },
+      flowGap: (slot, dir, n) => {
+        if (this.fused) this.sync();
+        h.onGap!(flows[slot!]!, DIRS[dir!]!, n!, this.curIndex, this.curTs);
+        return undefined;
+      },
+      flowClose: (slot, reason) => {
+        h.onClose!(flows[slot!]!, REASONS[reason!]!);
+        return undefined;
+      },
+      flowFetch: () => {
+        this.fetch();
+        return undefined;
+      },
+      flowDrop: (slot) => {
+        flows[slot!]!.detach(this.view());
+        flows[slot!] = undefined;
+        return undefined;
+      },
+    };
+  }
+
+  get stats(): FlowTableStats {
+    const v = this.view();
+    const p = this.statsPtr;
+    const at = (i: number): number => v.getFloat64(p + i * 8, true);
+    return {
+      packets: at(0),
+      flows: at(1),
+      tcpFlows: at(2),
+      udpFlows: at(3),
+      active: at(4),
+      closed: { fin: at(5), rst: at(6), idle: at(7), evicted: at(8), end: at(9) },
+      afterClose: at(10),
+      retransSegments: at(11),
+      oooSegments: at(12),
+      overlapBytes: at(13),
+      gapBytes: at(14),
+      pendingBytes: at(15),
+      peakPendingBytes: at(16),
+      peakPendingPerDir: at(17),
+      capFlushes: at(18),
+      peakFlows: at(19),
+      evicted: { closed: at(20), halfOpen: at(21), open: at(22), kept: at(23) },
+      timedOut: { closed: at(24), halfOpen: at(25), open: at(26), kept: at(27) },
+    };
   }
 
   /** Number of flows currently held (open or closed-but-lingering). */
   get size(): number {
-    return this.count;
+    return this.core.flowCount();
   }
 
   add(p: DecodedPacket, packetIndex: number, ts: number): void {
     const proto = p.proto;
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return;
-    const st = this.stats;
-    st.packets++;
-    this.curIndex = packetIndex;
-    this.curTs = ts;
-    if (ts - this.lastSweep >= this.sweepEvery) this.sweep(ts);
-
-    const srcLow = this.makeKey(p);
-    const key = this.keyOut;
-    let rec = key === '' ? this.find4() : this.map.get(key);
-    const tcp = proto === IPPROTO_TCP ? p.tcp : undefined;
-    const flags = tcp ? tcp.flags : 0;
-    if (rec?.flow.closed && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-      // Port reuse: a fresh SYN on a 4-tuple whose connection already ended starts a new flow.
-      this.remove(rec);
-      rec = undefined;
-    }
-    if (!rec) rec = this.create(p, key, srcLow, flags, packetIndex, ts);
-    const f = rec.flow;
-    const d = srcLow === rec.lowIsClient ? C2S : S2C;
-    const dir = DIRS[d]!;
-    f.lastTs = ts;
-    // Named properties, not f.packets[dir] / f.bytes[dir]: those keyed stores were ~30% of add()'s own
-    // samples in a warm profile of the bench capture.
-    if (d === C2S) f.packets.c2s++;
-    else f.packets.s2c++;
-    if (f.closed) {
-      this.touch(rec, CLOSED);
-      st.afterClose++;
-      return;
-    }
-    // The payload as a range of a buffer: the packet's own (no view made) or the view it offers.
-    let buf: Uint8Array;
+    const raw = p.raw;
+    let src: Uint8Array;
     let off: number;
     let have: number;
-    if (p.raw !== undefined && p.payloadOff !== undefined && p.payloadEnd !== undefined) {
-      buf = p.raw;
+    if (raw !== undefined && p.payloadOff !== undefined && p.payloadEnd !== undefined) {
+      src = raw;
       off = p.payloadOff;
       have = p.payloadEnd - off;
     } else {
-      buf = p.payload;
+      src = p.payload;
       off = 0;
-      have = buf.length;
+      have = src.length;
     }
-    const plen = p.payloadLen ?? have;
-    if (d === C2S) f.bytes.c2s += plen;
-    else f.bytes.s2c += plen;
-    // Payload (or, for UDP, an answer) makes a flow open; a handler's keep moves it out of eviction's way.
-    this.touch(
-      rec,
-      f.keep
-        ? KEPT
-        : rec.cls === HALF_OPEN && (tcp ? plen > 0 : f.packets.s2c > 0 && f.packets.c2s > 0)
-          ? OPEN
-          : rec.cls,
-    );
+    if (SCRATCH_PAYLOAD + have > this.scratchSize) {
+      this.scratch = this.core.flowScratch(SCRATCH_PAYLOAD + have);
+      this.scratchSize = SCRATCH_PAYLOAD + have;
+    }
+    const s = this.scratch;
+    // The addresses now (byte by byte: set() would need a subarray, an object per packet); the payload only if the
+    // core reads it (flowFetch): copying every packet's bytes in was this path's largest cost on the bench capture.
+    const m = this.bytes();
+    if (raw !== undefined && p.srcOff !== undefined && p.dstOff !== undefined) {
+      const so = p.srcOff;
+      const dO = p.dstOff;
+      for (let i = 0, n = p.ipVersion === 6 ? 16 : 4; i < n; i++) {
+        m[s + i] = raw[so + i]!;
+        m[s + 16 + i] = raw[dO + i]!;
+      }
+    } else {
+      parseIp(p.src, p.ipVersion, m, s);
+      parseIp(p.dst, p.ipVersion, m, s + 16);
+    }
+    this.fetchSrc = src;
+    this.fetchOff = off;
+    this.fetchLen = have;
+    this.fused = false;
+    this.curIndex = packetIndex;
+    this.curTs = ts;
+    const tcp = proto === IPPROTO_TCP ? p.tcp : undefined;
+    const at = s + SCRATCH_PAYLOAD;
+    this.cur = p;
+    try {
+      this.core.flowAddPacket(
+        p.ipVersion,
+        tcp ? proto : IPPROTO_UDP,
+        tcp ? tcp.flags : 0,
+        p.srcPort,
+        p.dstPort,
+        tcp ? tcp.seq : 0,
+        tcp ? tcp.ack : 0,
+        s,
+        s + 16,
+        at,
+        at + have,
+        p.payloadLen ?? have,
+        packetIndex,
+        ts,
+      );
+    } finally {
+      this.cur = null;
+      this.fetchSrc = EMPTY;
+    }
+  }
 
-    if (!tcp) {
-      if (f.sizesOnly && this.h.onSize) this.h.onSize(f, dir, have, packetIndex, ts);
-      else
-        this.h.onDatagram?.(
-          f,
-          dir,
-          have === buf.length ? buf : buf.subarray(off, off + have),
-          packetIndex,
-          ts,
-        );
-      return;
-    }
-    this.tcpSegment(rec, d, tcp.seq, tcp.ack, flags, buf, off, have, plen);
+  /** The fused loop's current packet index and ts, from the core (read again only when the packet changed). */
+  private sync(): void {
+    const v = this.view();
+    const p = this.currentPtr;
+    const n = v.getFloat64(p + 16, true);
+    if (n === this.currentSeen) return;
+    this.currentSeen = n;
+    this.curIndex = v.getFloat64(p, true);
+    this.curTs = v.getFloat64(p + 8, true);
+  }
+
+  /** flowFetch: the current packet's payload into the scratch region, where add() told the core it would be. */
+  private fetch(): void {
+    const m = this.bytes();
+    const src = this.fetchSrc;
+    const off = this.fetchOff;
+    const n = this.fetchLen;
+    const at = this.scratch + SCRATCH_PAYLOAD;
+    if (n > 64) m.set(src.subarray(off, off + n), at);
+    else for (let i = 0; i < n; i++) m[at + i] = src[off + i]!;
+  }
+
+  /** Track the packet the core's decoder left in PKT (the fused reader/decoder/flow loop). */
+  addDecoded(): void {
+    this.fused = true;
+    this.core.flowAdd();
   }
 
   /** Flush everything: pending bytes are delivered after their holes, every open flow gets onClose('end'). */
   end(): void {
-    // Oldest activity first across the classes, as one list would have it.
-    const open: Rec[] = [];
-    for (const list of this.lists) for (let r = list.head; r; r = r.nextRec) if (!r.flow.closed) open.push(r);
-    open.sort((a, b) => a.flow.lastTs - b.flow.lastTs || a.flow.id - b.flow.id);
-    for (const r of open) this.close(r, 'end');
-    this.map.clear();
-    this.map4.clear();
-    this.count = 0;
-    for (const list of this.lists) {
-      list.head = list.tail = null;
-      list.count = 0;
-    }
-    this.stats.active = 0;
+    this.core.flowEnd();
   }
 
   /** Flows held now, by class. */
   held(): Record<FlowClass, number> {
-    return {
-      closed: this.lists[CLOSED]!.count,
-      halfOpen: this.lists[HALF_OPEN]!.count,
-      open: this.lists[OPEN]!.count,
-      kept: this.lists[KEPT]!.count,
-    };
-  }
-
-  // ---- keys -------------------------------------------------------------------------------------
-
-  private keyOut = '';
-  // IPv4 key of the current packet (keyOut is '' then)
-  private kProto = 0;
-  private kLo = 0;
-  private kHi = 0;
-  private kPorts = 0;
-  private kHash = 0;
-
-  /** The IPv4 flow with the current packet's key, if held. */
-  private find4(): Rec | undefined {
-    for (let r = this.map4.get(this.kHash); r; r = r.hnext ?? undefined) {
-      if (r.kLo === this.kLo && r.kHi === this.kHi && r.kPorts === this.kPorts && r.kProto === this.kProto)
-        return r;
-    }
-    return undefined;
-  }
-
-  /**
-   * Build a direction-independent key from raw address bytes and ports (endpoints sorted): for IPv4 into
-   * kProto/kLo/kHi/kPorts/kHash (and keyOut = ''), otherwise a string into keyOut.
-   * Returns whether the packet's source is the endpoint that sorts low.
-   */
-  private makeKey(p: DecodedPacket): boolean {
-    const sp = p.srcPort;
-    const dp = p.dstPort;
-    const raw = p.raw;
-    if (raw === undefined || p.srcOff === undefined || p.dstOff === undefined) {
-      const a = p.src;
-      const b = p.dst;
-      const low = a < b || (a === b && sp <= dp);
-      this.keyOut = low ? `s${p.proto}|${a}|${sp}|${b}|${dp}` : `s${p.proto}|${b}|${dp}|${a}|${sp}`;
-      return low;
-    }
-    const so = p.srcOff;
-    const dO = p.dstOff;
-    if (p.ipVersion === 4) {
-      const a = ((raw[so]! << 24) | (raw[so + 1]! << 16) | (raw[so + 2]! << 8) | raw[so + 3]!) >>> 0;
-      const b = ((raw[dO]! << 24) | (raw[dO + 1]! << 16) | (raw[dO + 2]! << 8) | raw[dO + 3]!) >>> 0;
-      const low = a < b || (a === b && sp <= dp);
-      const x = low ? a : b;
-      const y = low ? b : a;
-      const ports = low ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-      this.keyOut = '';
-      this.kProto = p.proto;
-      this.kLo = x;
-      this.kHi = y;
-      this.kPorts = ports;
-      // Multiplicative mix to a small integer (a V8 Smi: no heap number per lookup).
-      let h = Math.imul(x ^ Math.imul(y, 0x9e3779b1), 0x85ebca6b) ^ Math.imul(ports ^ p.proto, 0xc2b2ae35);
-      h ^= h >>> 15;
-      h = Math.imul(h, 0x2c1b3c6d);
-      this.kHash = (h ^ (h >>> 13)) & 0x3fffffff;
-      return low;
-    }
-    let cmp = 0;
-    for (let i = 0; i < 16 && cmp === 0; i++) cmp = raw[so + i]! - raw[dO + i]!;
-    const low = cmp < 0 || (cmp === 0 && sp <= dp);
-    const x = low ? so : dO;
-    const y = low ? dO : so;
-    const w = (o: number): number => (raw[o]! << 8) | raw[o + 1]!;
-    this.keyOut = String.fromCharCode(
-      p.proto + 256,
-      w(x),
-      w(x + 2),
-      w(x + 4),
-      w(x + 6),
-      w(x + 8),
-      w(x + 10),
-      w(x + 12),
-      w(x + 14),
-      low ? sp : dp,
-      w(y),
-      w(y + 2),
-      w(y + 4),
-      w(y + 6),
-      w(y + 8),
-      w(y + 10),
-      w(y + 12),
-      w(y + 14),
-      low ? dp : sp,
-    );
-    return low;
-  }
-
-  // ---- flow lifecycle ---------------------------------------------------------------------------
-
-  private create(
-    p: DecodedPacket,
-    key: string,
-    srcLow: boolean,
-    flags: number,
-    packetIndex: number,
-    ts: number,
-  ): Rec {
-    const st = this.stats;
-    if (this.count - this.lists[KEPT]!.count >= this.maxFlows) this.evictOne();
-    const rec = new Rec();
-    rec.key = key;
-    if (key === '') {
-      rec.kProto = this.kProto;
-      rec.kLo = this.kLo;
-      rec.kHi = this.kHi;
-      rec.kPorts = this.kPorts;
-      rec.hash = this.kHash;
-      rec.hnext = this.map4.get(rec.hash) ?? null;
-      this.map4.set(rec.hash, rec);
-    } else this.map.set(key, rec);
-    this.count++;
-    const f = rec.flow;
-    const isTcp = p.proto === IPPROTO_TCP;
-    // Who is the client? A SYN says so; otherwise the well-known/pool/lower port is the server's, and
-    // on a tie the first sender is the client.
-    let srcIsClient: boolean;
-    if (isTcp && flags & TCP_SYN) srcIsClient = (flags & TCP_ACK) === 0;
-    else {
-      const sk = p.srcPort < 1024 || this.serverPorts.has(p.srcPort);
-      const dk = p.dstPort < 1024 || this.serverPorts.has(p.dstPort);
-      if (sk !== dk) srcIsClient = dk;
-      else if (p.srcPort !== p.dstPort) srcIsClient = p.srcPort > p.dstPort;
-      else srcIsClient = true;
-    }
-    rec.lowIsClient = srcIsClient === srcLow;
-    const src = p.src;
-    const dst = p.dst;
-    if (srcIsClient) {
-      f.client = src;
-      f.clientPort = p.srcPort;
-      f.server = dst;
-      f.serverPort = p.dstPort;
-    } else {
-      f.client = dst;
-      f.clientPort = p.dstPort;
-      f.server = src;
-      f.serverPort = p.srcPort;
-    }
-    f.proto = isTcp ? 'tcp' : 'udp';
-    f.id = this.nextId++;
-    f.firstTs = f.lastTs = ts;
-    f.firstPacket = packetIndex;
-    f.sawSyn = isTcp && (flags & TCP_SYN) !== 0;
-    f.midstream = !f.sawSyn;
-    if (isTcp) {
-      rec.halves = [new Half(), new Half()];
-      st.tcpFlows++;
-    } else st.udpFlows++;
-    st.flows++;
-    st.active = this.count;
-    if (this.count > st.peakFlows) st.peakFlows = this.count;
-    // A new flow is half-open until it carries payload (UDP: until it is answered).
-    rec.cls = HALF_OPEN;
-    this.lists[HALF_OPEN]!.append(rec);
-    this.h.onOpen?.(f, packetIndex, ts);
-    // onOpen may already have asked to keep it (a known pool endpoint).
-    if (f.keep) this.touch(rec, KEPT);
-    return rec;
-  }
-
-  /**
-   * Make room for one flow: the least recently used of the cheapest non-empty class among closed, half-open
-   * and open. Kept flows are not taken here (see keepRoom).
-   */
-  private evictOne(): void {
-    for (let c = CLOSED; c <= OPEN; c++) {
-      const victim = this.lists[c]!.head;
-      if (!victim) continue;
-      this.stats.evicted[CLASS_NAMES[c]!]++;
-      if (!victim.flow.closed) this.close(victim, 'evicted');
-      this.remove(victim);
-      return;
-    }
-  }
-
-  /** A flow about to join the kept list: past maxKeptFlows, the least recently used kept flow goes. */
-  private keepRoom(): void {
-    const kept = this.lists[KEPT]!;
-    if (kept.count < this.maxKept || !kept.head) return;
-    const victim = kept.head;
-    this.stats.evicted.kept++;
-    if (!victim.flow.closed) this.close(victim, 'evicted');
-    this.remove(victim);
-  }
-
-  /** Mark a flow as just active, in class `cls` (moving it to that list's tail). */
-  private touch(rec: Rec, cls: number): void {
-    const from = this.lists[rec.cls]!;
-    if (cls === rec.cls && rec === from.tail) return;
-    from.unlink(rec);
-    if (cls === KEPT && rec.cls !== KEPT) this.keepRoom();
-    rec.cls = cls;
-    this.lists[cls]!.append(rec);
-  }
-
-  private remove(rec: Rec): void {
-    this.lists[rec.cls]!.unlink(rec);
-    if (rec.halves) {
-      for (const h of rec.halves) this.dropPending(h);
-      rec.halves = null;
-    }
-    if (rec.key !== '') this.map.delete(rec.key);
-    else {
-      const first = this.map4.get(rec.hash);
-      if (first === rec) {
-        if (rec.hnext) this.map4.set(rec.hash, rec.hnext);
-        else this.map4.delete(rec.hash);
-      } else {
-        let q = first;
-        while (q && q.hnext !== rec) q = q.hnext ?? undefined;
-        if (q) q.hnext = rec.hnext;
-      }
-      rec.hnext = null;
-    }
-    this.count--;
-    this.stats.active = this.count;
-  }
-
-  private close(rec: Rec, reason: CloseReason): void {
-    const f = rec.flow;
-    if (f.closed) return;
-    if (rec.halves) {
-      // Deliver whatever is still waiting behind holes: the detector should see it.
-      this.flushHalf(rec, C2S);
-      this.flushHalf(rec, S2C);
-    }
-    f.closed = true;
-    this.stats.closed[reason]++;
-    this.h.onClose?.(f, reason);
-    if (reason === 'fin' || reason === 'rst') {
-      // It lingers only to absorb trailing packets: no reassembly state, first in line for eviction.
-      if (rec.halves) for (const h of rec.halves) this.dropPending(h);
-      rec.halves = null;
-      this.touch(rec, CLOSED);
-    }
-  }
-
-  /**
-   * Close and drop flows idle longer than their class's timeout (half-open: halfOpenTimeoutSec, the others
-   * idleTimeoutSec). Each list is in last-activity order, so each scan stops at its first young flow.
-   */
-  private sweep(now: number): void {
-    this.lastSweep = now;
-    for (let c = CLOSED; c <= KEPT; c++) {
-      const limit =
-        now - (c === HALF_OPEN ? this.halfOpenTimeout : c === CLOSED ? this.closedLinger : this.idle);
-      for (let r = this.lists[c]!.head; r && r.flow.lastTs < limit; ) {
-        const next = r.nextRec;
-        if (!r.flow.closed) this.close(r, 'idle');
-        this.stats.timedOut[CLASS_NAMES[c]!]++;
-        this.remove(r);
-        r = next;
-      }
-    }
-  }
-
-  // ---- TCP reassembly ---------------------------------------------------------------------------
-
-  private tcpSegment(
-    rec: Rec,
-    d: number,
-    seq: number,
-    ack: number,
-    flags: number,
-    buf: Uint8Array,
-    off: number,
-    have: number,
-    len: number,
-  ): void {
-    const halves = rec.halves!;
-    const h = halves[d]!;
-    const other = halves[d ^ 1]!;
-    if (flags & TCP_ACK && other.segs.length > 0) {
-      // The peer acknowledged bytes we never saw: the capture lost them. Stop waiting for the hole.
-      const ackRel = other.next + ((ack - other.base - other.next) | 0);
-      while (other.segs.length > 0 && other.segs[0]!.rel < ackRel) this.skipHole(rec, d ^ 1, other);
-    }
-    if (flags & TCP_SYN) {
-      rec.flow.sawSyn = true;
-      if (!h.started) {
-        h.started = true;
-        h.base = (seq + 1) >>> 0;
-        h.next = 0;
-      }
-      seq = (seq + 1) >>> 0; // SYN occupies one sequence number; any data (TFO) follows it
-    } else if (!h.started) {
-      // Mid-session start: the first byte we see is byte 0 of this direction.
-      h.started = true;
-      h.base = seq;
-      h.next = 0;
-    }
-    const rel = h.next + ((seq - h.base - h.next) | 0);
-    if (len > 0) {
-      const end = rel + len;
-      if (end <= h.next) {
-        this.stats.retransSegments++;
-      } else {
-        if (rel <= h.next) {
-          this.deliver(rec, d, h, rel, buf, off, have, len);
-          this.drain(rec, d, h);
-        } else {
-          this.pending(rec, d, h, rel, buf, off, have, len);
-        }
-      }
-    }
-    if (flags & TCP_RST) {
-      this.close(rec, 'rst');
-      return;
-    }
-    if (flags & TCP_FIN) {
-      const finRel = rel + len;
-      if (h.finRel < 0 || finRel < h.finRel) h.finRel = finRel;
-    }
-    if (h.finRel >= 0 && other.finRel >= 0 && h.next >= h.finRel && other.next >= other.finRel) {
-      this.close(rec, 'fin');
-    }
-  }
-
-  /**
-   * Deliver a segment starting at or before h.next; trims what was already delivered. Its captured bytes
-   * are buf[off, off + have) (buf null: not held, sizes only).
-   */
-  private deliver(
-    rec: Rec,
-    d: number,
-    h: Half,
-    rel: number,
-    buf: Uint8Array | null,
-    off: number,
-    have: number,
-    len: number,
-  ): void {
-    const skip = h.next - rel;
-    if (skip > 0) this.stats.overlapBytes += Math.min(skip, len);
-    if (skip < have) {
-      const f = rec.flow;
-      const from = Math.max(skip, 0);
-      if (f.sizesOnly && this.h.onSize) this.h.onSize(f, DIRS[d]!, have - from, this.curIndex, this.curTs);
-      else if (this.h.onData) {
-        // A segment held without bytes (sizesOnly was set when it arrived) can only reach onData if a
-        // handler cleared sizesOnly again without giving onSize; it then reads as zeros.
-        const view =
-          buf === null
-            ? new Uint8Array(have - from)
-            : from === 0 && have === buf.length
-              ? buf
-              : buf.subarray(off + from, off + have);
-        this.h.onData(f, DIRS[d]!, view, this.curIndex, this.curTs);
-      }
-    }
-    // Bytes the headers promise but the capture cut off (snaplen) are a hole in the stream.
-    const missing = len - Math.max(skip, have);
-    if (missing > 0) this.gap(rec, d, missing);
-    h.next = rel + len;
-  }
-
-  private drain(rec: Rec, d: number, h: Half): void {
-    const segs = h.segs;
-    while (segs.length > 0 && segs[0]!.rel <= h.next) {
-      const s = segs.shift()!;
-      this.unpend(h, s.size);
-      if (s.rel + s.len > h.next) this.deliver(rec, d, h, s.rel, s.data, 0, s.size, s.len);
-      else this.stats.overlapBytes += s.len;
-    }
-  }
-
-  private pending(
-    rec: Rec,
-    d: number,
-    h: Half,
-    rel: number,
-    buf: Uint8Array,
-    off: number,
-    have: number,
-    len: number,
-  ): void {
-    const st = this.stats;
-    st.oooSegments++;
-    const segs = h.segs;
-    // Sorted insert (stable: equal starts keep arrival order, so the first copy of a byte wins).
-    let i = segs.length;
-    while (i > 0 && segs[i - 1]!.rel > rel) i--;
-    const prev = segs[i - 1];
-    if (prev && prev.rel + prev.len >= rel + len) {
-      st.overlapBytes += len; // already fully held
-      return;
-    }
-    const size = have;
-    // Caps: give up on the oldest hole(s) rather than hold more than allowed.
-    while (
-      (h.pend + size > this.maxPendingPerDir || st.pendingBytes + size > this.maxTotalPending) &&
-      h.segs.length > 0
-    ) {
-      st.capFlushes++;
-      this.skipHole(rec, d, h);
-      if (rel <= h.next) break;
-    }
-    if (rel <= h.next) {
-      if (rel + len > h.next) this.deliver(rec, d, h, rel, buf, off, have, len);
-      this.drain(rec, d, h);
-      return;
-    }
-    if (h.pend + size > this.maxPendingPerDir || st.pendingBytes + size > this.maxTotalPending) {
-      // Other flows hold the global budget: release the least recently used ones' pending bytes first.
-      if (h.pend + size <= this.maxPendingPerDir) this.freeGlobal(size, rec);
-      if (h.pend + size > this.maxPendingPerDir || st.pendingBytes + size > this.maxTotalPending) {
-        st.capFlushes++;
-        this.gap(rec, d, rel - h.next);
-        h.next = rel;
-        this.deliver(rec, d, h, rel, buf, off, have, len);
-        this.drain(rec, d, h);
-        return;
-      }
-    }
-    i = segs.length;
-    while (i > 0 && segs[i - 1]!.rel > rel) i--;
-    // A sizesOnly flow's bytes are never read again: count them against the caps as before, copy nothing.
-    const held = rec.flow.sizesOnly && this.h.onSize ? null : size > 0 ? buf.slice(off, off + size) : EMPTY;
-    segs.splice(i, 0, { rel, len, data: held, size });
-    h.pend += size;
-    st.pendingBytes += size;
-    if (st.pendingBytes > st.peakPendingBytes) st.peakPendingBytes = st.pendingBytes;
-    if (h.pend > st.peakPendingPerDir) st.peakPendingPerDir = h.pend;
-  }
-
-  private freeGlobal(size: number, except: Rec): void {
-    const st = this.stats;
-    for (const list of this.lists)
-      for (let r = list.head; r && st.pendingBytes + size > this.maxTotalPending; r = r.nextRec) {
-        if (r === except || !r.halves) continue;
-        for (let d = 0; d < 2; d++) {
-          const h = r.halves[d]!;
-          while (h.segs.length > 0 && st.pendingBytes + size > this.maxTotalPending) {
-            st.capFlushes++;
-            this.skipHole(r, d, h);
-          }
-        }
-      }
-  }
-
-  /** Declare the bytes before the first pending segment lost, then deliver what is now in order. */
-  private skipHole(rec: Rec, d: number, h: Half): void {
-    const first = h.segs[0];
-    if (!first) return;
-    if (first.rel > h.next) {
-      this.gap(rec, d, first.rel - h.next);
-      h.next = first.rel;
-    }
-    this.drain(rec, d, h);
-  }
-
-  private flushHalf(rec: Rec, d: number): void {
-    const h = rec.halves![d]!;
-    while (h.segs.length > 0) this.skipHole(rec, d, h);
-  }
-
-  private dropPending(h: Half): void {
-    if (h.pend > 0) this.stats.pendingBytes -= h.pend;
-    h.pend = 0;
-    h.segs.length = 0;
-  }
-
-  private unpend(h: Half, n: number): void {
-    h.pend -= n;
-    this.stats.pendingBytes -= n;
-  }
-
-  private gap(rec: Rec, d: number, bytes: number): void {
-    this.stats.gapBytes += bytes;
-    this.h.onGap?.(rec.flow, DIRS[d]!, bytes, this.curIndex, this.curTs);
+    const c = this.core;
+    return { closed: c.flowHeld(0), halfOpen: c.flowHeld(1), open: c.flowHeld(2), kept: c.flowHeld(3) };
   }
 }

@@ -46,7 +46,15 @@ export function instantiateCore(imports: CoreImports = {}): CoreExports {
         throw new Error(`packet core aborted at ${line}:${col} (message ${msg}, file ${file})`);
       },
     },
-    core: imports,
+    // Each part's imports are given by the part that uses them; one not given (a test of another part) fails
+    // only if the core calls it.
+    core: new Proxy(imports, {
+      get: (given, name: string) =>
+        given[name] ??
+        (() => {
+          throw new Error(`packet core import ${name} not given`);
+        }),
+    }),
   });
   return instance.exports as unknown as CoreExports;
 }

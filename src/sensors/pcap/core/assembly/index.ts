@@ -76,3 +76,18 @@ export function rhythmLayout(field: i32): i32 {
       return -1;
   }
 }
+
+// ---- the flow table (flows.ts; the JS side is src/sensors/pcap/flows.ts) ----
+export {
+  flowAdd,
+  flowAddPacket,
+  flowCount,
+  flowCurrentPtr,
+  flowEnd,
+  flowHeld,
+  flowInit,
+  flowLayout,
+  flowScratch,
+  flowServerPort,
+  flowStatsPtr,
+} from './flows';
