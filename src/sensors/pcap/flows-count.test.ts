@@ -95,7 +95,7 @@ function run(packets: { ts: number; ip: Uint8Array }[], after: number, core = fa
     },
   };
   const table = new FlowTable(h);
-  packets.forEach((p, i) => table.add(decodePacket(101, p.ip)!, i + 1, p.ts));
+  for (const [i, p] of packets.entries()) table.add(decodePacket(101, p.ip)!, i + 1, p.ts);
   table.end();
   return seen;
 }

@@ -25,13 +25,13 @@ let shares: usize = 0;
 let jobs: usize = 0;
 
 function countOne(ptr: usize, len: usize, needle: usize, nlen: usize): i32 {
-  if (nlen == 0 || len < nlen) return 0;
+  if (nlen === 0 || len < nlen) return 0;
   const first = load<u8>(needle);
   const last = len - nlen;
   let n = 0;
   let i: usize = 0;
   while (i <= last) {
-    if (load<u8>(ptr + i) == first && memory.compare(ptr + i, needle, nlen) == 0) {
+    if (load<u8>(ptr + i) === first && memory.compare(ptr + i, needle, nlen) === 0) {
       n++;
       i += nlen;
     } else i++;
@@ -53,12 +53,12 @@ function countAll(ptr: usize, len: usize, set: usize): i32 {
 
 /** Submitted shares in client bytes [ptr, ptr+len). */
 export function countShares(ptr: usize, len: usize): i32 {
-  if (shares == 0) shares = layout(SHARE_NEEDLES);
+  if (shares === 0) shares = layout(SHARE_NEEDLES);
   return countAll(ptr, len, shares);
 }
 
 /** Job pushes in server bytes [ptr, ptr+len). */
 export function countJobs(ptr: usize, len: usize): i32 {
-  if (jobs == 0) jobs = layout(JOB_NEEDLES);
+  if (jobs === 0) jobs = layout(JOB_NEEDLES);
   return countAll(ptr, len, jobs);
 }

@@ -71,7 +71,7 @@ export function rhythmSegment(r: Rhythm, dir: i32, bytes: f64, ts: f64): void {
   if (isNaN(r.firstTs)) r.firstTs = ts;
   r.lastTs = ts;
   r.totalBytes += bytes;
-  if (dir == r.curDir && ts - r.curLast < MESSAGE_PAUSE_SEC) {
+  if (dir === r.curDir && ts - r.curLast < MESSAGE_PAUSE_SEC) {
     r.curBytes += bytes;
     r.curLast = ts;
     return;
@@ -84,13 +84,13 @@ export function rhythmSegment(r: Rhythm, dir: i32, bytes: f64, ts: f64): void {
 }
 
 export function rhythmCloseMessage(r: Rhythm): void {
-  if (r.curDir == -1) return;
+  if (r.curDir === -1) return;
   r.closed++;
   if (r.closed <= SKIP_FIRST_MESSAGES) {
-    if (r.curDir == 0) r.lastClientEnd = r.curLast;
+    if (r.curDir === 0) r.lastClientEnd = r.curLast;
     return;
   }
-  if (r.curDir == 0) {
+  if (r.curDir === 0) {
     r.clientMsgs++;
     r.clientN += 1;
     const d = r.curBytes - r.clientMean;
