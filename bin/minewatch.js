@@ -2,7 +2,6 @@
 // Runs the bundled CLI (dist/, built by `npm ci` through the prepare script: scripts/build.mjs). In a source checkout
 // without dist/ it falls back to the TypeScript sources through tsx, so `npx minewatch` always works.
 import { existsSync, statSync } from 'node:fs';
-import { register } from 'node:module';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 
 // `pcap` holds its flow table within fixed bounds (docs/traffic.md), but V8 sizes its old space by how fast
@@ -23,9 +22,12 @@ const mayGrow = (args) =>
       return false; // an option or its value, not a file
     }
   });
+const dist = new URL('../dist/main.js', import.meta.url);
 if (
   isMainThread &&
   process.argv[2] === 'pcap' &&
+  // From the sources (no dist/), tsx cannot be registered inside a worker: the command runs uncapped there.
+  existsSync(dist) &&
   mayGrow(process.argv.slice(3)) &&
   !process.execArgv.some((a) => a.startsWith(HEAP_FLAG)) &&
   !(process.env.NODE_OPTIONS ?? '').includes(HEAP_FLAG)
@@ -63,7 +65,6 @@ if (
 }
 
 async function run() {
-  const dist = new URL('../dist/main.js', import.meta.url);
   if (isMainThread)
     process.stdout.on('error', (err) => {
       if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
@@ -73,7 +74,8 @@ async function run() {
   if (existsSync(dist)) {
     mod = await import(dist.href);
   } else {
-    register('tsx/esm', import.meta.url);
+    // tsx 4 refuses module.register('tsx/esm'): its own API registers the loader.
+    (await import('tsx/esm/api')).register();
     mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
   }
   const code = await mod.main(process.argv.slice(2));

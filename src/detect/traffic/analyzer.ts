@@ -17,7 +17,7 @@ import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../se
 import { remembered } from '../../util/remembered.ts';
 import { accountKey, type LoginParts, parseLogin } from '../../wallets/index.ts';
 import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
-import { hasMiningRhythm, judgeBehaviour, MessageTracker } from './behaviour.ts';
+import { hasMiningRhythm, judgeBehaviour, longEnough, rhythmFeatures } from './behaviour.ts';
 import { inferCoin } from './coin.ts';
 import { addressesByName, DnsNameMap } from './dns-map.ts';
 import { StratumTracker } from './stratum-tracker.ts';
@@ -66,11 +66,11 @@ interface FlowState {
   /** A proxy handshake (HTTP CONNECT, SOCKS) at the start of the stream, and the target it named. */
   proxyHs?: ProxyHandshake;
   proxy?: ProxyTarget;
-  tracker?: MessageTracker;
+  /** A TCP flow judged by its message rhythm at close (the core keeps the rhythm: Flow.rhythm()). */
+  tracked: boolean;
   /** Record rhythm of a TLS flow whose ClientHello named no server (see tls-miner.ts). */
   tlsRhythm?: TlsRhythm;
   conn?: ConnAgg;
-  lastPacket: number;
 }
 
 interface ConnAgg {
@@ -125,7 +125,6 @@ export class TrafficAnalyzer {
     this.source = opts.source;
     this.handlers = {
       onData: (flow, dir, data, pkt, ts) => this.onData(flow, dir, data, pkt, ts),
-      onSize: (flow, dir, bytes, pkt, ts) => this.onSize(flow, dir, bytes, pkt, ts),
       onDatagram: (flow, dir, data, pkt, ts) => this.onDatagram(flow, dir, data, pkt, ts),
       onClose: (flow) => this.onClose(flow),
       onOpen: (flow, pkt, ts) => this.onOpen(flow, pkt, ts),
@@ -155,8 +154,7 @@ export class TrafficAnalyzer {
   private state(flow: Flow): FlowState {
     let s = flow.state as FlowState | undefined;
     if (!s) {
-      s = { kind: 'unknown', sniffed: 0, lastPacket: 0, httpPackets: 0 };
-      if (flow.proto === 'tcp' && !flow.closed) s.tracker = new MessageTracker();
+      s = { kind: 'unknown', sniffed: 0, httpPackets: 0, tracked: flow.proto === 'tcp' && !flow.closed };
       flow.state = s;
     }
     return s;
@@ -165,7 +163,7 @@ export class TrafficAnalyzer {
   private onOpen(flow: Flow, pkt: number, ts: number): void {
     if (flow.proto !== 'tcp') {
       // Only DNS datagrams are read; the others need not even be cut out of their packets.
-      if (flow.serverPort !== 53 && flow.clientPort !== 53) flow.sizesOnly = true;
+      if (flow.serverPort !== 53 && flow.clientPort !== 53) flow.countOnly = true;
       return;
     }
     // Per-flow state (and the behaviour tracker) waits for the first payload: a SYN flood's half-open flows
@@ -204,27 +202,16 @@ export class TrafficAnalyzer {
   }
 
   /**
-   * A flow whose content is decided (opaque, or TLS past its ClientHello): only the behaviour tracker still
-   * learns from it, and it needs sizes and times, so the flow table hands over no bytes (sizesOnly). On the
-   * bench capture that is 184k of the 235k in-order deliveries.
+   * Nothing more to parse in this flow: the core keeps its counters and message rhythm, and calls no handler for it
+   * but onClose (on the bench capture, 184k of the 235k in-order deliveries were to such flows).
    */
-  private onSize(flow: Flow, dir: Direction, bytes: number, pkt: number, ts: number): void {
-    const s = flow.state as FlowState | undefined;
-    if (!s) return;
-    s.lastPacket = pkt;
-    s.tracker?.segment(dir === 'c2s' ? 0 : 1, bytes, ts);
-  }
-
-  /** Nothing more to parse in this flow: see onSize. */
   private opaque(flow: Flow, s: FlowState): void {
     s.kind = 'opaque';
-    flow.sizesOnly = true;
+    flow.countOnly = true;
   }
 
   private onData(flow: Flow, dir: Direction, bytes: Uint8Array, pkt: number, ts: number): void {
     const s = this.state(flow);
-    s.lastPacket = pkt;
-    s.tracker?.segment(dir === 'c2s' ? 0 : 1, bytes.length, ts);
     let data = bytes;
     if (s.kind === 'unknown' && dir === 'c2s' && !s.proxyHs) {
       const proxy = looksLikeProxyStart(data);
@@ -335,8 +322,19 @@ export class TrafficAnalyzer {
     pkt: number,
     ts: number,
   ): void {
-    if (s.stratum!.push(dir, data, pkt)) this.stratumSignal(flow, s, s.stratum!.result(), pkt, ts);
-    else if (s.stratum!.state === 'not-stratum') this.opaque(flow, s);
+    const st = s.stratum!;
+    if (st.push(dir, data, pkt)) this.stratumSignal(flow, s, st.result(), pkt, ts);
+    else if (st.state === 'not-stratum') this.opaque(flow, s);
+    // Decided, login seen: only shares and jobs are left to count, and the core counts them (once a proxy in
+    // front is open both ways: its handshake is still read here until then).
+    if (
+      st.counting &&
+      !flow.countOnly &&
+      (!s.proxyHs || (s.proxyHs.isOpen('c2s') && s.proxyHs.isOpen('s2c')))
+    ) {
+      flow.countStratum = true;
+      flow.countOnly = true;
+    }
   }
 
   private stratumSignal(flow: Flow, s: FlowState, r: StratumResult, pkt: number, ts: number): void {
@@ -388,7 +386,7 @@ export class TrafficAnalyzer {
     } else {
       // The ClientHello was all this flow's content had to give (kind stays 'tls': the behaviour judge asks).
       s.tlsRhythm = undefined;
-      flow.sizesOnly = true;
+      flow.countOnly = true;
     }
     const m = sni ? this.intel.matchDomain(sni) : undefined;
     if (m && sni) {
@@ -498,28 +496,29 @@ export class TrafficAnalyzer {
   private onClose(flow: Flow): void {
     const s = flow.state as FlowState | undefined;
     if (!s) return;
+    const lastPacket = flow.lastDataPacket;
     if (s.stratum) {
-      s.stratum.end(s.lastPacket);
+      if (flow.countStratum) s.stratum.addCounted(flow.shares, flow.jobs);
+      s.stratum.end(lastPacket);
       const r = s.stratum.result();
       // Again at the end even if decided earlier: fields that came after the decision (an authorize after
       // the first notify) fill in what the finding still lacks.
-      if (r.isMining) this.stratumSignal(flow, s, r, s.lastPacket, flow.lastTs);
+      if (r.isMining) this.stratumSignal(flow, s, r, lastPacket, flow.lastTs);
       if (s.conn && r.isMining) {
         s.conn.shares += r.shares;
         s.conn.jobs += r.jobs;
       }
     }
     // A mining request whose answer never came.
-    if (s.kind === 'http' && s.http?.analyzer.isMining) this.httpSignal(flow, s, s.lastPacket, flow.lastTs);
+    if (s.kind === 'http' && s.http?.analyzer.isMining) this.httpSignal(flow, s, lastPacket, flow.lastTs);
     if (s.tlsRhythm && s.clientHello && s.tlsRhythm.readable) this.judgeTls(flow, s, s.clientHello);
     // Most flows are short or have no rhythm: judgeBehaviour would say no without the intel look-ups.
-    if (
-      s.tracker &&
-      flow.proto === 'tcp' &&
-      !(s.conn && s.conn.rank >= SIGNALS.stratum.rank) &&
-      s.tracker.longEnough()
-    ) {
-      const features = s.tracker.features();
+    const rhythm =
+      s.tracked && flow.proto === 'tcp' && !(s.conn && s.conn.rank >= SIGNALS.stratum.rank)
+        ? flow.rhythm()
+        : undefined;
+    if (rhythm && longEnough(rhythm)) {
+      const features = rhythmFeatures(rhythm);
       if (hasMiningRhythm(features)) {
         const ep = endpointOf(flow, s);
         const port = this.intel.portInfo(ep.port);
@@ -529,7 +528,7 @@ export class TrafficAnalyzer {
           tls: s.kind === 'tls',
         });
         if (verdict.mining) {
-          this.signal(flow, 'behaviour', s.lastPacket, flow.lastTs, {
+          this.signal(flow, 'behaviour', lastPacket, flow.lastTs, {
             confidence: verdict.confidence,
             reason: verdict.reasons.join('; '),
             fields: { behaviour: { score: verdict.score, ...roundFeatures(features) } },
@@ -550,7 +549,6 @@ export class TrafficAnalyzer {
     s.hello = undefined;
     s.http = undefined;
     s.dnsTcp = undefined;
-    s.tracker = undefined;
     s.tlsRhythm = undefined;
     // Nothing reads a closed flow's state again (the table delivers nothing more for it); it may linger.
     flow.state = undefined;
@@ -573,7 +571,7 @@ export class TrafficAnalyzer {
       port: flow.serverPort,
     });
     if (!v.mining) return;
-    this.signal(flow, 'tlsRhythm', s.lastPacket, flow.lastTs, {
+    this.signal(flow, 'tlsRhythm', flow.lastDataPacket, flow.lastTs, {
       confidence: v.confidence,
       reason: v.reasons.join('; '),
       fields: {

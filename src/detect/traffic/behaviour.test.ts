@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { judgeBehaviour, MessageTracker } from './behaviour.ts';
+import { RhythmTracker } from '../../sensors/pcap/core/rhythm.ts';
+import { judgeBehaviour, rhythmFeatures } from './behaviour.ts';
 
 /** Deterministic pseudo-random numbers so the synthetic flows are the same on every run. */
 function rng(seed: number): () => number {
@@ -14,9 +15,9 @@ function rng(seed: number): () => number {
 type Seg = [dir: 0 | 1, bytes: number, ts: number];
 
 function track(segs: Seg[]) {
-  const t = new MessageTracker();
+  const t = new RhythmTracker();
   for (const [d, b, ts] of segs.sort((a, b) => a[2] - b[2])) t.segment(d, b, ts);
-  return t.features();
+  return rhythmFeatures(t.state());
 }
 
 function handshake(): Seg[] {

@@ -10,14 +10,15 @@
  * Thresholds were set on the mining and look-alike captures in test/corpus and on synthetic HTTPS,
  * chat-WebSocket, ticker and heartbeat flows (see behaviour.test.ts); every one is named in the reasons.
  */
-import { type Welford, welford, welfordAdd, welfordCv } from './welford.ts';
+import { type Welford, welfordCv } from './welford.ts';
 
-/** A message: consecutive payload in one direction, ended by the other side speaking or a pause. */
-const MESSAGE_PAUSE_SEC = 0.5;
-/** The TLS handshake and the login exchange are not part of the steady rhythm. */
-const SKIP_FIRST_MESSAGES = 4;
-/** A server message within this time after a client message is its reply, not a push. */
-const REPLY_WINDOW_SEC = 1.0;
+/**
+ * The rhythm's thresholds live with the code that applies them, in the packet core
+ * (src/sensors/pcap/core/assembly/rhythm.ts): a message is consecutive payload in one direction, ended by the
+ * other side speaking or a pause of 0.5 s; the first 4 messages (TLS handshake, login) are skipped; a server
+ * message within 1 s of a client message is its reply, not a push. The core feeds every delivered segment of
+ * every TCP flow to it, so a decided flow costs no call into JavaScript; this module judges the state at close.
+ */
 
 export interface BehaviourFeatures {
   durationSec: number;
@@ -31,93 +32,6 @@ export interface BehaviourFeatures {
   ackedClientShare: number;
   bytesPerSec: number;
   totalBytes: number;
-}
-
-/** Per-flow message tracker, fed with every payload-bearing segment. O(1) per segment, bounded state. */
-export class MessageTracker {
-  private curDir: 0 | 1 | -1 = -1; // 0 client→server, 1 server→client
-  private curBytes = 0;
-  private curStart = 0;
-  private curLast = 0;
-  private closed = 0;
-  private lastClientEnd = Number.NEGATIVE_INFINITY;
-  private lastClientAwaitingAck = false;
-  private lastPushStart = Number.NaN;
-  private readonly pushSizes: Welford = welford();
-  private readonly clientSizes: Welford = welford();
-  private readonly pushGaps: number[] = []; // ring, for a median
-  private pushGapPos = 0;
-  private clientMsgs = 0;
-  private acked = 0;
-  private replies = 0;
-  private firstTs = Number.NaN;
-  private lastTs = 0;
-  private totalBytes = 0;
-
-  segment(dir: 0 | 1, bytes: number, ts: number): void {
-    if (Number.isNaN(this.firstTs)) this.firstTs = ts;
-    this.lastTs = ts;
-    this.totalBytes += bytes;
-    if (dir === this.curDir && ts - this.curLast < MESSAGE_PAUSE_SEC) {
-      this.curBytes += bytes;
-      this.curLast = ts;
-      return;
-    }
-    this.closeMessage();
-    this.curDir = dir;
-    this.curBytes = bytes;
-    this.curStart = ts;
-    this.curLast = ts;
-  }
-
-  private closeMessage(): void {
-    if (this.curDir === -1) return;
-    this.closed++;
-    if (this.closed <= SKIP_FIRST_MESSAGES) {
-      if (this.curDir === 0) this.lastClientEnd = this.curLast;
-      return;
-    }
-    if (this.curDir === 0) {
-      this.clientMsgs++;
-      welfordAdd(this.clientSizes, this.curBytes);
-      this.lastClientEnd = this.curLast;
-      this.lastClientAwaitingAck = true;
-    } else if (this.curStart - this.lastClientEnd <= REPLY_WINDOW_SEC) {
-      this.replies++;
-      if (this.lastClientAwaitingAck) this.acked++;
-      this.lastClientAwaitingAck = false;
-    } else {
-      welfordAdd(this.pushSizes, this.curBytes);
-      if (!Number.isNaN(this.lastPushStart)) {
-        const gap = this.curStart - this.lastPushStart;
-        if (this.pushGaps.length < 64) this.pushGaps.push(gap);
-        else this.pushGaps[this.pushGapPos++ % 64] = gap;
-      }
-      this.lastPushStart = this.curStart;
-    }
-  }
-
-  /** Cheap pre-check: false when the flow is too short for hasMiningRhythm (then features() need not be built). */
-  longEnough(): boolean {
-    return this.lastTs - this.firstTs >= MIN_RHYTHM_SEC;
-  }
-
-  features(): BehaviourFeatures {
-    this.closeMessage();
-    this.curDir = -1;
-    return rhythmFeatures({
-      messages: this.closed,
-      pushSizes: this.pushSizes,
-      clientSizes: this.clientSizes,
-      pushGaps: this.pushGaps,
-      clientMessages: this.clientMsgs,
-      acked: this.acked,
-      replies: this.replies,
-      firstTs: this.firstTs,
-      lastTs: this.lastTs,
-      totalBytes: this.totalBytes,
-    });
-  }
 }
 
 /** A flow's message rhythm once its last message is closed: what the features are computed from. */
@@ -134,6 +48,11 @@ export interface RhythmState {
   firstTs: number;
   lastTs: number;
   totalBytes: number;
+}
+
+/** Cheap pre-check: false when the flow is too short for hasMiningRhythm (then the features need not be built). */
+export function longEnough(r: RhythmState): boolean {
+  return r.lastTs - r.firstTs >= MIN_RHYTHM_SEC;
 }
 
 export function rhythmFeatures(r: RhythmState): BehaviourFeatures {

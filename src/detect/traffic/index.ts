@@ -3,6 +3,6 @@ export {
   type BehaviourFeatures,
   type BehaviourVerdict,
   judgeBehaviour,
-  MessageTracker,
+  rhythmFeatures,
 } from './behaviour.ts';
 export { analyseCapture, type CaptureReport } from './capture.ts';

@@ -76,6 +76,19 @@ export class StratumTracker {
     return undefined;
   }
 
+  /**
+   * Decided and past the login: only shares and jobs are left, counted by needle. The flow table's core can count
+   * them instead (Flow.countStratum, the same needles and rule): then it hands over its totals (addCounted).
+   */
+  get counting(): boolean {
+    return this.state === 'mining' && !this.parsing;
+  }
+
+  addCounted(shares: number, jobs: number): void {
+    this.extraShares += shares;
+    this.extraJobs += jobs;
+  }
+
   /** End of the flow: lines without a final newline still count. */
   end(packet: number): void {
     if (this.state === 'not-stratum' || (this.state === 'mining' && !this.parsing)) return;

@@ -33,6 +33,7 @@
  */
 
 import { type CoreExports, type CoreImports, instantiateCore } from './core/load.ts';
+import { type CoreRhythm, emptyRhythm, type RhythmCore, readRhythm } from './core/rhythm.ts';
 import type { DecodedPacket } from './decode.ts';
 import { formatIp, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
 
@@ -71,6 +72,21 @@ export interface Flow extends FlowKey {
    * (if given) as lengths only, and held out-of-order segments keep their length but not their bytes.
    */
   sizesOnly: boolean;
+  /**
+   * Set by a handler (one-way) when it needs nothing more of this flow's content, neither bytes nor sizes: the
+   * core goes on counting (packets, bytes, `rhythm()`, `lastDataPacket`, and `shares`/`jobs` if `countStratum`)
+   * and calls no handler for it but onClose. A decided flow then costs no call into JavaScript per segment.
+   */
+  countOnly: boolean;
+  /** Set by a handler (one-way): count stratum shares (client bytes) and jobs (server bytes) from now on. */
+  countStratum: boolean;
+  /** Packet index of the last packet that delivered payload (data or size) of this flow; 0 before any. */
+  readonly lastDataPacket: number;
+  /** Shares and jobs counted since `countStratum` was set (each needle once per delivered segment, no overlap). */
+  readonly shares: number;
+  readonly jobs: number;
+  /** The message rhythm of a TCP flow's delivered payload, its last message closed (what behaviour.ts judges). */
+  rhythm(): CoreRhythm;
 }
 
 export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end';
@@ -203,6 +219,12 @@ let L_SAW_SYN = 0;
 let L_MIDSTREAM = 0;
 let L_KEEP = 0;
 let L_SIZES_ONLY = 0;
+let L_QUIET = 0;
+let L_COUNT_STRATUM = 0;
+let L_LAST_DATA = 0;
+let L_SHARES = 0;
+let L_JOBS = 0;
+let L_RHYTHM = 0;
 
 function readLayout(core: FlowCore): void {
   if (L_LAST_TS >= 0) return;
@@ -215,6 +237,12 @@ function readLayout(core: FlowCore): void {
   L_MIDSTREAM = core.flowLayout(7);
   L_KEEP = core.flowLayout(8);
   L_SIZES_ONLY = core.flowLayout(9);
+  L_QUIET = core.flowLayout(13);
+  L_COUNT_STRATUM = core.flowLayout(14);
+  L_LAST_DATA = core.flowLayout(15);
+  L_SHARES = core.flowLayout(16);
+  L_JOBS = core.flowLayout(17);
+  L_RHYTHM = core.flowLayout(18);
   L_LAST_TS = core.flowLayout(0);
 }
 
@@ -243,6 +271,12 @@ class CoreFlow implements Flow {
   private lMidstream = 0;
   private lKeep = 0;
   private lSizesOnly = 0;
+  private lQuiet = 0;
+  private lCountStratum = 0;
+  private lLastData = 0;
+  private lShares = 0;
+  private lJobs = 0;
+  private lRhythm: CoreRhythm | null = null;
 
   constructor(t: FlowTable, rec: number) {
     this.t = t;
@@ -262,6 +296,13 @@ class CoreFlow implements Flow {
     this.lMidstream = v.getUint8(r + L_MIDSTREAM);
     this.lKeep = v.getUint8(r + L_KEEP);
     this.lSizesOnly = v.getUint8(r + L_SIZES_ONLY);
+    this.lQuiet = v.getUint8(r + L_QUIET);
+    this.lCountStratum = v.getUint8(r + L_COUNT_STRATUM);
+    this.lLastData = v.getFloat64(r + L_LAST_DATA, true);
+    this.lShares = v.getFloat64(r + L_SHARES, true);
+    this.lJobs = v.getFloat64(r + L_JOBS, true);
+    // Only read after a drop by a handler that kept the object: the rhythm is read (and freed with the record) now.
+    this.lRhythm = null;
     this.t = null;
   }
 
@@ -304,6 +345,34 @@ class CoreFlow implements Flow {
     if (this.t) this.t.view().setUint8(this.rec + L_SIZES_ONLY, on ? 1 : 0);
     else this.lSizesOnly = on ? 1 : 0;
   }
+  get countOnly(): boolean {
+    return this.flag(L_QUIET, this.lQuiet);
+  }
+  set countOnly(on: boolean) {
+    if (this.t) this.t.view().setUint8(this.rec + L_QUIET, on ? 1 : 0);
+    else this.lQuiet = on ? 1 : 0;
+  }
+  get countStratum(): boolean {
+    return this.flag(L_COUNT_STRATUM, this.lCountStratum);
+  }
+  set countStratum(on: boolean) {
+    if (this.t) this.t.view().setUint8(this.rec + L_COUNT_STRATUM, on ? 1 : 0);
+    else this.lCountStratum = on ? 1 : 0;
+  }
+  get lastDataPacket(): number {
+    return this.f64(L_LAST_DATA, this.lLastData);
+  }
+  get shares(): number {
+    return this.f64(L_SHARES, this.lShares);
+  }
+  get jobs(): number {
+    return this.f64(L_JOBS, this.lJobs);
+  }
+  rhythm(): CoreRhythm {
+    if (!this.t) return this.lRhythm ?? emptyRhythm();
+    const p = this.t.view().getUint32(this.rec + L_RHYTHM, true);
+    return p === 0 ? emptyRhythm() : readRhythm(this.t.core as unknown as RhythmCore, p);
+  }
 }
 
 /** Address bytes of a packet without raw bytes (hand-made DecodedPackets): IPv4 dotted quad or IPv6 text. */
@@ -341,7 +410,7 @@ const EMPTY = new Uint8Array(0);
 
 export class FlowTable {
   private readonly h: FlowHandlers;
-  private readonly core: FlowCore;
+  readonly core: FlowCore;
   private readonly memory: { readonly buffer: ArrayBuffer };
   private u8: Uint8Array;
   private dv: DataView;

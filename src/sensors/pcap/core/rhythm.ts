@@ -2,7 +2,7 @@
  * Reads a flow's message rhythm out of the core's memory (assembly/rhythm.ts keeps it, segment by segment) into
  * the plain state the behaviour detector computes its features from (detect/traffic/behaviour.ts).
  */
-import type { CoreExports } from './load.ts';
+import { type CoreExports, instantiateCore } from './load.ts';
 
 export interface CoreRhythm {
   messages: number;
@@ -34,6 +34,22 @@ function layout(core: RhythmCore): Int32Array {
   return l;
 }
 
+/** The rhythm of a flow that delivered no payload (MessageTracker's state before its first segment). */
+export function emptyRhythm(): CoreRhythm {
+  return {
+    messages: 0,
+    pushSizes: { n: 0, mean: 0, m2: 0 },
+    clientSizes: { n: 0, mean: 0, m2: 0 },
+    pushGaps: [],
+    clientMessages: 0,
+    acked: 0,
+    replies: 0,
+    firstTs: Number.NaN,
+    lastTs: 0,
+    totalBytes: 0,
+  };
+}
+
 /** Closes the flow's last message (as MessageTracker.features did) and reads the state. */
 export function readRhythm(core: RhythmCore, ptr: number): CoreRhythm {
   core.rhythmEnd(ptr);
@@ -56,4 +72,27 @@ export function readRhythm(core: RhythmCore, ptr: number): CoreRhythm {
     lastTs: f64(12),
     totalBytes: f64(13),
   };
+}
+
+interface StandaloneRhythmCore extends RhythmCore {
+  rhythmNew(): number;
+  rhythmFeed(p: number, dir: number, bytes: number, ts: number): void;
+}
+
+/**
+ * The core's rhythm of one flow fed by hand, segment by segment (in a core instance of its own): what the flow
+ * table does for every TCP flow, for the behaviour detector's tests and for tools that have sizes but no packets.
+ */
+export class RhythmTracker {
+  private readonly core = instantiateCore() as StandaloneRhythmCore;
+  private readonly ptr = this.core.rhythmNew();
+
+  segment(dir: 0 | 1, bytes: number, ts: number): void {
+    this.core.rhythmFeed(this.ptr, dir, bytes, ts);
+  }
+
+  /** The state with its last message closed (see readRhythm). */
+  state(): CoreRhythm {
+    return readRhythm(this.core, this.ptr);
+  }
 }

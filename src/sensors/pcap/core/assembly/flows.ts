@@ -32,7 +32,9 @@ import {
   flowOpen as evOpen,
   flowSize as evSize,
 } from './core';
+import { countJobs, countShares } from './needles';
 import { PKT } from './packet';
+import { RHYTHM_SIZE, Rhythm, rhythmInit, rhythmSegment } from './rhythm';
 
 // ---- constants ----
 
@@ -143,6 +145,19 @@ class Rec {
   midstream: u8 = 0;
   keep: u8 = 0;
   sizesOnly: u8 = 0;
+  /**
+   * Written by the JS side (one-way): the handler needs nothing more of this flow's content, neither bytes nor
+   * sizes; the core goes on counting (packets, bytes, the message rhythm, lastData) and calls out no more.
+   */
+  quiet: u8 = 0;
+  /** Written by the JS side (one-way): count stratum shares (c2s) and jobs (s2c) in what is delivered. */
+  countStratum: u8 = 0;
+  /** Packet index of the flow's last delivered payload (data or size), and the counts of countStratum. */
+  lastData: f64 = 0;
+  shares: f64 = 0;
+  jobs: f64 = 0;
+  /** The message rhythm of a TCP flow (rhythm.ts), made at its first delivered payload; 0 before. */
+  rhythm: usize = 0;
   // Internal.
   lowIsClient: bool = true;
   ver: u8 = 0;
@@ -312,6 +327,18 @@ export function flowLayout(field: i32): i32 {
       return <i32>offsetof<Rec>('keep');
     case 9:
       return <i32>offsetof<Rec>('sizesOnly');
+    case 13:
+      return <i32>offsetof<Rec>('quiet');
+    case 14:
+      return <i32>offsetof<Rec>('countStratum');
+    case 15:
+      return <i32>offsetof<Rec>('lastData');
+    case 16:
+      return <i32>offsetof<Rec>('shares');
+    case 17:
+      return <i32>offsetof<Rec>('jobs');
+    case 18:
+      return <i32>offsetof<Rec>('rhythm');
     // sizes of a record, a direction's reassembly state and a held segment (docs/packet-core.md)
     case 10:
       return <i32>offsetof<Rec>();
@@ -388,6 +415,8 @@ function add(): void {
     r.keep ? KEPT : r.cls === HALF_OPEN && (isTcp ? plen > 0 : r.pktsS2c > 0 && r.pktsC2s > 0) ? OPEN : r.cls,
   );
   if (!isTcp) {
+    r.lastData = load<f64>(CURRENT);
+    if (r.quiet !== 0) return;
     if (r.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(r.slot, d, have);
     else if (handlers & H_DATAGRAM) {
       fetchPayload();
@@ -472,6 +501,7 @@ export function flowEnd(): void {
       r.next = null;
       r.hnext = null;
       evDrop(r.slot);
+      if (r.rhythm !== 0) heap.free(r.rhythm);
       heap.free(changetype<usize>(r));
       r = next;
     }
@@ -712,6 +742,7 @@ function remove(rec: Rec): void {
   stSet(S_ACTIVE, <f64>count);
   evDrop(rec.slot);
   freeSlots.push(rec.slot);
+  if (rec.rhythm !== 0) heap.free(rec.rhythm);
   heap.free(changetype<usize>(rec));
 }
 
@@ -836,7 +867,21 @@ function deliver(
   if (skip > 0) stAdd(S_OVERLAP, <f64>min<i64>(skip, <i64>len));
   if (skip < <i64>have) {
     const from = <i32>max<i64>(skip, 0);
-    if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(rec.slot, d, have - from);
+    // What every TCP delivery feeds, whoever reads the content: the rhythm and the last data packet.
+    if (rec.rhythm === 0) {
+      rec.rhythm = heap.alloc(RHYTHM_SIZE);
+      rhythmInit(changetype<Rhythm>(rec.rhythm));
+    }
+    rhythmSegment(changetype<Rhythm>(rec.rhythm), d, <f64>(have - from), load<f64>(CURRENT + 8));
+    rec.lastData = load<f64>(CURRENT);
+    if (rec.quiet !== 0) {
+      if (rec.countStratum !== 0 && held) {
+        if (pkt) fetchPayload();
+        const at = buf + <usize>from;
+        if (d === 0) rec.shares += <f64>countShares(at, <usize>(have - from));
+        else rec.jobs += <f64>countJobs(at, <usize>(have - from));
+      }
+    } else if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(rec.slot, d, have - from);
     else if (handlers & H_DATA) {
       // A segment held without bytes (sizesOnly was set when it arrived) can only reach onData if a handler
       // cleared sizesOnly again without giving onSize; it then reads as zeros.
@@ -906,7 +951,8 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
   s.len = len;
   s.size = size;
   // A sizesOnly flow's bytes are never read again: count them against the caps as before, copy nothing.
-  if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) s.held = false;
+  if ((rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) || (rec.quiet !== 0 && rec.countStratum === 0))
+    s.held = false;
   else if (size > 0) {
     s.data = heap.alloc(<usize>size);
     fetchPayload();
@@ -1021,5 +1067,5 @@ function unpend(h: Half, n: i32): void {
 
 function gap(rec: Rec, d: i32, bytes: i64): void {
   stAdd(S_GAP, <f64>bytes);
-  if (handlers & H_GAP) evGap(rec.slot, d, <f64>bytes);
+  if (handlers & H_GAP && rec.quiet === 0) evGap(rec.slot, d, <f64>bytes);
 }
