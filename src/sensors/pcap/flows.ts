@@ -427,11 +427,12 @@ export class FlowTable {
   private fetchLen = 0;
   /**
    * The current packet's index and ts for the events (the core sends none: each f64 argument made a heap number
-   * per event). add() sets them; in the fused loop (addDecoded) they are read from the core (sync).
+   * per event). add() sets them for its call; otherwise (the fused loop, whether driven from JS by addDecoded or by
+   * the core's own loop calling flowAdd, and end()) they are read from the core (sync).
    */
   private curIndex = 0;
   private curTs = 0;
-  private fused = false;
+  private inAdd = false;
   private readonly currentPtr: number;
   private currentSeen = -1;
 
@@ -499,7 +500,7 @@ export class FlowTable {
     const flows = this.flows;
     return {
       flowOpen: (slot, rec, id, clientOff, serverOff, clientPort, serverPort, isTcp, version) => {
-        if (this.fused) this.sync();
+        if (!this.inAdd) this.sync();
         const f = new CoreFlow(this, rec!);
         const cur = this.cur;
         if (cur !== null && cur.raw === undefined) {
@@ -522,13 +523,13 @@ export class FlowTable {
         return undefined;
       },
       flowData: (slot, dir, ptr, len) => {
-        if (this.fused) this.sync();
+        if (!this.inAdd) this.sync();
         const data = ptr! < 0 ? new Uint8Array(len!) : this.bytes().subarray(ptr!, ptr! + len!);
         h.onData!(flows[slot!]!, DIRS[dir!]!, data, this.curIndex, this.curTs);
         return undefined;
       },
       flowDatagram: (slot, dir, ptr, len) => {
-        if (this.fused) this.sync();
+        if (!this.inAdd) this.sync();
         h.onDatagram!(
           flows[slot!]!,
           DIRS[dir!]!,
@@ -539,12 +540,12 @@ export class FlowTable {
         return undefined;
       },
       flowSize: (slot, dir, n) => {
-        if (this.fused) this.sync();
+        if (!this.inAdd) this.sync();
         h.onSize!(flows[slot!]!, DIRS[dir!]!, n!, this.curIndex, this.curTs);
         return undefined;
       },
       flowGap: (slot, dir, n) => {
-        if (this.fused) this.sync();
+        if (!this.inAdd) this.sync();
         h.onGap!(flows[slot!]!, DIRS[dir!]!, n!, this.curIndex, this.curTs);
         return undefined;
       },
@@ -633,12 +634,12 @@ export class FlowTable {
     this.fetchSrc = src;
     this.fetchOff = off;
     this.fetchLen = have;
-    this.fused = false;
     this.curIndex = packetIndex;
     this.curTs = ts;
     const tcp = proto === IPPROTO_TCP ? p.tcp : undefined;
     const at = s + SCRATCH_PAYLOAD;
     this.cur = p;
+    this.inAdd = true;
     try {
       this.core.flowAddPacket(
         p.ipVersion,
@@ -657,12 +658,13 @@ export class FlowTable {
         ts,
       );
     } finally {
+      this.inAdd = false;
       this.cur = null;
       this.fetchSrc = EMPTY;
     }
   }
 
-  /** The fused loop's current packet index and ts, from the core (read again only when the packet changed). */
+  /** The current packet's index and ts, from the core (read again only when the packet changed). */
   private sync(): void {
     const v = this.view();
     const p = this.currentPtr;
@@ -684,9 +686,11 @@ export class FlowTable {
     else for (let i = 0; i < n; i++) m[at + i] = src[off + i]!;
   }
 
-  /** Track the packet the core's decoder left in PKT (the fused reader/decoder/flow loop). */
+  /**
+   * Track the packet the core's decoder left in PKT (a fused loop driven from JS). A loop inside the core can call
+   * flowAdd() itself instead (no crossing per packet): the events and the Flow objects are the same either way.
+   */
   addDecoded(): void {
-    this.fused = true;
     this.core.flowAdd();
   }
 

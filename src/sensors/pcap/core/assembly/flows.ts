@@ -1,6 +1,6 @@
 // The flow table: bidirectional TCP/UDP flows and in-order TCP reassembly, in the core. A port of what was
 // src/sensors/pcap/flows.ts's FlowTable, event for event (see docs/packet-core.md, "flow table"): fed one decoded
-// packet at a time from PKT, it answers through the imports below; the JS side (flows.ts) turns those into the
+// packet at a time from PKT, it answers through the imports in core.ts; the JS side (flows.ts) turns those into the
 // FlowHandlers calls and keeps one JS Flow object per record, by slot.
 //
 // Memory is bounded three ways: out-of-order bytes held per direction (maxPendingPerDir), out-of-order bytes held
@@ -18,7 +18,9 @@
 //
 // Records, reassembly halves and held segments (and the held bytes, copies) are plain blocks of the core's heap
 // (@unmanaged: no GC header, no write barrier), freed by the table itself when it drops them: a record never moves,
-// so its address is stable for the JS side from flowOpen to flowDrop.
+// so its address is stable for the JS side from flowOpen to flowDrop. (The first port used managed classes and
+// arrays: the table cost 0.13 s of CPU on the bench capture against 0.085 s now, one core, no handlers, most of the
+// difference the incremental GC's write barrier on every list link and its allocation steps.)
 // Flows are found through a chained hash table over the raw address bytes (IPv4 and IPv6 alike) and ports.
 import {
   flowClose as evClose,
