@@ -10,7 +10,8 @@
  * Thresholds were set on the mining and look-alike captures in test/corpus and on synthetic HTTPS,
  * chat-WebSocket, ticker and heartbeat flows (see behaviour.test.ts); every one is named in the reasons.
  */
-import { type Welford, welfordCv } from './welford.ts';
+import type { CoreRhythm } from '../../sensors/pcap/core/rhythm.ts';
+import { welfordCv } from './welford.ts';
 
 /**
  * The rhythm's thresholds live with the code that applies them, in the packet core
@@ -34,21 +35,11 @@ export interface BehaviourFeatures {
   totalBytes: number;
 }
 
-/** A flow's message rhythm once its last message is closed: what the features are computed from. */
-export interface RhythmState {
-  messages: number;
-  pushSizes: Welford;
-  clientSizes: Welford;
-  /** Gaps between server pushes (the last 64, in any order). */
-  pushGaps: readonly number[];
-  clientMessages: number;
-  acked: number;
-  replies: number;
-  /** NaN when the flow carried no payload. */
-  firstTs: number;
-  lastTs: number;
-  totalBytes: number;
-}
+/**
+ * A flow's message rhythm once its last message is closed, as the packet core keeps it for every TCP flow
+ * (src/sensors/pcap/core/rhythm.ts reads it out): what the features are computed from.
+ */
+export type RhythmState = CoreRhythm;
 
 /** Cheap pre-check: false when the flow is too short for hasMiningRhythm (then the features need not be built). */
 export function longEnough(r: RhythmState): boolean {

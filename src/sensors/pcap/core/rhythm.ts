@@ -4,6 +4,7 @@
  */
 import { type CoreExports, instantiateCore } from './load.ts';
 
+/** The rhythm's state: Welford running stats of push and client message sizes, the last 64 push gaps (any order). */
 export interface CoreRhythm {
   messages: number;
   pushSizes: { n: number; mean: number; m2: number };
@@ -12,6 +13,7 @@ export interface CoreRhythm {
   clientMessages: number;
   acked: number;
   replies: number;
+  /** NaN when the flow carried no payload. */
   firstTs: number;
   lastTs: number;
   totalBytes: number;
