@@ -17,7 +17,7 @@ import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../se
 import { remembered } from '../../util/remembered.ts';
 import { accountKey, type LoginParts, parseLogin } from '../../wallets/index.ts';
 import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
-import { hasMiningRhythm, judgeBehaviour, longEnough, rhythmFeatures } from './behaviour.ts';
+import { hasMiningRhythm, judgeBehaviour, longEnough, longEnoughSpan, rhythmFeatures } from './behaviour.ts';
 import { inferCoin } from './coin.ts';
 import { addressesByName, DnsNameMap } from './dns-map.ts';
 import { StratumTracker } from './stratum-tracker.ts';
@@ -513,8 +513,12 @@ export class TrafficAnalyzer {
     if (s.kind === 'http' && s.http?.analyzer.isMining) this.httpSignal(flow, s, lastPacket, flow.lastTs);
     if (s.tlsRhythm && s.clientHello && s.tlsRhythm.readable) this.judgeTls(flow, s, s.clientHello);
     // Most flows are short or have no rhythm: judgeBehaviour would say no without the intel look-ups.
+    // Most flows are too short for a rhythm: their state is not read out of the core at all.
     const rhythm =
-      s.tracked && flow.proto === 'tcp' && !(s.conn && s.conn.rank >= SIGNALS.stratum.rank)
+      s.tracked &&
+      flow.proto === 'tcp' &&
+      !(s.conn && s.conn.rank >= SIGNALS.stratum.rank) &&
+      longEnoughSpan(flow.rhythmSpan())
         ? flow.rhythm()
         : undefined;
     if (rhythm && longEnough(rhythm)) {

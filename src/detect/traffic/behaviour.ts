@@ -43,7 +43,12 @@ export type RhythmState = CoreRhythm;
 
 /** Cheap pre-check: false when the flow is too short for hasMiningRhythm (then the features need not be built). */
 export function longEnough(r: RhythmState): boolean {
-  return r.lastTs - r.firstTs >= MIN_RHYTHM_SEC;
+  return longEnoughSpan(r.lastTs - r.firstTs);
+}
+
+/** The same check on the span alone (Flow.rhythmSpan), before the state is read. */
+export function longEnoughSpan(seconds: number): boolean {
+  return seconds >= MIN_RHYTHM_SEC;
 }
 
 export function rhythmFeatures(r: RhythmState): BehaviourFeatures {

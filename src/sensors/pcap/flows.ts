@@ -33,7 +33,7 @@
  */
 
 import { type CoreExports, type CoreImports, instantiateCore } from './core/load.ts';
-import { type CoreRhythm, emptyRhythm, type RhythmCore, readRhythm } from './core/rhythm.ts';
+import { type CoreRhythm, emptyRhythm, type RhythmCore, readRhythm, rhythmSpan } from './core/rhythm.ts';
 import type { DecodedPacket } from './decode.ts';
 import { formatIp, IPPROTO_TCP, IPPROTO_UDP } from './decode.ts';
 
@@ -87,6 +87,8 @@ export interface Flow extends FlowKey {
   readonly jobs: number;
   /** The message rhythm of a TCP flow's delivered payload, its last message closed (what behaviour.ts judges). */
   rhythm(): CoreRhythm;
+  /** Seconds from the flow's first to its last delivered payload (0 without payload): cheaper than rhythm(). */
+  rhythmSpan(): number;
 }
 
 export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end';
@@ -372,6 +374,11 @@ class CoreFlow implements Flow {
     if (!this.t) return this.lRhythm ?? emptyRhythm();
     const p = this.t.view().getUint32(this.rec + L_RHYTHM, true);
     return p === 0 ? emptyRhythm() : readRhythm(this.t.core as unknown as RhythmCore, p);
+  }
+  rhythmSpan(): number {
+    if (!this.t) return 0;
+    const p = this.t.view().getUint32(this.rec + L_RHYTHM, true);
+    return p === 0 ? 0 : rhythmSpan(this.t.core as unknown as RhythmCore, p);
   }
 }
 

@@ -52,6 +52,13 @@ export function emptyRhythm(): CoreRhythm {
   };
 }
 
+/** lastTs - firstTs of a rhythm, without reading the rest (NaN before any payload compares as too short). */
+export function rhythmSpan(core: RhythmCore, ptr: number): number {
+  const l = layout(core);
+  const v = new DataView(core.memory.buffer);
+  return v.getFloat64(ptr + l[12]!, true) - v.getFloat64(ptr + l[11]!, true);
+}
+
 /** Closes the flow's last message (as MessageTracker.features did) and reads the state. */
 export function readRhythm(core: RhythmCore, ptr: number): CoreRhythm {
   core.rhythmEnd(ptr);
