@@ -30,6 +30,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
 async function commandsFor(argv: readonly string[]): Promise<Register[]> {
   const name = argv.find((a) => !a.startsWith('-'));
   const one = name !== undefined ? COMMANDS[name] : undefined;
+  // `minewatch --version` alone needs no command (loading them all took 0.8 s of its 0.9 s).
+  if (!one && argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) return [];
   return Promise.all((one ? [one] : Object.values(COMMANDS)).map((load) => load()));
 }
 
