@@ -1,9 +1,11 @@
 /**
- * Link, IP and transport decoding. Pure, allocation-free on the hot path: bytes are read straight from the
- * Uint8Array (no DataView per packet), the frame may be a range of a larger buffer (decodeRange: no subarray
- * per record), the payload is only materialised as a subarray when someone reads `payload` (the flow table
- * uses payloadOff/payloadEnd into `raw` instead), and IP addresses are only formatted to strings when
- * someone reads `src`/`dst` (the flow table does that once per new flow).
+ * Link, IP and transport decoding. The decoder itself is in the packet core (core/assembly/decode.ts, WebAssembly):
+ * the capture pipeline decodes each record where the reader left it in the core's memory and never crosses into
+ * JavaScript per packet (source.ts). This module is its JS face for frames held in JavaScript (tests, benchmark
+ * helpers, the corpus replicator): the frame is copied into a scratch region of a core instance shared by this
+ * thread's decoders, decoded there, and the result reported as offsets into the caller's buffer (the payload is a
+ * view of the caller's bytes, not of the copy). IP addresses are only formatted to strings when someone reads
+ * `src`/`dst`, the payload only made a view when someone reads `payload`.
  *
  * Tunnels are opened, as Suricata does by default: cloud traffic mirroring hands sensors VXLAN (AWS VPC
  * Traffic Mirroring, UDP 4789) or GENEVE (GCP/Azure appliances, UDP 6081), switches mirror through GRE and
@@ -11,6 +13,7 @@
  * stratum session inside a mirror session is still one stratum flow); `tunnelled` counts such packets.
  * Nesting is bounded (MAX_TUNNEL_DEPTH) so a hostile packet of tunnels in tunnels costs a few header reads.
  */
+import { type CoreExports, instantiateCore } from './core/load.ts';
 
 export const LINKTYPE = {
   NULL: 0,
@@ -28,9 +31,6 @@ export const LINKTYPE = {
 
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
-const IPPROTO_IPIP = 4;
-const IPPROTO_IPV6 = 41;
-const IPPROTO_GRE = 47;
 
 /** UDP ports of the tunnels opened (IANA): VXLAN and GENEVE. */
 export const VXLAN_PORT = 4789;
@@ -166,15 +166,10 @@ export class PacketDecoder {
   /** Decode the frame buf[start, end) without making a view of it (offsets in the result are into buf). */
   decodeRange(linkType: number, buf: Uint8Array, start: number, end: number): PacketView | null {
     const v = this.view;
-    v.clearCache();
     v.tcp = this.tcpInfo;
     return decodeRangeInto(v, linkType, buf, start, end, this.stats) ? v : null;
   }
 }
-
-const u16 = (d: Uint8Array, i: number): number => (d[i]! << 8) | d[i + 1]!;
-const u32 = (d: Uint8Array, i: number): number =>
-  ((d[i]! << 24) | (d[i + 1]! << 16) | (d[i + 2]! << 8) | d[i + 3]!) >>> 0;
 
 /** Fill v from a frame. Returns false (and bumps one reason counter) when it is not usable TCP/UDP. */
 export function decodeInto(v: PacketView, linkType: number, d: Uint8Array, st: DecodeStats): boolean {
@@ -190,365 +185,139 @@ export function decodeRangeInto(
   n: number,
   st: DecodeStats,
 ): boolean {
-  v.clearCache();
-  v.tunnelDepth = 0;
-  let off: number;
-  let etype: number;
-  switch (linkType) {
-    case 1: // Ethernet
-      if (n - start < 14) return bad(st);
-      etype = u16(d, start + 12);
-      off = start + 14;
-      break;
-    case 113: // Linux cooked v1: 16-byte header, protocol at 14
-      if (n - start < 16) return bad(st);
-      etype = u16(d, start + 14);
-      off = start + 16;
-      break;
-    case 276: // Linux cooked v2: protocol first, 20-byte header
-      if (n - start < 20) return bad(st);
-      etype = u16(d, start);
-      off = start + 20;
-      break;
-    case 101:
-    case 12:
-    case 14:
-    case 228:
-    case 229:
-      etype = ipByVersion(d, start, n);
-      off = start;
-      break;
-    case 239: {
-      // Linux NFLOG (`tcpdump -i nflog:N`: what an iptables NFLOG rule copied): a 4-byte header, then
-      // TLVs (length and type in the capturing host's byte order, 4-byte aligned); type 9 is the packet.
-      const at = nflogPayload(d, start, n);
-      if (at === 'none') return nonIp(st);
-      if (at === 'damaged') return bad(st);
-      off = at.off;
-      n = at.end;
-      etype = ipByVersion(d, off, n);
-      if (etype === 0) return nonIp(st);
-      break;
-    }
-    case 0: // BSD NULL: AF in the capturing host's byte order; the IP version nibble is unambiguous
-    case 108: // OpenBSD LOOP: AF in network order
-      if (n - start < 4) return bad(st);
-      etype = ipByVersion(d, start + 4, n);
-      off = start + 4;
-      break;
-    default:
-      st.unsupportedLink++;
-      return false;
-  }
-  const ok = fromEtherType(v, d, etype, off, n, st, 0);
-  if (ok && v.tunnelDepth > 0) st.tunnelled++;
-  return ok;
+  const c = sharedDecoder();
+  const len = Math.max(0, n - start);
+  const at = c.scratch(len);
+  const m = c.bytes();
+  // Byte by byte for the common short frame: set() would need a subarray (an object per packet).
+  if (len > 64) m.set(d.subarray(start, n), at);
+  else for (let i = 0; i < len; i++) m[at + i] = d[start + i]!;
+  const r = c.core.decode(linkType >>> 0, at, len);
+  return c.result(r, v, d, at - start, st);
 }
 
-/** An Ethernet frame at d[off, n) (inside VXLAN, GENEVE, GRE or ERSPAN). */
-function fromEthernet(
-  v: PacketView,
-  d: Uint8Array,
-  off: number,
-  n: number,
-  st: DecodeStats,
-  depth: number,
-): boolean {
-  if (off + 14 > n) return bad(st);
-  return fromEtherType(v, d, u16(d, off + 12), off + 14, n, st, depth);
+/** The core's decode exports (core/assembly/index.ts). */
+export interface DecodeCore extends CoreExports {
+  decode(linkType: number, start: number, len: number): number;
+  decodeStatsPtr(): number;
+  decodeScratchPtr(n: number): number;
 }
 
-/** What follows a link header whose EtherType is `etype`, at d[off, n). */
-function fromEtherType(
-  v: PacketView,
-  d: Uint8Array,
-  etype: number,
-  off: number,
-  n: number,
-  st: DecodeStats,
-  depth: number,
-): boolean {
-  // VLAN tags (802.1Q, 802.1ad, old QinQ types), PPPoE session and MPLS in front of IP.
-  for (;;) {
-    if (etype === 0x0800 || etype === 0x86dd) break;
-    if (etype === 0x8100 || etype === 0x88a8 || etype === 0x9100 || etype === 0x9200) {
-      if (off + 4 > n) return bad(st);
-      etype = u16(d, off + 2);
-      off += 4;
-    } else if (etype === 0x8864) {
-      if (off + 8 > n) return bad(st);
-      const ppp = u16(d, off + 6);
-      off += 8;
-      if (ppp === 0x0021) etype = 0x0800;
-      else if (ppp === 0x0057) etype = 0x86dd;
-      else return nonIp(st);
-    } else if (etype === 0x8847 || etype === 0x8848) {
-      // MPLS: pop labels to bottom of stack, then guess the payload by its version nibble.
-      for (;;) {
-        if (off + 4 > n) return bad(st);
-        const bos = d[off + 2]! & 1;
-        off += 4;
-        if (bos) break;
-      }
-      etype = ipByVersion(d, off, n);
-      if (etype === 0) return nonIp(st);
-    } else if (etype === 0) {
-      return bad(st);
-    } else {
-      return nonIp(st);
-    }
-  }
-  if (etype === 0x0800) return ipv4(v, d, off, n, st, depth);
-  return ipv6(v, d, off, n, st, depth);
-}
+/** The decode results' order (core/assembly/decode.ts D_*): the DecodeStats counter each one bumps. */
+const REASONS = ['ok', 'nonIp', 'unsupportedLink', 'otherProto', 'fragments', 'damaged'] as const;
+
+/** PKT's field offsets (packetLayout), the same for every instance of the one module. */
+let P: Int32Array | undefined;
+const P_IP_VERSION = 6;
+const P_PROTO = 7;
+const P_TUNNEL_DEPTH = 8;
+const P_FRAGMENT = 9;
+const P_TCP_FLAGS = 10;
+const P_SRC_PORT = 11;
+const P_DST_PORT = 12;
+const P_WINDOW = 13;
+const P_SEQ = 14;
+const P_ACK = 15;
+const P_SRC_OFF = 16;
+const P_DST_OFF = 17;
+const P_PAYLOAD_OFF = 18;
+const P_PAYLOAD_END = 19;
+const P_PAYLOAD_LEN = 20;
 
 /**
- * Where the packet sits in an NFLOG record (an object only for this rare link type), 'none' when it carries
- * none, 'damaged' when its TLVs are. The byte order of the TLV fields is the capturing host's: little-endian
- * is tried first (x86, arm64), then big.
+ * A core instance's decoded packet (PKT) as JavaScript reads it: views of its memory (made again when the memory has
+ * grown) and PKT's address and field offsets. Used for frames given from JavaScript (one instance per thread) and,
+ * by source.ts, for records the reader left in a pipeline's own core.
  */
-function nflogPayload(
-  d: Uint8Array,
-  start: number,
-  n: number,
-): { off: number; end: number } | 'none' | 'damaged' {
-  if (n - start < 4) return 'damaged';
-  for (const le of [true, false]) {
-    let p = start + 4;
-    while (p + 4 <= n) {
-      const len = le ? d[p]! | (d[p + 1]! << 8) : (d[p]! << 8) | d[p + 1]!;
-      const type = (le ? d[p + 2]! | (d[p + 3]! << 8) : (d[p + 2]! << 8) | d[p + 3]!) & 0x7fff;
-      if (len < 4) break;
-      // The packet may be cut by the snap length: what was captured of it is still the packet.
-      if (type === 9) return { off: p + 4, end: Math.min(n, p + len) };
-      if (p + len > n) break;
-      p += (len + 3) & ~3;
+export class CorePacket {
+  readonly core: DecodeCore;
+  private u8: Uint8Array;
+  private dv: DataView;
+  private readonly pkt: number;
+  private readonly at: Int32Array;
+  private scratchAt = 0;
+  private scratchSize = 0;
+
+  constructor(core: CoreExports) {
+    this.core = core as DecodeCore;
+    this.u8 = new Uint8Array(core.memory.buffer);
+    this.dv = new DataView(core.memory.buffer);
+    this.pkt = core.packetPtr();
+    if (!P) {
+      P = new Int32Array(21);
+      for (let i = 0; i < 21; i++) P[i] = core.packetLayout(i);
     }
-    if (p >= n) return 'none';
+    this.at = P;
   }
-  return 'damaged';
-}
 
-function ipByVersion(d: Uint8Array, off: number, n: number): number {
-  if (off >= n) return 0;
-  const ver = d[off]! >> 4;
-  return ver === 4 ? 0x0800 : ver === 6 ? 0x86dd : 0;
-}
-
-function bad(st: DecodeStats): false {
-  st.damaged++;
-  return false;
-}
-function nonIp(st: DecodeStats): false {
-  st.nonIp++;
-  return false;
-}
-
-function ipv4(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats, depth: number): boolean {
-  if (off + 20 > n) return bad(st);
-  const vihl = d[off]!;
-  if (vihl >> 4 !== 4) return bad(st);
-  const ihl = (vihl & 15) * 4;
-  let total = u16(d, off + 2);
-  // total 0 happens with TSO offload captures; trust the captured length then.
-  if (total === 0) total = n - off;
-  if (ihl < 20 || total < ihl || off + ihl > n) return bad(st);
-  const frag = u16(d, off + 6);
-  if ((frag & 0x1fff) !== 0) {
-    st.fragments++;
-    return false;
+  /** The core's memory (the current view: growing the memory detaches the old one, whose length then reads 0). */
+  bytes(): Uint8Array {
+    if (this.u8.byteLength === 0) this.refresh();
+    return this.u8;
   }
-  v.fragment = (frag & 0x2000) !== 0;
-  v.ipVersion = 4;
-  v.raw = d;
-  v.srcOff = off + 12;
-  v.dstOff = off + 16;
-  // Ethernet pads short frames; the IP total length says where the packet really ends.
-  const l4 = off + ihl;
-  return l4proto(v, d, d[off + 9]!, l4, off + total, n, st, depth);
-}
 
-function ipv6(v: PacketView, d: Uint8Array, off: number, n: number, st: DecodeStats, depth: number): boolean {
-  if (off + 40 > n) return bad(st);
-  if (d[off]! >> 4 !== 6) return bad(st);
-  const plen = u16(d, off + 4);
-  // plen 0 means a jumbogram (or TSO): use what was captured.
-  const ipEnd = plen === 0 ? n : off + 40 + plen;
-  let next = d[off + 6]!;
-  let p = off + 40;
-  v.fragment = false;
-  // Walk extension headers; each bounded by the captured length.
-  for (;;) {
-    if (next === IPPROTO_TCP || next === IPPROTO_UDP || isTunnelProto(next)) break;
-    if (next === 0 || next === 43 || next === 60 || next === 135 || next === 139 || next === 140) {
-      if (p + 8 > n) return bad(st);
-      next = d[p]!;
-      p += (d[p + 1]! + 1) * 8;
-    } else if (next === 44) {
-      if (p + 8 > n) return bad(st);
-      const fo = u16(d, p + 2);
-      if ((fo & 0xfff8) !== 0) {
-        st.fragments++;
-        return false;
-      }
-      if (fo & 1) v.fragment = true;
-      next = d[p]!;
-      p += 8;
-    } else if (next === 51) {
-      if (p + 8 > n) return bad(st);
-      next = d[p]!;
-      p += (d[p + 1]! + 2) * 4;
-    } else {
-      st.otherProto++;
-      return false;
+  private refresh(): void {
+    const buf = this.core.memory.buffer;
+    this.u8 = new Uint8Array(buf);
+    this.dv = new DataView(buf);
+  }
+
+  /** A region of at least n bytes to copy a frame into. */
+  scratch(n: number): number {
+    if (n > this.scratchSize) {
+      this.scratchAt = this.core.decodeScratchPtr(n);
+      this.scratchSize = Math.max(n, 2048);
     }
-    if (p > ipEnd) return bad(st);
+    return this.scratchAt;
   }
-  v.ipVersion = 6;
-  v.raw = d;
-  v.srcOff = off + 8;
-  v.dstOff = off + 24;
-  return l4proto(v, d, next, p, ipEnd, n, st, depth);
-}
 
-function isTunnelProto(proto: number): boolean {
-  return proto === IPPROTO_GRE || proto === IPPROTO_IPIP || proto === IPPROTO_IPV6;
-}
-
-function l4proto(
-  v: PacketView,
-  d: Uint8Array,
-  proto: number,
-  p: number,
-  ipEnd: number,
-  n: number,
-  st: DecodeStats,
-  depth: number,
-): boolean {
-  const capEnd = Math.min(ipEnd, n);
-  if (proto === IPPROTO_TCP) {
-    if (p + 20 > capEnd) return bad(st);
-    const doff = (d[p + 12]! >> 4) * 4;
-    if (doff < 20 || p + doff > ipEnd) return bad(st);
-    v.proto = IPPROTO_TCP;
-    v.srcPort = u16(d, p);
-    v.dstPort = u16(d, p + 2);
-    let t = v.tcp;
-    if (!t) t = v.tcp = { seq: 0, ack: 0, flags: 0, window: 0 };
-    t.seq = u32(d, p + 4);
-    t.ack = u32(d, p + 8);
-    t.flags = d[p + 13]!;
-    t.window = u16(d, p + 14);
-    const start = p + doff;
-    v.payloadOff = start;
-    v.payloadEnd = Math.max(start, capEnd);
-    v.payloadLen = ipEnd - start;
-    st.ok++;
+  /**
+   * Count decode result r in st and, when it is a TCP/UDP packet, fill v from PKT: addresses and payload as offsets
+   * into `raw`, which holds the core's byte at address a at a - delta.
+   */
+  result(r: number, v: PacketView, raw: Uint8Array, delta: number, st: DecodeStats): boolean {
+    v.clearCache();
+    if (this.u8.byteLength === 0) this.refresh();
+    const dv = this.dv;
+    const p = this.pkt;
+    const at = this.at;
+    v.tunnelDepth = dv.getUint8(p + at[P_TUNNEL_DEPTH]!);
+    st[REASONS[r]!]++;
+    if (r !== 0) return false;
+    if (v.tunnelDepth > 0) st.tunnelled++;
+    v.ipVersion = dv.getUint8(p + at[P_IP_VERSION]!) === 6 ? 6 : 4;
+    const proto = dv.getUint8(p + at[P_PROTO]!);
+    v.proto = proto;
+    v.fragment = dv.getUint8(p + at[P_FRAGMENT]!) !== 0;
+    v.srcPort = dv.getUint16(p + at[P_SRC_PORT]!, true);
+    v.dstPort = dv.getUint16(p + at[P_DST_PORT]!, true);
+    if (proto === IPPROTO_TCP) {
+      let t = v.tcp;
+      if (!t) t = v.tcp = { seq: 0, ack: 0, flags: 0, window: 0 };
+      t.seq = dv.getUint32(p + at[P_SEQ]!, true);
+      t.ack = dv.getUint32(p + at[P_ACK]!, true);
+      t.flags = dv.getUint8(p + at[P_TCP_FLAGS]!);
+      t.window = dv.getUint16(p + at[P_WINDOW]!, true);
+    } else v.tcp = undefined;
+    v.raw = raw;
+    v.srcOff = dv.getUint32(p + at[P_SRC_OFF]!, true) - delta;
+    v.dstOff = dv.getUint32(p + at[P_DST_OFF]!, true) - delta;
+    v.payloadOff = dv.getUint32(p + at[P_PAYLOAD_OFF]!, true) - delta;
+    v.payloadEnd = dv.getUint32(p + at[P_PAYLOAD_END]!, true) - delta;
+    v.payloadLen = dv.getUint32(p + at[P_PAYLOAD_LEN]!, true);
     return true;
   }
-  if (proto === IPPROTO_UDP) {
-    if (p + 8 > capEnd) return bad(st);
-    v.proto = IPPROTO_UDP;
-    v.srcPort = u16(d, p);
-    v.dstPort = u16(d, p + 2);
-    v.tcp = undefined;
-    let ulen = u16(d, p + 4);
-    if (ulen < 8 || p + ulen > ipEnd) ulen = ipEnd - p; // 0 = jumbogram; lies are clamped to the IP length
-    const start = p + 8;
-    const end = Math.min(p + ulen, capEnd);
-    if (v.dstPort === VXLAN_PORT || v.dstPort === GENEVE_PORT) {
-      const inner = udpTunnel(v, d, start, end, st, depth);
-      if (inner !== undefined) return inner;
-    }
-    v.payloadOff = start;
-    v.payloadEnd = Math.max(start, end);
-    v.payloadLen = ulen - 8;
-    st.ok++;
-    return true;
-  }
-  if (isTunnelProto(proto)) return ipTunnel(v, d, proto, p, capEnd, st, depth);
-  st.otherProto++;
-  return false;
 }
 
-/** Notes that the packet is being decoded from inside a tunnel (counted once, in decodeRangeInto). */
-function inner(v: PacketView, depth: number): number {
-  v.tunnelDepth = depth + 1;
-  return depth + 1;
+let shared: CorePacket | undefined;
+
+/** This thread's decoder core for frames given from JavaScript (made on first use). */
+function sharedDecoder(): CorePacket {
+  shared ??= new CorePacket(instantiateCore());
+  return shared;
 }
 
-/**
- * VXLAN (RFC 7348) or GENEVE (RFC 8926) in the UDP payload d[s, end). undefined when the payload does not
- * carry the tunnel's header (the datagram is then an ordinary one to that port).
- */
-function udpTunnel(
-  v: PacketView,
-  d: Uint8Array,
-  s: number,
-  end: number,
-  st: DecodeStats,
-  depth: number,
-): boolean | undefined {
-  if (s + 8 > end) return undefined;
-  if (v.dstPort === VXLAN_PORT) {
-    // Flags: the I bit (0x08) set, the reserved bits and bytes zero (the group-policy extension uses some
-    // of them, so only the I bit and the last reserved byte are insisted on).
-    if ((d[s]! & 0x08) === 0 || d[s + 7] !== 0) return undefined;
-    if (depth >= MAX_TUNNEL_DEPTH) return bad(st);
-    return fromEthernet(v, d, s + 8, end, st, inner(v, depth));
-  }
-  // GENEVE: version 0, option length in 4-byte words, then the protocol of what follows.
-  if (d[s]! >> 6 !== 0) return undefined;
-  const body = s + 8 + (d[s]! & 0x3f) * 4;
-  const ptype = u16(d, s + 2);
-  if (body > end || (ptype !== 0x6558 && ptype !== 0x0800 && ptype !== 0x86dd)) return undefined;
-  if (depth >= MAX_TUNNEL_DEPTH) return bad(st);
-  return ptype === 0x6558
-    ? fromEthernet(v, d, body, end, st, inner(v, depth))
-    : fromEtherType(v, d, ptype, body, end, st, inner(v, depth));
-}
-
-/** IP-in-IP, IPv6-in-IP or GRE (RFC 2784/2890, with ERSPAN types I-III) at d[p, end). */
-function ipTunnel(
-  v: PacketView,
-  d: Uint8Array,
-  proto: number,
-  p: number,
-  end: number,
-  st: DecodeStats,
-  depth: number,
-): boolean {
-  if (depth >= MAX_TUNNEL_DEPTH) return bad(st);
-  if (proto === IPPROTO_IPIP) return ipv4(v, d, p, end, st, inner(v, depth));
-  if (proto === IPPROTO_IPV6) return ipv6(v, d, p, end, st, inner(v, depth));
-  if (p + 4 > end) return bad(st);
-  const flags = u16(d, p);
-  // Version 0 only (1 is PPTP's enhanced GRE, carrying PPP); no source routing (deprecated since RFC 2784).
-  if ((flags & 0x7) !== 0 || (flags & 0x4000) !== 0) {
-    st.otherProto++;
-    return false;
-  }
-  const ptype = u16(d, p + 2);
-  let body = p + 4 + (flags & 0x8000 ? 4 : 0) + (flags & 0x2000 ? 4 : 0) + (flags & 0x1000 ? 4 : 0);
-  if (body > end) return bad(st);
-  switch (ptype) {
-    case 0x0800:
-    case 0x86dd:
-      return fromEtherType(v, d, ptype, body, end, st, inner(v, depth));
-    case 0x6558: // transparent Ethernet bridging
-      return fromEthernet(v, d, body, end, st, inner(v, depth));
-    case 0x88be: // ERSPAN type II: an 8-byte header when GRE carries a sequence number; type I has none
-      if (flags & 0x1000) body += 8;
-      return fromEthernet(v, d, body, end, st, inner(v, depth));
-    case 0x22eb: // ERSPAN type III: 12 bytes, and an 8-byte platform subheader when the O bit is set
-      if (body + 12 > end) return bad(st);
-      body += 12 + (d[body + 11]! & 1 ? 8 : 0);
-      return fromEthernet(v, d, body, end, st, inner(v, depth));
-    default:
-      st.nonIp++;
-      return false;
-  }
-}
+const u16 = (d: Uint8Array, i: number): number => (d[i]! << 8) | d[i + 1]!;
 
 /** Format 4 or 16 address bytes: dotted quad, or RFC 5952 IPv6 (lower case, longest zero run compressed). */
 export function formatIp(d: Uint8Array, off: number, version: 4 | 6): string {

@@ -34,6 +34,13 @@ function coreModule(): WebAssembly.Module {
   );
 }
 
+/** Imports every part may call, given to every instance. */
+const SHARED: CoreImports = {
+  // The reader's if_tsresol divisor, computed as the TS reader computed it (`10 ** v`, `2 ** v`): V8's power, so that
+  // timestamps stay the same to the last bit whatever the core's own Math.pow would round.
+  tsPow: (b, e) => b! ** e!,
+};
+
 /**
  * A fresh instance (its own linear memory): one per capture being read, so two analyses in one process never
  * share state. `imports` are the JS functions the core calls back (module "core").
@@ -51,6 +58,7 @@ export function instantiateCore(imports: CoreImports = {}): CoreExports {
     core: new Proxy(imports, {
       get: (given, name: string) =>
         given[name] ??
+        SHARED[name] ??
         (() => {
           throw new Error(`packet core import ${name} not given`);
         }),

@@ -29,3 +29,11 @@ export declare function flowClose(slot: i32, reason: i32): void;
 export declare function flowDrop(slot: i32): void;
 /** Copy the current packet's payload to PKT.payloadOff (flowAddPacket's packets: their bytes are copied only if read). */
 export declare function flowFetch(): void;
+
+// ---- the reader (reader.ts; the JS side is src/sensors/pcap/reader.ts) ----
+
+/**
+ * `base ** exp` as JavaScript computes it (pcapng's if_tsresol, once per interface): the TS reader's timestamps
+ * divided by V8's powers, and the core's own Math.pow may differ from them in the last bit past 10^22.
+ */
+export declare function tsPow(base: f64, exp: f64): f64;

@@ -12,10 +12,92 @@ export function packetLayout(field: i32): i32 {
   switch (field) {
     case 0:
       return <i32>offsetof<Packet>('index');
+    case 1:
+      return <i32>offsetof<Packet>('linkType');
+    case 2:
+      return <i32>offsetof<Packet>('tsSec');
+    case 3:
+      return <i32>offsetof<Packet>('caplen');
+    case 4:
+      return <i32>offsetof<Packet>('origLen');
+    case 5:
+      return <i32>offsetof<Packet>('frameOff');
+    case 6:
+      return <i32>offsetof<Packet>('ipVersion');
+    case 7:
+      return <i32>offsetof<Packet>('proto');
+    case 8:
+      return <i32>offsetof<Packet>('tunnelDepth');
+    case 9:
+      return <i32>offsetof<Packet>('fragment');
+    case 10:
+      return <i32>offsetof<Packet>('tcpFlags');
+    case 11:
+      return <i32>offsetof<Packet>('srcPort');
+    case 12:
+      return <i32>offsetof<Packet>('dstPort');
+    case 13:
+      return <i32>offsetof<Packet>('window');
+    case 14:
+      return <i32>offsetof<Packet>('seq');
+    case 15:
+      return <i32>offsetof<Packet>('ack');
+    case 16:
+      return <i32>offsetof<Packet>('srcOff');
+    case 17:
+      return <i32>offsetof<Packet>('dstOff');
+    case 18:
+      return <i32>offsetof<Packet>('payloadOff');
+    case 19:
+      return <i32>offsetof<Packet>('payloadEnd');
+    case 20:
+      return <i32>offsetof<Packet>('payloadLen');
     default:
       return -1;
   }
 }
+
+// ---- the decoder (decode.ts; the JS side is src/sensors/pcap/decode.ts) ----
+import { decodeFrame, decodeStatsReset, DSTATS } from './decode';
+
+/** Decode the frame [start, start + len) of linear memory into PKT; the result is D_OK (0) or a reason. */
+export function decode(linkType: u32, start: usize, len: usize): i32 {
+  PKT.frameOff = <u32>start;
+  PKT.linkType = linkType;
+  PKT.caplen = <u32>len;
+  return decodeFrame(linkType, start, start + len);
+}
+/** The core loop's decode-reason counters: 7 f64 in DecodeStats order. */
+export function decodeStatsPtr(): usize {
+  return DSTATS;
+}
+export { decodeStatsReset };
+
+let decodeScratch: usize = 0;
+let decodeScratchSize: usize = 0;
+
+/** A region of at least n bytes the JS side copies a frame of its own into, to decode it there. */
+export function decodeScratchPtr(n: usize): usize {
+  if (n > decodeScratchSize) {
+    if (decodeScratch !== 0) heap.free(decodeScratch);
+    decodeScratchSize = max<usize>(n, 2048);
+    decodeScratch = heap.alloc(decodeScratchSize);
+  }
+  return decodeScratch;
+}
+
+// ---- the reader (reader.ts; the JS side is src/sensors/pcap/reader.ts) ----
+export {
+  readerBatchCount,
+  readerBatchPtr,
+  readerErrorPtr,
+  readerFinish,
+  readerInit,
+  readerPrepare,
+  readerPush,
+  readerSpace,
+  readerStatsPtr,
+} from './reader';
 
 // ---- detection counters kept in the core (rhythm.ts, needles.ts) ----
 export { countJobs, countShares } from './needles';
