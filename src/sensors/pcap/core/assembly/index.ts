@@ -90,6 +90,7 @@ export function decodeScratchPtr(n: usize): usize {
 export {
   readerBatchCount,
   readerBatchPtr,
+  readerDecode,
   readerErrorPtr,
   readerFinish,
   readerInit,

@@ -244,6 +244,9 @@ function walk(): i32 {
   const end = base + fill;
   for (;;) {
     if (batchCount >= BATCH_MAX) return R_BATCH_FULL;
+    // Nothing left: every state would wait for input, but at the end a resync would step past it (the TS reader's
+    // end() looped while bytes were left).
+    if (pos >= fill) return R_MORE;
     if (state === S_PCAP_REC) {
       pcapRecords(end);
       if (batchCount >= BATCH_MAX) return R_BATCH_FULL;
@@ -620,4 +623,25 @@ function ngTime(hi: u32, lo: u32, ifc: usize): f64 {
   const div = load<f64>(ifc, 8);
   // Split so the common cases (µs, ns) stay exact enough in a double.
   return (<f64>hi * 4294967296) / div + <f64>lo / div + load<f64>(ifc, 16);
+}
+
+/**
+ * Decode batch entry i into PKT (index, ts and the record's place too) and count it as the fused loop does: the path
+ * of a pipeline that sees each record in JS first (an onPacket observer, a shard filter), then may hand PKT to the
+ * flow table (flowAdd). Returns D_OK or the reason.
+ */
+export function readerDecode(i: i32): i32 {
+  const e = BATCH + <usize>i * BATCH_ENTRY;
+  const at = <usize>load<u32>(e, 16);
+  const caplen = load<u32>(e, 20);
+  const lt = load<u32>(e, 28);
+  PKT.index = <u32>load<f64>(e);
+  PKT.tsSec = load<f64>(e, 8);
+  PKT.frameOff = <u32>at;
+  PKT.caplen = caplen;
+  PKT.origLen = load<u32>(e, 24);
+  PKT.linkType = lt;
+  const r = decodeFrame(lt, at, at + <usize>caplen);
+  countDecode(r);
+  return r;
 }
