@@ -201,6 +201,7 @@ export interface DecodeCore extends CoreExports {
   decode(linkType: number, start: number, len: number): number;
   decodeStatsPtr(): number;
   decodeScratchPtr(n: number): number;
+  decodeStatsReset(): void;
 }
 
 /** The decode results' order (core/assembly/decode.ts D_*): the DecodeStats counter each one bumps. */
@@ -278,13 +279,22 @@ export class CorePacket {
   result(r: number, v: PacketView, raw: Uint8Array, delta: number, st: DecodeStats): boolean {
     v.clearCache();
     if (this.u8.byteLength === 0) this.refresh();
+    v.tunnelDepth = this.dv.getUint8(this.pkt + this.at[P_TUNNEL_DEPTH]!);
+    st[REASONS[r]!]++;
+    if (r !== 0) return false;
+    if (v.tunnelDepth > 0) st.tunnelled++;
+    this.fill(v, raw, delta);
+    return true;
+  }
+
+  /** Fill v from a TCP/UDP packet in PKT (see result). */
+  fill(v: PacketView, raw: Uint8Array, delta: number): void {
+    v.clearCache();
+    if (this.u8.byteLength === 0) this.refresh();
     const dv = this.dv;
     const p = this.pkt;
     const at = this.at;
     v.tunnelDepth = dv.getUint8(p + at[P_TUNNEL_DEPTH]!);
-    st[REASONS[r]!]++;
-    if (r !== 0) return false;
-    if (v.tunnelDepth > 0) st.tunnelled++;
     v.ipVersion = dv.getUint8(p + at[P_IP_VERSION]!) === 6 ? 6 : 4;
     const proto = dv.getUint8(p + at[P_PROTO]!);
     v.proto = proto;
@@ -305,7 +315,22 @@ export class CorePacket {
     v.payloadOff = dv.getUint32(p + at[P_PAYLOAD_OFF]!, true) - delta;
     v.payloadEnd = dv.getUint32(p + at[P_PAYLOAD_END]!, true) - delta;
     v.payloadLen = dv.getUint32(p + at[P_PAYLOAD_LEN]!, true);
-    return true;
+  }
+
+  /** The core loop's decode counters (assembly/decode.ts DSTATS). */
+  loopStats(): DecodeStats {
+    if (this.u8.byteLength === 0) this.refresh();
+    const p = this.core.decodeStatsPtr();
+    const at = (i: number): number => this.dv.getFloat64(p + i * 8, true);
+    return {
+      ok: at(0),
+      nonIp: at(1),
+      unsupportedLink: at(2),
+      otherProto: at(3),
+      fragments: at(4),
+      damaged: at(5),
+      tunnelled: at(6),
+    };
   }
 }
 

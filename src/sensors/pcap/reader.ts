@@ -195,7 +195,7 @@ export class CaptureReader {
   }
 
   /** Feed the next bytes of the capture. Packets are delivered synchronously to onPacket. */
-  push(chunk: Uint8Array, onPacket: (p: RawPacket) => void): void {
+  push(chunk: Uint8Array, onPacket: (p: RawPacket) => void, mode = MODE_BATCH): void {
     if (this.ended) throw new Error('CaptureReader.push after end()');
     this.cb = onPacket;
     const core = this.core;
@@ -206,7 +206,7 @@ export class CaptureReader {
       if (n > 64) m.set(off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n), at);
       else for (let i = 0; i < n; i++) m[at + i] = chunk[off + i]!;
       off += n;
-      this.run(core.readerPush(n, MODE_BATCH), false);
+      this.run(core.readerPush(n, mode), false, mode);
     }
   }
 

@@ -1,14 +1,20 @@
 /**
- * The I/O edge: stream a capture file (or stdin for `tcpdump -w - | minewatch ...`) through the pure
- * CaptureReader with one reused read buffer, so memory stays flat whatever the file size.
+ * The I/O edge: stream a capture file (or stdin for `tcpdump -w - | minewatch ...`) through the packet core's
+ * reader. A file is read straight into the core's input region (no buffer of its own, no copy); stdin's chunks are
+ * copied in. Memory stays flat whatever the file size: the region holds one read and one cut record.
+ *
+ * readCaptureFlows is the fused loop: the core reads each record, decodes it where it lies and hands it to its own
+ * flow table, so nothing crosses into JavaScript per packet but the flow table's events. An onPacket observer or a
+ * shard filter takes a slower path: the records come to JS in batches, each is decoded in the core on request and
+ * read through views of the decoded packet.
  */
 import { open } from 'node:fs/promises';
-import type { DecodedPacket, DecodeStats } from './decode.ts';
-import { PacketDecoder } from './decode.ts';
+import type { DecodeStats } from './decode.ts';
+import { CorePacket, PacketView } from './decode.ts';
 import type { FlowHandlers, FlowTableOptions, FlowTableStats } from './flows.ts';
 import { FlowTable } from './flows.ts';
 import type { CaptureStats, RawPacket } from './reader.ts';
-import { CaptureReader } from './reader.ts';
+import { CaptureReader, MODE_BATCH, MODE_FLOWS } from './reader.ts';
 import { isDns, shardOf } from './shard.ts';
 
 export interface ReadCaptureOptions {
@@ -22,49 +28,61 @@ export interface ReadCaptureOptions {
   reuse?: boolean;
 }
 
+const DEFAULT_CHUNK = 1 << 20;
+
+/**
+ * Feed the whole input to the reader: a file read by read straight into its region, stdin copied in chunk by
+ * chunk. Each record goes to onPacket (MODE_BATCH) or into the core's own pipeline (mode).
+ */
+async function feed(
+  reader: CaptureReader,
+  pathOrDash: string,
+  opts: ReadCaptureOptions,
+  onPacket: (p: RawPacket) => void,
+  mode: number,
+): Promise<void> {
+  if (pathOrDash === '-') {
+    for await (const chunk of opts.stdin ?? (process.stdin as AsyncIterable<Uint8Array>)) {
+      opts.signal?.throwIfAborted();
+      reader.push(chunk, onPacket, mode);
+    }
+    return;
+  }
+  const fh = await open(pathOrDash, 'r');
+  const size = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+  try {
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      // The core is idle while the read runs (it never runs between calls), so its memory cannot grow under the view.
+      const { bytesRead } = await fh.read(reader.space(size), 0, undefined, null);
+      if (bytesRead === 0) break;
+      reader.written(bytesRead, onPacket, mode);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function newReader(pathOrDash: string, opts: ReadCaptureOptions, core?: FlowTable['core']): CaptureReader {
+  return new CaptureReader(
+    {
+      source: pathOrDash === '-' ? 'stdin' : pathOrDash,
+      ...(opts.maxRecord !== undefined ? { maxRecord: opts.maxRecord } : {}),
+      ...(opts.reuse ? { reuse: true } : {}),
+    },
+    core,
+    Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK),
+  );
+}
+
 /** Read a whole capture, calling onPacket for each packet. '-' reads stdin. */
 export async function readCapture(
   pathOrDash: string,
   onPacket: (p: RawPacket) => void,
   opts: ReadCaptureOptions = {},
 ): Promise<CaptureStats> {
-  const isStdin = pathOrDash === '-';
-  const reader = new CaptureReader({
-    source: isStdin ? 'stdin' : pathOrDash,
-    ...(opts.maxRecord !== undefined ? { maxRecord: opts.maxRecord } : {}),
-    ...(opts.reuse ? { reuse: true } : {}),
-  });
-  if (isStdin) {
-    for await (const chunk of opts.stdin ?? (process.stdin as AsyncIterable<Uint8Array>)) {
-      opts.signal?.throwIfAborted();
-      reader.push(chunk, onPacket);
-    }
-  } else {
-    const fh = await open(pathOrDash, 'r');
-    // Two buffers, reused: the next read runs on the thread pool while this chunk is parsed (the reader
-    // copies only a record that straddles two reads, so a buffer is free again once push returns). Reading
-    // the 158 MB bench capture alone takes 40-50 ms: that time now overlaps with parsing instead of adding to it.
-    const size = opts.chunkSize ?? 1 << 20;
-    const bufs = [new Uint8Array(size), new Uint8Array(size)] as const;
-    let which = 0;
-    let next: Promise<{ bytesRead: number }> | null = fh.read(bufs[0], 0, size, null);
-    try {
-      for (;;) {
-        opts.signal?.throwIfAborted();
-        const { bytesRead } = await next;
-        next = null;
-        if (bytesRead === 0) break;
-        const buf = bufs[which]!;
-        which ^= 1;
-        next = fh.read(bufs[which]!, 0, size, null);
-        reader.push(bytesRead === size ? buf : buf.subarray(0, bytesRead), onPacket);
-      }
-    } finally {
-      // A read still in flight (push threw) must finish before the handle closes.
-      if (next) await next.catch(() => undefined);
-      await fh.close();
-    }
-  }
+  const reader = newReader(pathOrDash, opts);
+  await feed(reader, pathOrDash, opts, onPacket, MODE_BATCH);
   reader.end();
   return reader.stats;
 }
@@ -93,42 +111,42 @@ export async function readCaptureFlows(
   handlers: FlowHandlers,
   opts: ReadCaptureOptions & FlowTableOptions & { onPacket?: (p: RawPacket) => void; shard?: ShardSpec } = {},
 ): Promise<CaptureFlowStats> {
-  const decoder = new PacketDecoder();
+  // The reader and decoder run in the flow table's core instance: records, decoded packets and flows share memory.
   const table = new FlowTable(handlers, opts);
   const onPacket = opts.onPacket;
   const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
-  let add = (d: DecodedPacket, index: number, ts: number) => table.add(d, index, ts);
+  const reader = newReader(pathOrDash, { ...opts, reuse: onPacket === undefined }, table.core);
+  const pkt = new CorePacket(table.core);
+  pkt.core.decodeStatsReset();
   let dnsTable: FlowTable | undefined;
-  if (shard) {
-    const { index: mine, count, dnsHandlers } = shard;
-    dnsTable = dnsHandlers ? new FlowTable(dnsHandlers, opts) : undefined;
-    add = (d, index, ts) => {
-      if (shardOf(d, count) === mine) table.add(d, index, ts);
-      else if (dnsTable && isDns(d)) dnsTable.add(d, index, ts);
-    };
+  if (!onPacket && !shard) {
+    // The fused loop: no JavaScript per packet.
+    await feed(reader, pathOrDash, opts, () => {}, MODE_FLOWS);
+    reader.end(MODE_FLOWS);
+  } else {
+    const core = reader.core;
+    let each: (p: RawPacket) => void;
+    if (shard) {
+      const { index: mine, count, dnsHandlers } = shard;
+      dnsTable = dnsHandlers ? new FlowTable(dnsHandlers, opts) : undefined;
+      const view = new PacketView();
+      each = (p) => {
+        onPacket?.(p);
+        if (core.readerDecode(p.batch!) !== 0) return;
+        pkt.fill(view, reader.views(), 0);
+        if (shardOf(view, count) === mine) table.addDecoded();
+        // Another shard's DNS goes to a table of its own (another core): through its copying add().
+        else if (dnsTable && isDns(view)) dnsTable.add(view, p.index, p.tsSec);
+      };
+    } else
+      each = (p) => {
+        onPacket!(p);
+        if (core.readerDecode(p.batch!) === 0) table.addDecoded();
+      };
+    await feed(reader, pathOrDash, opts, each, MODE_BATCH);
+    reader.end(MODE_BATCH);
   }
-  // Without an onPacket observer nothing keeps the packet object: reuse it and decode the record in place
-  // (no object and no subarray per record).
-  const capture = onPacket
-    ? await readCapture(
-        pathOrDash,
-        (p) => {
-          onPacket(p);
-          const d = decoder.decode(p.linkType, p.data);
-          if (d) add(d, p.index, p.tsSec);
-        },
-        opts,
-      )
-    : await readCapture(
-        pathOrDash,
-        (p) => {
-          const off = p.offset!;
-          const d = decoder.decodeRange(p.linkType, p.buf!, off, off + p.caplen);
-          if (d) add(d, p.index, p.tsSec);
-        },
-        { ...opts, reuse: true },
-      );
   dnsTable?.end();
   table.end();
-  return { capture, decode: decoder.stats, flows: table.stats };
+  return { capture: reader.stats, decode: pkt.loopStats(), flows: table.stats };
 }
