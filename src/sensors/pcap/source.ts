@@ -11,10 +11,11 @@
 import { open } from 'node:fs/promises';
 import type { DecodeStats } from './decode.ts';
 import { CorePacket, PacketView } from './decode.ts';
+import { instantiateCore } from './core/load.ts';
 import type { FlowHandlers, FlowTableOptions, FlowTableStats } from './flows.ts';
 import { FlowTable } from './flows.ts';
 import type { CaptureStats, RawPacket } from './reader.ts';
-import { CaptureReader, MODE_BATCH, MODE_FLOWS } from './reader.ts';
+import { CaptureReader, MODE_BATCH, MODE_DECODE, MODE_FLOWS, MODE_READ } from './reader.ts';
 import { isDns, shardOf } from './shard.ts';
 
 export interface ReadCaptureOptions {
@@ -149,4 +150,20 @@ export async function readCaptureFlows(
   dnsTable?.end();
   table.end();
   return { capture: reader.stats, decode: pkt.loopStats(), flows: table.stats };
+}
+
+/**
+ * Read every record in the core and only count it ('read') or decode it too ('decode'), nothing per record in
+ * JavaScript: the benchmark's first two stages (bench/pcap.ts), the cost of the core's reader and decoder alone.
+ */
+export async function scanCapture(
+  pathOrDash: string,
+  stage: 'read' | 'decode',
+  opts: ReadCaptureOptions = {},
+): Promise<{ capture: CaptureStats; decode: DecodeStats }> {
+  const reader = newReader(pathOrDash, opts, instantiateCore() as FlowTable['core']);
+  const mode = stage === 'read' ? MODE_READ : MODE_DECODE;
+  await feed(reader, pathOrDash, opts, () => {}, mode);
+  reader.end(mode);
+  return { capture: reader.stats, decode: new CorePacket(reader.core).loopStats() };
 }
