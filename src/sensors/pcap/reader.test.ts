@@ -348,3 +348,40 @@ describe('CaptureReader: damage', () => {
     assert.equal(seen.length, recs.length);
   });
 });
+
+describe('CaptureReader: hostile input (the core reads linear memory: it must never trap or read past a record)', () => {
+  it('random bytes behind pcap and pcapng headers, in random chunks: only CaptureFormatError, every byte counted', () => {
+    const r = rng(99);
+    const e = ether(tcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 1, payload: 'x' }));
+    const heads = [
+      writePcap([{ ts: 1, data: e }], { linkType: 1 }),
+      writePcap([{ ts: 1, data: e }], { linkType: 1, nano: true, bigEndian: true }),
+      writePcapng([{ interfaces: [{ linkType: 1 }], blocks: [{ type: 'epb', iface: 0, ts: 1, data: e }] }]),
+      writePcapng([
+        { bigEndian: true, interfaces: [{ linkType: 113, tsresol: 9 }], blocks: [{ type: 'spb', data: e }] },
+      ]),
+    ];
+    let packets = 0;
+    for (let k = 0; k < 400; k++) {
+      const head = heads[k % heads.length]!;
+      const body = Uint8Array.from({ length: Math.floor(r() * 6000) }, () => Math.floor(r() * 256));
+      // Sprinkle copies of the real records so resyncing has something to find.
+      for (let i = 0; i < 4 && body.length > head.length; i++)
+        body.set(head, Math.floor(r() * (body.length - head.length)));
+      const buf = new Uint8Array(head.length + body.length);
+      buf.set(head);
+      buf.set(body, head.length);
+      const max = r() < 0.3 ? 64 + Math.floor(r() * 500) : undefined;
+      const sizes = r() < 0.5 ? undefined : () => 1 + Math.floor(r() * 300);
+      try {
+        const { seen, stats } = parse(buf, sizes, max);
+        packets += seen.length;
+        assert.equal(stats.bytes, buf.length);
+        for (const s of seen) assert.ok(s.caplen <= buf.length);
+      } catch (err) {
+        assert.ok(err instanceof CaptureFormatError, String(err));
+      }
+    }
+    assert.ok(packets > 400, `${packets} packets found`);
+  });
+});

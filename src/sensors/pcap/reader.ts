@@ -14,7 +14,6 @@
  */
 import { type CoreExports, instantiateCore } from './core/load.ts';
 
-
 export interface RawPacket {
   /** 1-based packet number, as Wireshark counts (damaged records do not get a number). */
   index: number;

@@ -9,9 +9,9 @@
  * read through views of the decoded packet.
  */
 import { open } from 'node:fs/promises';
+import { instantiateCore } from './core/load.ts';
 import type { DecodeStats } from './decode.ts';
 import { CorePacket, PacketView } from './decode.ts';
-import { instantiateCore } from './core/load.ts';
 import type { FlowHandlers, FlowTableOptions, FlowTableStats } from './flows.ts';
 import { FlowTable } from './flows.ts';
 import type { CaptureStats, RawPacket } from './reader.ts';

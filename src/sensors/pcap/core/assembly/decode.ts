@@ -35,8 +35,6 @@ export const MAX_TUNNEL_DEPTH: i32 = 4;
 export const DSTATS: usize = memory.data(7 * 8, 8);
 
 /** Count one decode result as DecodeStats does. */
-// @ts-ignore: decorator
-@inline
 export function countDecode(r: i32): void {
   const p = DSTATS + ((<usize>r) << 3);
   store<f64>(p, load<f64>(p) + 1);
@@ -49,18 +47,12 @@ export function decodeStatsReset(): void {
 
 // ---- reads (big-endian, network order) ----
 
-// @ts-ignore: decorator
-@inline
 function u8at(p: usize): u32 {
   return <u32>load<u8>(p);
 }
-// @ts-ignore: decorator
-@inline
 function u16at(p: usize): u32 {
   return <u32>bswap<u16>(load<u16>(p));
 }
-// @ts-ignore: decorator
-@inline
 function u32at(p: usize): u32 {
   return bswap<u32>(load<u32>(p));
 }
@@ -259,8 +251,6 @@ function ipv6(off: usize, n: usize, depth: i32): i32 {
   return l4proto(next, p, ipEnd, n, depth);
 }
 
-// @ts-ignore: decorator
-@inline
 function isTunnelProto(proto: u32): bool {
   return proto === IPPROTO_GRE || proto === IPPROTO_IPIP || proto === IPPROTO_IPV6;
 }
@@ -308,8 +298,6 @@ function l4proto(proto: u32, p: usize, ipEnd: usize, n: usize, depth: i32): i32 
 }
 
 /** Notes that the packet is being decoded from inside a tunnel (counted once per packet, by the caller). */
-// @ts-ignore: decorator
-@inline
 function inner(depth: i32): i32 {
   PKT.tunnelDepth = <u8>(depth + 1);
   return depth + 1;
@@ -348,8 +336,7 @@ function ipTunnel(proto: u32, p: usize, end: usize, depth: i32): i32 {
   // Version 0 only (1 is PPTP's enhanced GRE, carrying PPP); no source routing (deprecated since RFC 2784).
   if ((flags & 0x7) !== 0 || (flags & 0x4000) !== 0) return D_OTHER_PROTO;
   const ptype = u16at(p + 2);
-  let body: usize =
-    p + 4 + (flags & 0x8000 ? 4 : 0) + (flags & 0x2000 ? 4 : 0) + (flags & 0x1000 ? 4 : 0);
+  let body: usize = p + 4 + (flags & 0x8000 ? 4 : 0) + (flags & 0x2000 ? 4 : 0) + (flags & 0x1000 ? 4 : 0);
   if (body > end) return D_DAMAGED;
   switch (ptype) {
     case 0x0800:

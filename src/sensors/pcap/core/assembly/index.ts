@@ -58,7 +58,7 @@ export function packetLayout(field: i32): i32 {
 }
 
 // ---- the decoder (decode.ts; the JS side is src/sensors/pcap/decode.ts) ----
-import { decodeFrame, decodeStatsReset, DSTATS } from './decode';
+import { DSTATS, decodeFrame, decodeStatsReset } from './decode';
 
 /** Decode the frame [start, start + len) of linear memory into PKT; the result is D_OK (0) or a reason. */
 export function decode(linkType: u32, start: usize, len: usize): i32 {
@@ -86,6 +86,8 @@ export function decodeScratchPtr(n: usize): usize {
   return decodeScratch;
 }
 
+// ---- detection counters kept in the core (rhythm.ts, needles.ts) ----
+export { countJobs, countShares } from './needles';
 // ---- the reader (reader.ts; the JS side is src/sensors/pcap/reader.ts) ----
 export {
   readerBatchCount,
@@ -99,9 +101,6 @@ export {
   readerSpace,
   readerStatsPtr,
 } from './reader';
-
-// ---- detection counters kept in the core (rhythm.ts, needles.ts) ----
-export { countJobs, countShares } from './needles';
 
 import { RHYTHM_SIZE, Rhythm, rhythmCloseMessage, rhythmInit, rhythmSegment } from './rhythm';
 

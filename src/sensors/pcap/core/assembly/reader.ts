@@ -78,18 +78,12 @@ const C_NON_PACKET: i32 = 8;
 const C_COUNT: i32 = 9;
 const CSTATS: usize = memory.data(C_COUNT * 8, 8);
 
-// @ts-ignore: decorator
-@inline
 function cst(i: i32): f64 {
   return load<f64>(CSTATS + ((<usize>i) << 3));
 }
-// @ts-ignore: decorator
-@inline
 function cset(i: i32, v: f64): void {
   store<f64>(CSTATS + ((<usize>i) << 3), v);
 }
-// @ts-ignore: decorator
-@inline
 function cadd(i: i32, v: f64): void {
   const p = CSTATS + ((<usize>i) << 3);
   store<f64>(p, load<f64>(p) + v);
@@ -256,24 +250,19 @@ function walk(): i32 {
     if (n < 0) return R_ERROR;
     pos += <usize>n;
     cadd(C_BYTES, <f64>n);
-  }  return R_MORE; // not reached
+  } // biome-ignore lint/correctness/noUnreachable: AssemblyScript wants a return after the endless loop
+  return R_MORE;
 }
 
 /** Where address `at` of the region is in the stream. */
-// @ts-ignore: decorator
-@inline
 function streamAt(at: usize): f64 {
   return baseStream + <f64>(at - base);
 }
 
-// @ts-ignore: decorator
-@inline
 function rd32(p: usize, little: bool): u32 {
   const v = load<u32>(p);
   return little ? v : bswap<u32>(v);
 }
-// @ts-ignore: decorator
-@inline
 function rd16(p: usize, little: bool): u32 {
   const v = load<u16>(p);
   return little ? <u32>v : <u32>bswap<u16>(v);
@@ -415,7 +404,8 @@ function parse(off: usize, end: usize): i32 {
       default:
         unreachable();
     }
-  }  return 0; // not reached
+  } // biome-ignore lint/correctness/noUnreachable: AssemblyScript wants a return after the endless loop
+  return 0;
 }
 
 /** pcap µs 1, ns 2, Kuznetzov µs 3, else 0. */
