@@ -40,11 +40,12 @@ test('shares and jobs counted as the JS tracker counted them', () => {
   const parts = [...SHARES, ...JOBS, '"', 'sub', 'mit', 'job', 'x', '\n', '0x', '["', 'mining.'];
   let seed = 7;
   const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  for (let i = 0; i < 400; i++)
+  for (let i = 0; i < 4000; i++)
     samples.push(
-      Array.from({ length: 1 + Math.floor(rnd() * 40) }, () => parts[Math.floor(rnd() * parts.length)]).join(
-        '',
-      ),
+      Array.from(
+        { length: 1 + Math.floor(rnd() * (i % 10 === 0 ? 400 : 40)) },
+        () => parts[Math.floor(rnd() * parts.length)],
+      ).join(''),
     );
   for (const s of samples) {
     const b = Buffer.from(s);

@@ -1,64 +1,81 @@
 // Shares and jobs of a decided stratum flow, counted in the core so such a flow costs no call into JS per segment:
 // the same needles and the same rule as detect/traffic/stratum-tracker.ts (each needle counted on its own, without
 // overlap, within one delivered segment), so the totals JS reads at the flow's close are the ones it counted itself.
+//
+// One pass over the bytes for a whole needle set: a table indexed by the two bytes at each position says which
+// needle (if any) of each set starts with them, and only then are its bytes compared. Each needle keeps the
+// position before which a match would overlap its previous one, so the counts are the greedy leftmost ones a
+// repeated indexOf(needle, match + length) gives. (The first version scanned the bytes once per needle, comparing
+// the first byte: 75 ms of a 1.4 s `minewatch pcap` run on the bench capture, one core.)
 
 const SHARE_NEEDLES: StaticArray<string> = ['"submit"', 'mining.submit', 'eth_submitWork'];
 const JOB_NEEDLES: StaticArray<string> = ['"job"', 'mining.notify', '"result":["0x'];
 
-/** Needle bytes (ASCII), each as [length, bytes...], laid out once in linear memory. */
-function layout(list: StaticArray<string>): usize {
-  let size: usize = 1;
-  for (let i = 0; i < list.length; i++) size += 1 + <usize>list[i].length;
-  const p = heap.alloc(size);
-  store<u8>(p, <u8>list.length);
-  let q = p + 1;
-  for (let i = 0; i < list.length; i++) {
-    const s = list[i];
-    store<u8>(q, <u8>s.length);
-    for (let j = 0; j < s.length; j++) store<u8>(q + 1 + j, <u8>s.charCodeAt(j));
-    q += 1 + <usize>s.length;
+/** Needles of both sets, each 16 bytes apart: [length, bytes...] (none is longer than 15). */
+const NEEDLE_STRIDE: usize = 16;
+let needles: usize = 0;
+/**
+ * 65,536 bytes: for the little-endian u16 of two bytes, the share needle starting with them (1-based) in the low
+ * nibble and the job needle in the high nibble; 0 for none. No two needles of one set start with the same two bytes
+ * (checked when the table is built).
+ */
+let pairs: usize = 0;
+
+function build(): void {
+  needles = heap.alloc(6 * NEEDLE_STRIDE);
+  pairs = heap.alloc(65536);
+  memory.fill(pairs, 0, 65536);
+  for (let set = 0; set < 2; set++) {
+    const list = set === 0 ? SHARE_NEEDLES : JOB_NEEDLES;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i];
+      const q = needles + <usize>(set * 3 + i) * NEEDLE_STRIDE;
+      store<u8>(q, <u8>s.length);
+      for (let j = 0; j < s.length; j++) store<u8>(q + 1 + j, <u8>s.charCodeAt(j));
+      const key = <usize>(s.charCodeAt(0) | (s.charCodeAt(1) << 8));
+      const shift = set * 4;
+      const cur = <i32>load<u8>(pairs + key);
+      if (((cur >> shift) & 15) !== 0) abort('two needles of one set start alike');
+      store<u8>(pairs + key, <u8>(cur | ((i + 1) << shift)));
+    }
   }
-  return p;
 }
 
-let shares: usize = 0;
-let jobs: usize = 0;
-
-function countOne(ptr: usize, len: usize, needle: usize, nlen: usize): i32 {
-  if (nlen === 0 || len < nlen) return 0;
-  const first = load<u8>(needle);
-  const last = len - nlen;
+/** Matches of the needles of one set (0 shares, 1 jobs) in [ptr, ptr+len). */
+function countSet(ptr: usize, len: usize, set: i32): i32 {
+  if (needles === 0) build();
+  if (len < 2) return 0;
+  const shift = set * 4;
+  const first = needles + <usize>(set * 3) * NEEDLE_STRIDE;
+  // Per needle, the first position a match may start at (past the end of its previous match).
+  let free0: usize = 0;
+  let free1: usize = 0;
+  let free2: usize = 0;
   let n = 0;
-  let i: usize = 0;
-  while (i <= last) {
-    if (load<u8>(ptr + i) === first && memory.compare(ptr + i, needle, nlen) === 0) {
-      n++;
-      i += nlen;
-    } else i++;
-  }
-  return n;
-}
-
-function countAll(ptr: usize, len: usize, set: usize): i32 {
-  const k = <i32>load<u8>(set);
-  let q = set + 1;
-  let n = 0;
-  for (let i = 0; i < k; i++) {
+  const stop = ptr + len - 1;
+  for (let p = ptr; p < stop; p++) {
+    const k = (<i32>load<u8>(pairs + <usize>load<u16>(p)) >> shift) & 15;
+    if (k === 0) continue;
+    const i = <usize>p - ptr;
+    const q = first + <usize>(k - 1) * NEEDLE_STRIDE;
     const nlen = <usize>load<u8>(q);
-    n += countOne(ptr, len, q + 1, nlen);
-    q += 1 + nlen;
+    if (i + nlen > len) continue;
+    const free = k === 1 ? free0 : k === 2 ? free1 : free2;
+    if (i < free || memory.compare(p, q + 1, nlen) !== 0) continue;
+    n++;
+    if (k === 1) free0 = i + nlen;
+    else if (k === 2) free1 = i + nlen;
+    else free2 = i + nlen;
   }
   return n;
 }
 
 /** Submitted shares in client bytes [ptr, ptr+len). */
 export function countShares(ptr: usize, len: usize): i32 {
-  if (shares === 0) shares = layout(SHARE_NEEDLES);
-  return countAll(ptr, len, shares);
+  return countSet(ptr, len, 0);
 }
 
 /** Job pushes in server bytes [ptr, ptr+len). */
 export function countJobs(ptr: usize, len: usize): i32 {
-  if (jobs === 0) jobs = layout(JOB_NEEDLES);
-  return countAll(ptr, len, jobs);
+  return countSet(ptr, len, 1);
 }
