@@ -116,7 +116,13 @@ export async function readCaptureFlows(
   const table = new FlowTable(handlers, opts);
   const onPacket = opts.onPacket;
   const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
-  const reader = newReader(pathOrDash, { ...opts, reuse: onPacket === undefined }, table.core);
+  // Without an observer nothing keeps the packet object: one is reused (the shard path reads it, the fused loop makes
+  // none); an observer gets a fresh one per record unless it asked for reuse.
+  const reader = newReader(
+    pathOrDash,
+    { ...opts, reuse: onPacket === undefined || opts.reuse === true },
+    table.core,
+  );
   const pkt = new CorePacket(table.core);
   pkt.core.decodeStatsReset();
   let dnsTable: FlowTable | undefined;
