@@ -113,6 +113,7 @@ export interface ReaderCore extends CoreExports {
   readerErrorPtr(): number;
   readerBatchPtr(): number;
   readerBatchCount(): number;
+  readerBatchLayout(field: number): number;
   readerDecode(i: number): number;
 }
 
@@ -130,8 +131,34 @@ const R_BATCH_FULL = 1;
 const R_ERROR = 2;
 
 const FORMATS: readonly CaptureFormat[] = ['unknown', 'pcap', 'pcapng'];
-/** Bytes of a batch table entry (BATCH_ENTRY): index f64, ts f64, address, caplen, origLen, linkType, iface u32. */
-const ENTRY = 40;
+
+/**
+ * The batch table's entry layout (readerBatchLayout: index and ts f64, then address, caplen, origLen, linkType,
+ * iface u32; the entry's size), in f64 and u32 elements from the entry's start: the same for every instance.
+ */
+let B: {
+  index: number;
+  ts: number;
+  at: number;
+  caplen: number;
+  orig: number;
+  link: number;
+  iface: number;
+  size: number;
+};
+function batchLayout(core: ReaderCore): typeof B {
+  B ??= {
+    index: core.readerBatchLayout(0) >>> 3,
+    ts: core.readerBatchLayout(1) >>> 3,
+    at: core.readerBatchLayout(2) >>> 2,
+    caplen: core.readerBatchLayout(3) >>> 2,
+    orig: core.readerBatchLayout(4) >>> 2,
+    link: core.readerBatchLayout(5) >>> 2,
+    iface: core.readerBatchLayout(6) >>> 2,
+    size: core.readerBatchLayout(7),
+  };
+  return B;
+}
 /** Input region besides a whole record (maxRecord + 64): what one push copies in at a time. */
 const DEFAULT_REGION = 256 * 1024;
 
@@ -158,6 +185,7 @@ export class CaptureReader {
     this.core = (core ?? instantiateCore()) as ReaderCore;
     this.core.readerInit(Math.max(opts.maxRecord ?? 1 << 20, 64), region);
     this.batchPtr = this.core.readerBatchPtr();
+    batchLayout(this.core);
     this.statsPtr = this.core.readerStatsPtr();
     const buf = this.core.memory.buffer;
     this.u8 = new Uint8Array(buf);
@@ -251,22 +279,24 @@ export class CaptureReader {
     const n = this.core.readerBatchCount();
     const cb = this.cb;
     const r = this.reused;
+    const L = B;
     for (let i = 0; i < n; i++) {
       this.views();
-      const e = this.batchPtr + i * ENTRY;
+      // The table is 8-aligned and entries are a multiple of 8 bytes: whole f64 and u32 elements.
+      const e = this.batchPtr + i * L.size;
       const f = e >>> 3;
       const w = e >>> 2;
-      const index = this.f64[f]!;
-      const ts = this.f64[f + 1]!;
-      const at = this.u32[w + 4]!;
-      const caplen = this.u32[w + 5]!;
+      const index = this.f64[f + L.index]!;
+      const ts = this.f64[f + L.ts]!;
+      const at = this.u32[w + L.at]!;
+      const caplen = this.u32[w + L.caplen]!;
       if (r !== null) {
         r.index = index;
         r.tsSec = ts;
         r.caplen = caplen;
-        r.origLen = this.u32[w + 6]!;
-        r.linkType = this.u32[w + 7]!;
-        r.iface = this.u32[w + 8]!;
+        r.origLen = this.u32[w + L.orig]!;
+        r.linkType = this.u32[w + L.link]!;
+        r.iface = this.u32[w + L.iface]!;
         r.batch = i;
         r.set(this.u8, at);
         cb(r);
@@ -274,10 +304,10 @@ export class CaptureReader {
         cb({
           index,
           tsSec: ts,
-          linkType: this.u32[w + 7]!,
+          linkType: this.u32[w + L.link]!,
           caplen,
-          origLen: this.u32[w + 6]!,
-          iface: this.u32[w + 8]!,
+          origLen: this.u32[w + L.orig]!,
+          iface: this.u32[w + L.iface]!,
           data: this.u8.subarray(at, at + caplen),
           buf: this.u8,
           offset: at,

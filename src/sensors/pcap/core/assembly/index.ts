@@ -91,6 +91,7 @@ export { countJobs, countShares } from './needles';
 // ---- the reader (reader.ts; the JS side is src/sensors/pcap/reader.ts) ----
 export {
   readerBatchCount,
+  readerBatchLayout,
   readerBatchPtr,
   readerDecode,
   readerErrorPtr,

@@ -95,6 +95,13 @@ const ERR: usize = memory.data(32, 8);
 // ---- the batch table (M_BATCH): per record index f64, ts f64, address, caplen, origLen, linkType, iface, 0 ----
 export const BATCH_MAX: i32 = 1024;
 export const BATCH_ENTRY: i32 = 40;
+const B_INDEX: i32 = 0;
+const B_TS: i32 = 8;
+const B_ADDR: i32 = 16;
+const B_CAPLEN: i32 = 20;
+const B_ORIG: i32 = 24;
+const B_LINK: i32 = 28;
+const B_IFACE: i32 = 32;
 const BATCH: usize = memory.data(BATCH_MAX * BATCH_ENTRY, 8);
 let batchCount: i32 = 0;
 
@@ -169,6 +176,32 @@ export function readerBatchPtr(): usize {
 }
 export function readerBatchCount(): i32 {
   return batchCount;
+}
+/**
+ * The batch table's layout, so that JS hard-codes none of it: field offsets in an entry (0 index f64, 1 ts f64,
+ * 2 address, 3 caplen, 4 origLen, 5 linkType, 6 iface, u32 each), 7 the entry's size.
+ */
+export function readerBatchLayout(field: i32): i32 {
+  switch (field) {
+    case 0:
+      return B_INDEX;
+    case 1:
+      return B_TS;
+    case 2:
+      return B_ADDR;
+    case 3:
+      return B_CAPLEN;
+    case 4:
+      return B_ORIG;
+    case 5:
+      return B_LINK;
+    case 6:
+      return B_IFACE;
+    case 7:
+      return BATCH_ENTRY;
+    default:
+      return -1;
+  }
 }
 
 /**
@@ -285,13 +318,13 @@ function emit(at: usize, caplen: u32, origLen: u32, ts: f64, lt: u32, iface: u32
     }
   } else if (m === M_BATCH) {
     const e = BATCH + <usize>batchCount * BATCH_ENTRY;
-    store<f64>(e, index);
-    store<f64>(e, ts, 8);
-    store<u32>(e, <u32>at, 16);
-    store<u32>(e, caplen, 20);
-    store<u32>(e, origLen, 24);
-    store<u32>(e, lt, 28);
-    store<u32>(e, iface, 32);
+    store<f64>(e + B_INDEX, index);
+    store<f64>(e + B_TS, ts);
+    store<u32>(e + B_ADDR, <u32>at);
+    store<u32>(e + B_CAPLEN, caplen);
+    store<u32>(e + B_ORIG, origLen);
+    store<u32>(e + B_LINK, lt);
+    store<u32>(e + B_IFACE, iface);
     batchCount++;
   } else if (m === M_DECODE) {
     countDecode(decodeFrame(lt, at, at + <usize>caplen));
@@ -622,14 +655,14 @@ function ngTime(hi: u32, lo: u32, ifc: usize): f64 {
  */
 export function readerDecode(i: i32): i32 {
   const e = BATCH + <usize>i * BATCH_ENTRY;
-  const at = <usize>load<u32>(e, 16);
-  const caplen = load<u32>(e, 20);
-  const lt = load<u32>(e, 28);
-  PKT.index = <u32>load<f64>(e);
-  PKT.tsSec = load<f64>(e, 8);
+  const at = <usize>load<u32>(e + B_ADDR);
+  const caplen = load<u32>(e + B_CAPLEN);
+  const lt = load<u32>(e + B_LINK);
+  PKT.index = <u32>load<f64>(e + B_INDEX);
+  PKT.tsSec = load<f64>(e + B_TS);
   PKT.frameOff = <u32>at;
   PKT.caplen = caplen;
-  PKT.origLen = load<u32>(e, 24);
+  PKT.origLen = load<u32>(e + B_ORIG);
   PKT.linkType = lt;
   const r = decodeFrame(lt, at, at + <usize>caplen);
   countDecode(r);
