@@ -97,10 +97,13 @@ const MAX_RECORDS = 32;
 /** TLSPlaintext.length is at most 2^14; allow a little slack for odd stacks. */
 const MAX_RECORD_LEN = 16384 + 256;
 
+/** Shared empty buffer: a reader holds nothing most of the time, and each typed array is an off-heap allocation. */
+const EMPTY = new Uint8Array(0);
+
 /** Collects the first handshake message of one type from a TLS record stream. */
 class HandshakeReader {
-  private pending: Uint8Array = new Uint8Array(0);
-  private hs: Uint8Array = new Uint8Array(0);
+  private pending: Uint8Array = EMPTY;
+  private hs: Uint8Array = EMPTY;
   private records = 0;
   private consumed = 0;
   private final:
@@ -114,6 +117,11 @@ class HandshakeReader {
     private readonly maxBytes: number,
   ) {}
 
+  /**
+   * The body of a 'done' answer may be a view of `chunk` itself (a hello in one record, the usual case): it is
+   * valid while the caller's chunk is, and the callers here parse it at once. Copying every hello's record
+   * twice was most of the garbage of the 158 MB bench capture's TLS flows (each copy an off-heap buffer).
+   */
   feed(chunk: Uint8Array): { status: 'need-more' } | NonNullable<HandshakeReader['final']> {
     if (this.final) return this.final;
     let data = chunk;
@@ -140,10 +148,15 @@ class HandshakeReader {
       const frag = data.subarray(off + 5, off + 5 + len);
       off += 5 + len;
       this.consumed += 5 + len;
-      const next = new Uint8Array(this.hs.length + frag.length);
-      next.set(this.hs, 0);
-      next.set(frag, this.hs.length);
-      this.hs = next;
+      if (this.hs.length === 0) {
+        // Kept as a view for now; copied below only if the message goes on in a later record.
+        this.hs = frag;
+      } else {
+        const next = new Uint8Array(this.hs.length + frag.length);
+        next.set(this.hs, 0);
+        next.set(frag, this.hs.length);
+        this.hs = next;
+      }
       if (this.hs.length >= 4) {
         if (this.hs[0] !== this.wantType)
           return this.fail(`handshake type ${this.hs[0]} is not ${this.wantType}`);
@@ -151,20 +164,23 @@ class HandshakeReader {
         if (mlen > this.maxBytes) return this.fail('handshake message too large');
         if (this.hs.length >= 4 + mlen) {
           this.final = { status: 'done', body: this.hs.subarray(4, 4 + mlen), consumed: this.consumed };
-          this.pending = new Uint8Array(0);
+          this.pending = EMPTY;
+          this.hs = EMPTY;
           return this.final;
         }
       }
       if (this.hs.length > this.maxBytes + 4) return this.fail('handshake message too large');
+      // The message continues: what we hold must outlive the caller's chunk.
+      if (this.hs === frag) this.hs = frag.slice();
     }
     // Only the incomplete record stays: at most 5 + MAX_RECORD_LEN bytes.
-    this.pending = data.slice(off);
+    this.pending = off === data.length ? EMPTY : data.slice(off);
     return { status: 'need-more' };
   }
 
   private fail(reason: string): { status: 'not-tls'; reason: string } {
-    this.pending = new Uint8Array(0);
-    this.hs = new Uint8Array(0);
+    this.pending = EMPTY;
+    this.hs = EMPTY;
     this.final = { status: 'not-tls', reason };
     return this.final;
   }
@@ -214,6 +230,84 @@ function u16List(r: Reader): number[] {
   return out;
 }
 
+/**
+ * A parsed ClientHello. The fingerprints are computed on first read: most hellos in a capture are never
+ * reported, and hashing them all cost ~20 µs a flow (about 80 ms on the 158 MB benchmark capture). They are
+ * getters of the class, not accessors defined on each object: `Object.defineProperty` with a closure per hello
+ * gave every hello a hidden class of its own, and parsing the bench capture's corpus hellos in a loop spent
+ * ~30% of its time in GC that way (24 µs a hello warm). `toJSON` keeps the fingerprints in a hello's JSON.
+ */
+class ParsedClientHello implements ClientHello {
+  extensions: number[] = [];
+  declare sni?: string;
+  alpn: string[] = [];
+  supportedGroups: number[] = [];
+  ecPointFormats: number[] = [];
+  signatureAlgorithms: number[] = [];
+  supportedVersions: number[] = [];
+  #ja3: string | undefined;
+  #ja3Hash: string | undefined;
+  #ja4: { ja4: string; raw: string } | undefined;
+
+  constructor(
+    public recordVersion: number,
+    public version: number,
+    public maxVersion: number,
+    public sessionIdLength: number,
+    public cipherSuites: number[],
+    public compressionMethods: number[],
+    private readonly transport: 't' | 'q' | 'd',
+  ) {}
+
+  get ja3(): string {
+    return (this.#ja3 ??= ja3String(this));
+  }
+  set ja3(v: string) {
+    this.#ja3 = v;
+  }
+  get ja3Hash(): string {
+    return (this.#ja3Hash ??= md5(this.ja3));
+  }
+  set ja3Hash(v: string) {
+    this.#ja3Hash = v;
+  }
+  get ja4(): string {
+    return (this.#ja4 ??= ja4(this, this.transport)).ja4;
+  }
+  set ja4(v: string) {
+    this.#ja4 = { ...(this.#ja4 ??= ja4(this, this.transport)), ja4: v };
+  }
+  get ja4r(): string {
+    return (this.#ja4 ??= ja4(this, this.transport)).raw;
+  }
+  set ja4r(v: string) {
+    this.#ja4 = { ...(this.#ja4 ??= ja4(this, this.transport)), raw: v };
+  }
+
+  /** The fields in the order a plain object of them always had (sni, set while parsing, last). */
+  toJSON(): Record<string, unknown> {
+    return {
+      recordVersion: this.recordVersion,
+      version: this.version,
+      maxVersion: this.maxVersion,
+      sessionIdLength: this.sessionIdLength,
+      cipherSuites: this.cipherSuites,
+      compressionMethods: this.compressionMethods,
+      extensions: this.extensions,
+      alpn: this.alpn,
+      supportedGroups: this.supportedGroups,
+      ecPointFormats: this.ecPointFormats,
+      signatureAlgorithms: this.signatureAlgorithms,
+      supportedVersions: this.supportedVersions,
+      ja3: this.ja3,
+      ja3Hash: this.ja3Hash,
+      ja4: this.ja4,
+      ja4r: this.ja4r,
+      sni: this.sni,
+    };
+  }
+}
+
 /** Parses a ClientHello body (after the 4-byte handshake header). Throws Malformed. */
 function parseClientHelloBody(
   body: Uint8Array,
@@ -228,24 +322,15 @@ function parseClientHelloBody(
   r.bytes(sidLen);
   const cipherSuites = u16List(r.sub(r.u16()));
   const compressionMethods = Array.from(r.bytes(r.u8()));
-  const h: ClientHello = {
+  const h = new ParsedClientHello(
     recordVersion,
     version,
-    maxVersion: version,
-    sessionIdLength: sidLen,
+    version,
+    sidLen,
     cipherSuites,
     compressionMethods,
-    extensions: [],
-    alpn: [],
-    supportedGroups: [],
-    ecPointFormats: [],
-    signatureAlgorithms: [],
-    supportedVersions: [],
-    ja3: '',
-    ja3Hash: '',
-    ja4: '',
-    ja4r: '',
-  };
+    transport,
+  );
   // Extensions are optional in pre-TLS-1.0-style hellos.
   if (r.left > 0) {
     const exts = r.sub(r.u16());
@@ -286,28 +371,7 @@ function parseClientHelloBody(
   if (r.left > 0) throw new Malformed('bytes after the extensions');
   const real = h.supportedVersions.filter((v) => !isGrease(v));
   if (real.length > 0) h.maxVersion = Math.max(...real);
-  // Fingerprints are computed on first read: most hellos in a capture are never reported, and hashing
-  // them all cost ~20 µs a flow (about 80 ms on the 158 MB benchmark capture).
-  let j4: { ja4: string; raw: string } | undefined;
-  const fourth = () => (j4 ??= ja4(h, transport));
-  lazy(h, 'ja3', () => ja3String(h));
-  lazy(h, 'ja3Hash', () => md5(h.ja3));
-  lazy(h, 'ja4', () => fourth().ja4);
-  lazy(h, 'ja4r', () => fourth().raw);
   return h;
-}
-
-/** An enumerable property computed once, on first read (so JSON and spreads still see it). */
-function lazy<T extends object, K extends keyof T>(o: T, key: K, compute: () => T[K]): void {
-  Object.defineProperty(o, key, {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const value = compute();
-      Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-      return value;
-    },
-  });
 }
 
 /** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. */
@@ -328,16 +392,56 @@ const sha12 = remembered((s: string) => createHash('sha256').update(s).digest('h
 const hex4 = (v: number) => v.toString(16).padStart(4, '0');
 const noGrease = (xs: number[]) => xs.filter((x) => !isGrease(x));
 
+/**
+ * The fingerprint strings are built by hand below, without the filter/map/sort/join chains they are defined
+ * by (kept in the comments): those cost ~7 µs a hello warm, ja4 the most, and every hello the bench capture
+ * reports is fingerprinted. The results are the same strings (tls.test.ts checks published fingerprints).
+ */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** `xs` minus GREASE (when asked), joined by `sep`: `noGrease(xs).join(sep)`. */
+function joinNumbers(xs: readonly number[], sep: string, dropGrease: boolean): string {
+  let s = '';
+  let first = true;
+  for (const x of xs) {
+    if (dropGrease && isGrease(x)) continue;
+    if (!first) s += sep;
+    first = false;
+    // As join: null and undefined (not in parsed hellos) become ''.
+    if (x !== undefined && x !== null) s += x;
+  }
+  return s;
+}
+
+/** u16 values as 4-digit hex joined by ',', optionally sorted: `xs.map(hex4).sort().join(',')`. */
+function hexList(xs: readonly number[], sort: boolean): string {
+  let u16 = true;
+  for (const x of xs) if (!(Number.isInteger(x) && x >= 0 && x <= 0xffff)) u16 = false;
+  if (!u16) {
+    // Other widths do not sort as numbers: the definition itself.
+    const hex = xs.map(hex4);
+    return (sort ? hex.sort() : hex).join(',');
+  }
+  // Four hex digits each: sorting the numbers sorts their hex text.
+  const v = sort ? Uint16Array.from(xs).sort() : xs;
+  let s = '';
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (i > 0) s += ',';
+    s += HEX2[x >> 8]! + HEX2[x & 0xff]!;
+  }
+  return s;
+}
+
 export function ja3String(
   h: Pick<ClientHello, 'version' | 'cipherSuites' | 'extensions' | 'supportedGroups' | 'ecPointFormats'>,
 ): string {
-  return [
-    h.version,
-    noGrease(h.cipherSuites).join('-'),
-    noGrease(h.extensions).join('-'),
-    noGrease(h.supportedGroups).join('-'),
-    h.ecPointFormats.join('-'),
-  ].join(',');
+  // [version, noGrease(ciphers), noGrease(extensions), noGrease(groups), pointFormats], lists '-'-joined, ','-joined.
+  return `${h.version},${joinNumbers(h.cipherSuites, '-', true)},${joinNumbers(h.extensions, '-', true)},${joinNumbers(
+    h.supportedGroups,
+    '-',
+    true,
+  )},${joinNumbers(h.ecPointFormats, '-', false)}`;
 }
 
 const JA4_VERSIONS: Record<number, string> = {
@@ -382,13 +486,12 @@ export function ja4(
     count(ciphers.length) +
     count(exts.length) +
     ja4Alpn(h.alpn);
-  const cipherList = ciphers.map(hex4).sort().join(',');
-  const extList = exts
-    .filter((e) => e !== TLS_EXT.SERVER_NAME && e !== TLS_EXT.ALPN)
-    .map(hex4)
-    .sort()
-    .join(',');
-  const sigs = noGrease(h.signatureAlgorithms).map(hex4).join(',');
+  const cipherList = hexList(ciphers, true);
+  const extList = hexList(
+    exts.filter((e) => e !== TLS_EXT.SERVER_NAME && e !== TLS_EXT.ALPN),
+    true,
+  );
+  const sigs = hexList(noGrease(h.signatureAlgorithms), false);
   const cPart = sigs ? `${extList}_${sigs}` : extList;
   const b = cipherList ? sha12(cipherList) : '000000000000';
   const c = extList || sigs ? sha12(cPart) : '000000000000';
