@@ -37,6 +37,8 @@ const loginParts = remembered<[login: string, pass?: string], LoginParts, string
 type SignalKind = NetworkSignal;
 
 const MAX_EVIDENCE_PACKETS = 32;
+/** Names whose pool match is kept (TrafficAnalyzer.matchDomain). */
+const POOL_NAMES_MAX = 4096;
 /** Bytes of an unrecognised stream we look at before giving up on its content (the tracker goes on). */
 const SNIFF_LIMIT = 4096;
 /** Packets of an HTTP flow we parse: a miner's getwork/getblocktemplate shows in its first exchange. */
@@ -118,6 +120,12 @@ export class TrafficAnalyzer {
   private readonly conns = new Map<string, ConnAgg>();
   private readonly dnsFindings = new Map<string, Finding>();
   private readonly opts: TrafficOptions;
+  /**
+   * intel.matchDomain's answers by name (null: no pool), up to POOL_NAMES_MAX names, then forgotten at once. The
+   * same names come back again and again (a DNS answer's name is matched to learn it and again as the query,
+   * a pool host at every connection and signal); the match normalises and walks the name's labels each time.
+   */
+  private readonly poolNames = new Map<string, { pool: PoolEntry; matched: string } | null>();
 
   constructor(opts: TrafficOptions) {
     this.opts = opts;
@@ -148,6 +156,16 @@ export class TrafficAnalyzer {
     };
   }
 
+  private matchDomain(name: string): { pool: PoolEntry; matched: string } | undefined {
+    let m = this.poolNames.get(name);
+    if (m === undefined) {
+      m = this.intel.matchDomain(name) ?? null;
+      if (this.poolNames.size >= POOL_NAMES_MAX) this.poolNames.clear();
+      this.poolNames.set(name, m);
+    }
+    return m ?? undefined;
+  }
+
   // ------------------------------------------------------------------------------------------------
   // Flow events
 
@@ -176,7 +194,7 @@ export class TrafficAnalyzer {
     // A connection to an address a pool name resolved to in this capture: mining intent, even if the
     // content is encrypted or never flows.
     const name = this.dnsNames.get(flow.server);
-    const pool = name ? this.intel.matchDomain(name) : undefined;
+    const pool = name ? this.matchDomain(name) : undefined;
     if (pool && name) {
       this.signal(flow, 'name', pkt, ts, {
         host: name,
@@ -187,7 +205,7 @@ export class TrafficAnalyzer {
       const ep = this.intel.matchEndpoint(flow.server, flow.serverPort);
       if (ep?.portMatched) {
         // The endpoint's pool, named as `intel lookup` names it: the entry's pool host, matched to a pool.
-        const owner = ep.endpoint.pool ? this.intel.matchDomain(ep.endpoint.pool)?.pool : undefined;
+        const owner = ep.endpoint.pool ? this.matchDomain(ep.endpoint.pool)?.pool : undefined;
         this.signal(flow, 'endpoint', pkt, ts, {
           reason: `server ${flow.server}:${flow.serverPort} is a pool endpoint in intel (${ep.endpoint.sources.map((x) => x.id).join(', ')})${
             owner
@@ -300,7 +318,7 @@ export class TrafficAnalyzer {
   /** A proxy was asked for a pool: by name, by a name this capture resolved, or by a pool endpoint. */
   private proxySignal(flow: Flow, t: ProxyTarget, pkt: number, ts: number): void {
     const name = t.host ?? (t.ip ? this.dnsNames.get(t.ip) : undefined);
-    const m = name ? this.intel.matchDomain(name) : undefined;
+    const m = name ? this.matchDomain(name) : undefined;
     const ep = !m && t.ip ? this.intel.matchEndpoint(t.ip, t.port) : undefined;
     if (!m && !ep?.portMatched) return;
     const target = `${t.host ?? (t.ip?.includes(':') ? `[${t.ip}]` : t.ip)}:${t.port}`;
@@ -349,7 +367,7 @@ export class TrafficAnalyzer {
     const ep = endpointOf(flow, s);
     const hostHint =
       r.host ?? s.clientHello?.sni ?? ep.host ?? (ep.ip ? this.dnsNames.get(ep.ip) : undefined);
-    const pool = hostHint ? this.intel.matchDomain(hostHint)?.pool : undefined;
+    const pool = hostHint ? this.matchDomain(hostHint)?.pool : undefined;
     this.signal(flow, 'stratum', pkt, ts, {
       ...(hostHint ? { host: hostHint } : {}),
       ...(pool ? { pool } : {}),
@@ -388,7 +406,7 @@ export class TrafficAnalyzer {
       s.tlsRhythm = undefined;
       flow.countOnly = true;
     }
-    const m = sni ? this.intel.matchDomain(sni) : undefined;
+    const m = sni ? this.matchDomain(sni) : undefined;
     if (m && sni) {
       this.signal(flow, 'sni', pkt, ts, {
         host: sni,
@@ -417,7 +435,7 @@ export class TrafficAnalyzer {
     const r = s.http!.analyzer.result();
     this.opaque(flow, s); // decided: nothing more to learn from this flow's content
     const login = r.user ? loginParts(r.user) : undefined;
-    const pool = r.host ? this.intel.matchDomain(r.host)?.pool : undefined;
+    const pool = r.host ? this.matchDomain(r.host)?.pool : undefined;
     this.signal(flow, 'http', pkt, ts, {
       ...(r.host ? { host: r.host } : {}),
       ...(pool ? { pool } : {}),
@@ -449,7 +467,7 @@ export class TrafficAnalyzer {
     if (!q || !m.qr) return;
     for (const [ip, names] of addressesByName(q.name, m.answers)) {
       // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
-      const poolName = names.find((n) => this.intel.matchDomain(n));
+      const poolName = names.find((n) => this.matchDomain(n));
       this.dnsNames.set(ip, poolName ?? names[0]!);
     }
   }
@@ -458,7 +476,7 @@ export class TrafficAnalyzer {
     const q = m.questions[0];
     if (!q) return;
     this.learnDns(m);
-    const match = this.intel.matchDomain(q.name);
+    const match = this.matchDomain(q.name);
     if (!match) return;
     // The side that is not port 53 asked, whichever packet of the exchange we saw first.
     const client = flow.serverPort === 53 ? flow.client : flow.server;
@@ -666,7 +684,7 @@ export class TrafficAnalyzer {
     f.confidence = round2(1 - (1 - f.confidence) * (1 - c));
     if (fresh && f.reasons && (f.reasons as string[]).length < 16) (f.reasons as string[]).push(d.reason);
     if (d.host && (!f.pool!.host || sig.rank >= agg.rank)) f.pool!.host = d.host;
-    const pool = d.pool ?? (f.pool!.host ? this.intel.matchDomain(f.pool!.host)?.pool : undefined);
+    const pool = d.pool ?? (f.pool!.host ? this.matchDomain(f.pool!.host)?.pool : undefined);
     if (pool) {
       f.pool!.name = pool.name;
       f.pool!.domain = pool.host;
