@@ -31,9 +31,9 @@ export function inferCoin(intel: IntelBase, h: CoinHints): { coin?: string; basi
   }
   if (h.algo) {
     const a = h.algo.toLowerCase();
-    const byAlgo = intel.coins.filter((c) =>
-      c.algos.some((x) => a === x.toLowerCase() || a.startsWith(`${x.toLowerCase()}/`)),
-    );
+    const byAlgo = coinAlgos(intel)
+      .filter((c) => c.algos.some((x) => a === x || a.startsWith(`${x}/`)))
+      .map((c) => c.coin);
     const inPool = h.poolCoins?.length ? byAlgo.filter((c) => h.poolCoins!.includes(c.symbol)) : byAlgo;
     if (inPool.length === 1) return { coin: inPool[0]!.symbol, basis: 'algorithm' };
     if (hinted && byAlgo.some((c) => c.symbol === hinted))
@@ -76,6 +76,20 @@ export function hostCoin(intel: IntelBase, host: string | undefined): string | u
   for (const label of host.toLowerCase().split('.').slice(0, -1))
     for (const part of label.split('-')) if (symbols.has(part)) found.add(part.toUpperCase());
   return found.size === 1 ? [...found][0] : undefined;
+}
+
+/**
+ * Each coin of an intel base with its algorithms lower-cased, made once per base: inferCoin asks at every finding
+ * update that has an algorithm and no coin yet, and lower-casing every coin's algorithms each time was most of it.
+ */
+const algosByIntel = new WeakMap<IntelBase, ReadonlyArray<{ coin: IntelBase['coins'][number]; algos: string[] }>>();
+function coinAlgos(intel: IntelBase): ReadonlyArray<{ coin: IntelBase['coins'][number]; algos: string[] }> {
+  let list = algosByIntel.get(intel);
+  if (!list) {
+    list = intel.coins.map((coin) => ({ coin, algos: coin.algos.map((x) => x.toLowerCase()) }));
+    algosByIntel.set(intel, list);
+  }
+  return list;
 }
 
 /**
