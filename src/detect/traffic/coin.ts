@@ -82,8 +82,9 @@ export function hostCoin(intel: IntelBase, host: string | undefined): string | u
  * Each coin of an intel base with its algorithms lower-cased, made once per base: inferCoin asks at every finding
  * update that has an algorithm and no coin yet, and lower-casing every coin's algorithms each time was most of it.
  */
-const algosByIntel = new WeakMap<IntelBase, ReadonlyArray<{ coin: IntelBase['coins'][number]; algos: string[] }>>();
-function coinAlgos(intel: IntelBase): ReadonlyArray<{ coin: IntelBase['coins'][number]; algos: string[] }> {
+type CoinAlgos = ReadonlyArray<{ coin: IntelBase['coins'][number]; algos: string[] }>;
+const algosByIntel = new WeakMap<IntelBase, CoinAlgos>();
+function coinAlgos(intel: IntelBase): CoinAlgos {
   let list = algosByIntel.get(intel);
   if (!list) {
     list = intel.coins.map((coin) => ({ coin, algos: coin.algos.map((x) => x.toLowerCase()) }));
