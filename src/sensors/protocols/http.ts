@@ -80,15 +80,19 @@ function headEnd(b: Uint8Array, limit: number): number {
   return -1;
 }
 
-function parseHeaderLines(lines: string[]): Record<string, string> | null {
-  const headers: Record<string, string> = Object.create(null);
+function parseHeaderLines(lines: string[], from: number): Record<string, string> | null {
+  // Gathered in a Map (a header named like an Object.prototype member is just a name there), then copied into
+  // a plain object for callers. The former null-prototype object copied by Object.fromEntries(Object.entries())
+  // was the HTTP parser's largest cost (dictionary-mode objects, the iterator protocol per entry).
+  const headers = new Map<string, string>();
   let count = 0;
   let last: string | undefined;
-  for (const line of lines) {
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last !== undefined) {
       // obs-fold continuation (RFC 9112 §5.2): append to the previous header.
-      headers[last] = cap(headers[last] + ' ' + line.trim());
+      headers.set(last, cap(headers.get(last) + ' ' + line.trim()));
       continue;
     }
     const colon = line.indexOf(':');
@@ -97,11 +101,18 @@ function parseHeaderLines(lines: string[]): Record<string, string> | null {
     if (!TOKEN.test(name)) return null;
     if (++count > MAX_HEADERS) break;
     const value = line.slice(colon + 1).trim();
-    headers[name] = cap(headers[name] !== undefined ? headers[name] + ', ' + value : value);
+    const prev = headers.get(name);
+    headers.set(name, cap(prev !== undefined ? prev + ', ' + value : value));
     last = name;
   }
-  // A plain object for callers (no null prototype surprises), built from own entries only.
-  return Object.fromEntries(Object.entries(headers));
+  // A plain object (no null prototype surprises for callers), own entries only; `__proto__` as a name is
+  // defined, not assigned, so it stays a header rather than setting the prototype.
+  const out: Record<string, string> = {};
+  for (const [k, v] of headers) {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[k] = v;
+  }
+  return out;
 }
 
 function splitHead(
@@ -110,7 +121,13 @@ function splitHead(
 ): { lines: string[]; end: number } | 'need-more' | 'too-large' {
   const end = headEnd(b, maxBytes);
   if (end < 0) return b.length >= maxBytes ? 'too-large' : 'need-more';
-  return { lines: latin1(b, 0, end).split(/\r?\n/), end };
+  // split(/\r?\n/) without the regular expression: cut at each LF, then drop the CR before it.
+  const lines = latin1(b, 0, end).split('\n');
+  for (let i = 0; i < lines.length - 1; i++) {
+    const line = lines[i]!;
+    if (line.charCodeAt(line.length - 1) === 0x0d) lines[i] = line.slice(0, -1);
+  }
+  return { lines, end };
 }
 
 const METHOD_RE = /^[A-Z][A-Z-]{2,19}$/;
@@ -135,7 +152,7 @@ export function parseHttpRequestHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHe
   if (s === 'too-large') return { status: 'not-http', reason: 'head larger than the limit' };
   const m = /^([A-Z-]+) (\S+) (HTTP\/1\.[01])$/.exec(s.lines[0] ?? '');
   if (!m || !METHOD_RE.test(m[1]!)) return { status: 'not-http', reason: 'bad request line' };
-  const headers = parseHeaderLines(s.lines.slice(1));
+  const headers = parseHeaderLines(s.lines, 1);
   if (!headers) return { status: 'not-http', reason: 'bad header line' };
   return {
     status: 'done',
@@ -155,7 +172,7 @@ export function parseHttpResponseHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpH
   if (s === 'too-large') return { status: 'not-http', reason: 'head larger than the limit' };
   const m = /^(HTTP\/1\.[01]) (\d{3})(?: (.*))?$/.exec(s.lines[0] ?? '');
   if (!m) return { status: 'not-http', reason: 'bad status line' };
-  const headers = parseHeaderLines(s.lines.slice(1));
+  const headers = parseHeaderLines(s.lines, 1);
   if (!headers) return { status: 'not-http', reason: 'bad header line' };
   return {
     status: 'done',
@@ -275,9 +292,12 @@ const MINER_CAPABILITIES = [
   'submit/coinbase',
 ];
 
+/** One decoder for every body: each decode is a whole body, no streaming state to keep apart. */
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
+
 function jsonBody(body: Uint8Array | string | undefined): unknown {
   if (body === undefined) return undefined;
-  const text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: false }).decode(body);
+  const text = typeof body === 'string' ? body : UTF8.decode(body);
   if (text.length === 0 || text.length > MAX_BODY) return undefined;
   const t = text.trim();
   if (t[0] !== '{' && t[0] !== '[') return undefined;
@@ -566,7 +586,9 @@ export class HttpMiningSession {
       if (s.mode === 'body') {
         const take = Math.min(s.bodyLeft, data.length - off);
         if (s.bodyTotal <= MAX_BODY) {
-          s.body.push(data.slice(off, off + take));
+          // The part that ends the body is read at once (finish below): a view will do. Earlier parts must
+          // outlive this segment and are copied.
+          s.body.push(take === s.bodyLeft ? data.subarray(off, off + take) : data.slice(off, off + take));
           s.bodySize += take;
         }
         s.bodyLeft -= take;
@@ -639,7 +661,8 @@ export class HttpMiningSession {
     const s = this.st[dir];
     let body: Uint8Array | undefined;
     // Bodies over the limit were skipped, not buffered: analyse the head only.
-    if (s.bodySize > 0 && s.bodyTotal <= MAX_BODY && s.bodySize <= MAX_BODY) body = Buffer.concat(s.body);
+    if (s.bodySize > 0 && s.bodyTotal <= MAX_BODY && s.bodySize <= MAX_BODY)
+      body = s.body.length === 1 ? s.body[0] : Buffer.concat(s.body);
     if (s.head) {
       if (dir === 'c2s') this.analyzer.request(s.head as HttpRequestHead, body, packet);
       else this.analyzer.response(s.head as HttpResponseHead, body, packet);
