@@ -70,8 +70,12 @@ interface FlowState {
   proxy?: ProxyTarget;
   /** A TCP flow judged by its message rhythm at close (the core keeps the rhythm: Flow.rhythm()). */
   tracked: boolean;
-  /** Record rhythm of a TLS flow whose ClientHello named no server (see tls-miner.ts). */
-  tlsRhythm?: TlsRhythm;
+  /**
+   * Record rhythm of a TLS flow whose ClientHello named no server (see tls-miner.ts): made at the flow's first
+   * segment unless its hello, read first, already named the server (null: not wanted). Most hellos do, and
+   * the rhythm was made and fed for nothing on each of them.
+   */
+  tlsRhythm?: TlsRhythm | null;
   conn?: ConnAgg;
 }
 
@@ -172,7 +176,24 @@ export class TrafficAnalyzer {
   private state(flow: Flow): FlowState {
     let s = flow.state as FlowState | undefined;
     if (!s) {
-      s = { kind: 'unknown', sniffed: 0, httpPackets: 0, tracked: flow.proto === 'tcp' && !flow.closed };
+      // Every field from the start: one hidden class for all flow states, whatever the flow turns out to be.
+      s = {
+        kind: 'unknown',
+        sniffed: 0,
+        stratum: undefined,
+        hello: undefined,
+        clientHello: undefined,
+        http: undefined,
+        loginKey: undefined,
+        login: undefined,
+        httpPackets: 0,
+        dnsTcp: undefined,
+        proxyHs: undefined,
+        proxy: undefined,
+        tracked: flow.proto === 'tcp' && !flow.closed,
+        tlsRhythm: undefined,
+        conn: undefined,
+      };
       flow.state = s;
     }
     return s;
@@ -250,8 +271,10 @@ export class TrafficAnalyzer {
         this.onStratum(flow, s, dir, data, pkt, ts);
         break;
       case 'tls':
-        if (s.tlsRhythm) s.tlsRhythm.feed(dir === 'c2s' ? 0 : 1, data, ts);
+        // The hello first: the rhythm reads only record headers, and is not wanted if the hello names the server.
         if (dir === 'c2s' && s.hello && !s.clientHello) this.onTls(flow, s, data, pkt, ts);
+        if (s.kind === 'tls' && s.tlsRhythm !== null)
+          (s.tlsRhythm ??= new TlsRhythm()).feed(dir === 'c2s' ? 0 : 1, data, ts);
         break;
       case 'http':
         this.onHttp(flow, s, dir, data, pkt, ts);
@@ -266,7 +289,6 @@ export class TrafficAnalyzer {
     if (dir === 'c2s' && looksLikeTlsStart(data)) {
       s.kind = 'tls';
       s.hello = new ClientHelloParser();
-      s.tlsRhythm = new TlsRhythm();
     } else if (dir === 'c2s' && looksLikeHttpRequestStart(data)) {
       s.kind = 'http';
       s.http = new HttpMiningSession();
@@ -408,7 +430,7 @@ export class TrafficAnalyzer {
       flow.keep = true;
     } else {
       // The ClientHello was all this flow's content had to give (kind stays 'tls': the behaviour judge asks).
-      s.tlsRhythm = undefined;
+      s.tlsRhythm = null;
       flow.countOnly = true;
     }
     const m = sni ? this.matchDomain(sni) : undefined;

@@ -169,11 +169,12 @@ export class LineSplitter {
 // ---------------------------------------------------------------------------------------------------------
 // Cheap pre-filter
 
-const KEYS = ['"method"', '"id"', '"jsonrpc"', '"result"', '"params"'];
+const KEYS = ['"method"', '"id"', '"jsonrpc"', '"result"', '"params"'].map((k) => Buffer.from(k, 'latin1'));
 
 /**
  * Cheap check on the first bytes of a stream: a JSON object that names a JSON-RPC key early. Lets the
- * caller run JSON parsing only on candidate flows. Looks at no more than 512 bytes.
+ * caller run JSON parsing only on candidate flows. Looks at no more than 512 bytes, searched as bytes (a
+ * string of them built char by char was made for every unrecognised stream's first segment).
  */
 export function looksLikeStratumStart(bytes: Uint8Array): boolean {
   let i = 0;
@@ -184,8 +185,7 @@ export function looksLikeStratumStart(bytes: Uint8Array): boolean {
   )
     i++;
   if (bytes[i] !== 0x7b) return false;
-  let head = '';
-  for (let j = i; j < bytes.length && j < i + 512; j++) head += String.fromCharCode(bytes[j]!);
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset + i, Math.min(bytes.length - i, 512));
   return KEYS.some((k) => head.includes(k));
 }
 
