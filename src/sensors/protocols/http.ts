@@ -109,7 +109,8 @@ function parseHeaderLines(lines: string[], from: number): Record<string, string>
   // defined, not assigned, so it stays a header rather than setting the prototype.
   const out: Record<string, string> = {};
   for (const [k, v] of headers) {
-    if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    if (k === '__proto__')
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     else out[k] = v;
   }
   return out;
