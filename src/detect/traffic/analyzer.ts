@@ -927,10 +927,23 @@ export function finishFindings(
   findings.sort(
     (a, b) =>
       rankOf(b) - rankOf(a) ||
-      (a.time ?? '').localeCompare(b.time ?? '') ||
+      compareTimes(a.time ?? '', b.time ?? '') ||
       (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   return { findings, summary: summarise(findings) };
+}
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/**
+ * a.localeCompare(b) for finding times. Two times in the same 24-character ISO form differ only in digits,
+ * which the locale orders as their code units: compared directly (localeCompare, an ICU collation, was ~15 ms
+ * of sorting the bench capture's 967 findings). Anything else (no time, a year past 9999) asks the locale.
+ */
+function compareTimes(a: string, b: string): number {
+  if (a.length === 24 && b.length === 24 && ISO_TIME.test(a) && ISO_TIME.test(b))
+    return a < b ? -1 : a > b ? 1 : 0;
+  return a.localeCompare(b);
 }
 
 /** DNS-lookup findings with one id (same host and pool, seen by several shards) merged into the earliest. */

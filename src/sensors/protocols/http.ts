@@ -14,7 +14,7 @@
  * Bounds: a head is at most 16 KiB, a body is looked at up to 64 KiB (longer bodies are skipped, not
  * buffered), at most 64 messages per direction are analysed, every kept string is capped.
  */
-import { latin1 } from './bytes.ts';
+import { latin1, objectOf } from './bytes.ts';
 
 export interface HttpRequestHead {
   method: string;
@@ -105,15 +105,8 @@ function parseHeaderLines(lines: string[], from: number): Record<string, string>
     headers.set(name, cap(prev !== undefined ? prev + ', ' + value : value));
     last = name;
   }
-  // A plain object (no null prototype surprises for callers), own entries only; `__proto__` as a name is
-  // defined, not assigned, so it stays a header rather than setting the prototype.
-  const out: Record<string, string> = {};
-  for (const [k, v] of headers) {
-    if (k === '__proto__')
-      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-    else out[k] = v;
-  }
-  return out;
+  // A plain object (no null prototype surprises for callers), own entries only.
+  return objectOf(headers);
 }
 
 function splitHead(
@@ -474,7 +467,7 @@ export class HttpMiningAnalyzer {
       isMining: confidence >= HTTP_MINING_THRESHOLD && this.decisive,
       confidence,
       ...this.out,
-      methods: Object.fromEntries(this.methodCounts),
+      methods: objectOf(this.methodCounts),
       reasons: [...this.reasonList],
       packets: [...this.packetSet],
     };

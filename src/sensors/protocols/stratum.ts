@@ -23,6 +23,8 @@
  * it keeps, the request-id table, the method table, the evidence packet list and the reasons.
  */
 
+import { objectOf } from './bytes.ts';
+
 export type Direction = 'c2s' | 's2c';
 export type StratumDialect = 'monero' | 'bitcoin' | 'ethereum' | 'ethereum-nicehash' | 'unknown';
 
@@ -383,16 +385,20 @@ export class StratumSession {
       dialect,
       jobs: this.jobs,
       shares: this.shares,
-      methods: Object.fromEntries(this.methodCounts),
+      methods: objectOf(this.methodCounts),
       reasons: [...this.reasonList],
       packets: [...this.packetSet],
       lines: { ...this.stats },
     };
-    for (const [k, v] of Object.entries(this.fields))
+    const fields = this.fields as Record<string, unknown>;
+    for (const k in fields) {
+      const v = fields[k];
       if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
+    }
     if (r.login === undefined && this.submitWorker !== undefined) r.login = this.submitWorker;
     if (this.sawSubmitAnswer) r.acceptedShares = this.accepted;
-    if (this.firstEvidence) r.firstEvidence = { ...this.firstEvidence };
+    const e = this.firstEvidence;
+    if (e) r.firstEvidence = { dir: e.dir, method: e.method, packet: e.packet };
     return r;
   }
 
