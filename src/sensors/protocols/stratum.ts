@@ -265,10 +265,14 @@ function idKey(id: Json): string | undefined {
 export class StratumSession {
   private readonly signals = new Map<string, Signal>();
   private readonly methodCounts = new Map<string, number>();
-  private readonly pending: Record<Direction, Map<string, string>> = { c2s: new Map(), s2c: new Map() };
+  /** Request ids per direction, made at first use (as negatives: a Map made for every session cost in a first pass). */
+  private readonly pending: Record<Direction, Map<string, string> | undefined> = {
+    c2s: undefined,
+    s2c: undefined,
+  };
   private readonly reasonList: string[] = [];
   private readonly packetSet = new Set<number>();
-  private readonly negatives = new Set<string>();
+  private negatives: Set<string> | undefined;
   private firstEvidence?: StratumResult['firstEvidence'];
   private fields: Fields = {};
   private submitWorker?: string;
@@ -328,7 +332,7 @@ export class StratumSession {
       const other: Direction = dir === 'c2s' ? 's2c' : 'c2s';
       let forMethod: string | undefined;
       if (id !== undefined) {
-        forMethod = this.pending[other].get(id);
+        forMethod = this.pending[other]?.get(id);
         // Stratum clients reuse ids (xmr-stak sends every submit as id 1): keep the entry until overwritten.
       }
       this.cur = { dir, method: forMethod ? `${forMethod} (result)` : 'result', packet: packetIndex };
@@ -356,7 +360,7 @@ export class StratumSession {
     let confidence = 1 - p;
     // Non-mining JSON-RPC methods only damp verdicts built from weak or medium signals: a server that pushes
     // real mining jobs is mining whatever else the flow carries.
-    if (this.negatives.size > 0 && strongest < 0.8) confidence *= 0.5;
+    if (this.negatives && this.negatives.size > 0 && strongest < 0.8) confidence *= 0.5;
     return Math.round(confidence * 1000) / 1000;
   }
 
@@ -412,15 +416,16 @@ export class StratumSession {
   }
 
   private remember(dir: Direction, id: string, method: string): void {
-    const m = this.pending[dir];
+    const m = (this.pending[dir] ??= new Map());
     m.delete(id);
     if (m.size >= MAX_PENDING) m.delete(m.keys().next().value as string);
     m.set(id, method);
   }
 
   private negative(reason: string): void {
-    if (this.negatives.has(reason) || this.negatives.size >= 8) return;
-    this.negatives.add(reason);
+    const negatives = (this.negatives ??= new Set());
+    if (negatives.has(reason) || negatives.size >= 8) return;
+    negatives.add(reason);
     this.reason(reason);
   }
 
