@@ -85,10 +85,10 @@ interface FlowState {
 interface ConnAgg {
   finding: Finding;
   rank: number;
-  signals: Set<SignalKind>;
+  /** Signal kinds seen, in order (at most the nine kinds: a list, cheaper to make than a Set). */
+  signals: SignalKind[];
   flows: number;
   emitted: boolean;
-  packets: Set<number>;
   fieldRank: Map<string, number>;
   /** Totals of flows already closed; a live flow's counts are added on top at its close. */
   shares: number;
@@ -756,10 +756,9 @@ export class TrafficAnalyzer {
       agg = {
         finding: f,
         rank: 0,
-        signals: new Set(),
+        signals: [],
         flows: 0,
         emitted: false,
-        packets: new Set(),
         fieldRank: new Map(),
         shares: 0,
         jobs: 0,
@@ -774,11 +773,12 @@ export class TrafficAnalyzer {
       agg.finding.flows = agg.flows;
     }
     const f = agg.finding;
-    const fresh = !agg.signals.has(kind);
+    const fresh = !agg.signals.includes(kind);
     if (fresh) {
       // Only a new kind changes the list (a flow re-signals on every login update and at its close).
-      agg.signals.add(kind);
-      f.signals = [...agg.signals]
+      agg.signals.push(kind);
+      f.signals = agg.signals
+        .slice()
         .sort((a, b) => SIGNALS[b].rank - SIGNALS[a].rank)
         .map((k) => SIGNALS[k].rule);
     }
@@ -830,18 +830,17 @@ export class TrafficAnalyzer {
       f.severity = sig.severity;
       f.attack = attackFor(kind, ep.port, !!s.proxy);
     }
-    // The evidence list stays sorted: each new packet goes into its place (as push-then-sort put it).
+    // The evidence list stays sorted: each new packet goes into its place (as push-then-sort put it). It holds
+    // every packet added (at most 32), so it is its own membership test.
     const packets = f.evidence[0]!.packets!;
     if (d.packets?.length) {
       for (const p of d.packets) {
         if (packets.length >= MAX_EVIDENCE_PACKETS) break;
-        if (!agg.packets.has(p)) {
-          agg.packets.add(p);
+        if (!packets.includes(p)) {
           insertSorted(packets, p);
         }
       }
-    } else if (packets.length < MAX_EVIDENCE_PACKETS && !agg.packets.has(pkt)) {
-      agg.packets.add(pkt);
+    } else if (packets.length < MAX_EVIDENCE_PACKETS && !packets.includes(pkt)) {
       insertSorted(packets, pkt);
     }
     f.last_seen = iso(ts);

@@ -198,6 +198,18 @@ export function decodeBasicAuth(value: string): { user: string; pass?: string } 
 export const MINER_USER_AGENT =
   /\b(bfgminer|cgminer|sgminer|cpuminer|minerd|ccminer|xmrig|xmr-stak|ethminer|claymore|phoenixminer|nanominer|lolminer|gminer|t-rex|nbminer|teamredminer|srbminer|wildrig|bminer|poclbm|diablominer|guiminer|50miner|bitminter)[\s/_-]?/i;
 
+/** MINER_USER_AGENT's answer per User-Agent (bounded): a capture's clients send a few agents again and again. */
+const minerAgents = new Map<string, boolean>();
+function minerAgent(ua: string): boolean {
+  let v = minerAgents.get(ua);
+  if (v === undefined) {
+    v = MINER_USER_AGENT.test(ua);
+    if (minerAgents.size >= 1024) minerAgents.clear();
+    minerAgents.set(ua, v);
+  }
+  return v;
+}
+
 /**
  * Ethereum getwork (ethminer/Claymore `getwork://`, eth-proxy): the method set only a miner and its pool
  * speak. Each is decisive when its parameters (or, for eth_getWork, its answer) have the getwork shape.
@@ -337,7 +349,7 @@ export class HttpMiningAnalyzer {
     const ua = h['user-agent'];
     if (ua) {
       this.setOnce('agent', cap(ua));
-      if (MINER_USER_AGENT.test(ua))
+      if (minerAgent(ua))
         this.signal('miner-agent', 0.6, `mining software User-Agent ${JSON.stringify(cap(ua))}`, true);
     }
     if (h['x-mining-extensions'] !== undefined)

@@ -215,6 +215,18 @@ const MINER_AGENT =
 const NON_MINING_METHOD =
   /^(server\.|blockchain\.|textDocument\/|workspace\/|window\/|\$\/|initialize$|initialized$|shutdown$|exit$|getblockchaininfo$|getrawtransaction$|getnetworkinfo$|getbalance$|getwalletinfo$|sendrawtransaction$|getbestblockhash$|getblockcount$|getblock$|getmempoolinfo$|eth_call$|eth_getBalance$|eth_blockNumber$|eth_sendRawTransaction$|eth_getTransaction|eth_chainId$|net_version$|web3_|zabbix\.|user\.login$|echo$)/;
 
+/** NON_MINING_METHOD's answer per method name (bounded): a flow's lines repeat a handful of names. */
+const nonMiningNames = new Map<string, boolean>();
+function nonMining(name: string): boolean {
+  let v = nonMiningNames.get(name);
+  if (v === undefined) {
+    v = NON_MINING_METHOD.test(name);
+    if (nonMiningNames.size >= 1024) nonMiningNames.clear();
+    nonMiningNames.set(name, v);
+  }
+  return v;
+}
+
 type Fields = Partial<
   Pick<StratumResult, 'login' | 'pass' | 'agent' | 'algo' | 'host' | 'port' | 'rigid' | 'worker'>
 >;
@@ -283,7 +295,14 @@ export class StratumSession {
   private readonly stats = { total: 0, json: 0, other: 0, dropped: 0 };
   private lspFraming = false;
   // Context of the line being fed, for evidence bookkeeping.
-  private cur: { dir: Direction; method: string; packet: number } = { dir: 'c2s', method: '', packet: 0 };
+  /**
+   * The line being fed: direction, packet, and its method, or for an answer the method it answers (`curAnswer`).
+   * Fields rather than an object a line, and an answer's 'x (result)' name built only when it becomes evidence.
+   */
+  private curDir: Direction = 'c2s';
+  private curMethod: string | undefined = '';
+  private curAnswer = false;
+  private curPacket = 0;
 
   /** Adds lines dropped upstream (e.g. by a LineSplitter) to the statistics. */
   noteDropped(n: number): void {
@@ -324,7 +343,10 @@ export class StratumSession {
     if (typeof method === 'string') {
       const name = method.length > 64 ? method.slice(0, 64) : method;
       this.countMethod(name);
-      this.cur = { dir, method: name, packet: packetIndex };
+      this.curDir = dir;
+      this.curMethod = name;
+      this.curAnswer = false;
+      this.curPacket = packetIndex;
       if (id !== undefined) this.remember(dir, id, name);
       this.request(name, msg);
     } else if (Object.hasOwn(msg, 'result') || Object.hasOwn(msg, 'error')) {
@@ -335,7 +357,10 @@ export class StratumSession {
         forMethod = this.pending[other]?.get(id);
         // Stratum clients reuse ids (xmr-stak sends every submit as id 1): keep the entry until overwritten.
       }
-      this.cur = { dir, method: forMethod ? `${forMethod} (result)` : 'result', packet: packetIndex };
+      this.curDir = dir;
+      this.curMethod = forMethod;
+      this.curAnswer = true;
+      this.curPacket = packetIndex;
       this.response(forMethod, msg);
     }
   }
@@ -412,7 +437,7 @@ export class StratumSession {
     const n = this.methodCounts.get(name);
     if (n !== undefined) this.methodCounts.set(name, n + 1);
     else if (this.methodCounts.size < MAX_METHODS) this.methodCounts.set(name, 1);
-    if (NON_MINING_METHOD.test(name)) this.negative(`non-mining JSON-RPC method ${JSON.stringify(name)}`);
+    if (nonMining(name)) this.negative(`non-mining JSON-RPC method ${JSON.stringify(name)}`);
   }
 
   private remember(dir: Direction, id: string, method: string): void {
@@ -440,8 +465,12 @@ export class StratumSession {
       this.signals.set(kind, { weight, dialect });
       this.reason(reason);
     } else if (weight > prev.weight) prev.weight = weight;
-    if (this.packetSet.size < MAX_PACKETS) this.packetSet.add(this.cur.packet);
-    if (!this.firstEvidence && weight > 0) this.firstEvidence = { ...this.cur };
+    if (this.packetSet.size < MAX_PACKETS) this.packetSet.add(this.curPacket);
+    if (!this.firstEvidence && weight > 0) {
+      const m = this.curMethod;
+      const method = this.curAnswer ? (m ? `${m} (result)` : 'result') : (m ?? '');
+      this.firstEvidence = { dir: this.curDir, method, packet: this.curPacket };
+    }
   }
 
   private set<K extends keyof Fields>(k: K, v: Fields[K] | undefined): void {
