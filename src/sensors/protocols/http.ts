@@ -84,10 +84,10 @@ function headEnd(b: Uint8Array, limit: number): number {
 }
 
 function parseHeaderLines(lines: string[], from: number): Record<string, string> | null {
-  // Gathered in a Map (a header named like an Object.prototype member is just a name there), then copied into
-  // a plain object for callers. The former null-prototype object copied by Object.fromEntries(Object.entries())
-  // was the HTTP parser's largest cost (dictionary-mode objects, the iterator protocol per entry).
-  const headers = new Map<string, string>();
+  // Written straight into the plain object callers get, read back by own properties only (a header named like
+  // an Object.prototype member is just a name). The former null-prototype object copied by
+  // Object.fromEntries(Object.entries()) was the HTTP parser's largest cost.
+  const headers: Record<string, string> = {};
   let count = 0;
   let last: string | undefined;
   for (let i = from; i < lines.length; i++) {
@@ -95,7 +95,7 @@ function parseHeaderLines(lines: string[], from: number): Record<string, string>
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last !== undefined) {
       // obs-fold continuation (RFC 9112 §5.2): append to the previous header.
-      headers.set(last, cap(headers.get(last) + ' ' + line.trim()));
+      put(headers, last, cap(headers[last] + ' ' + line.trim()));
       continue;
     }
     const colon = line.indexOf(':');
@@ -104,12 +104,17 @@ function parseHeaderLines(lines: string[], from: number): Record<string, string>
     if (!TOKEN.test(name)) return null;
     if (++count > MAX_HEADERS) break;
     const value = line.slice(colon + 1).trim();
-    const prev = headers.get(name);
-    headers.set(name, cap(prev !== undefined ? prev + ', ' + value : value));
+    put(headers, name, cap(Object.hasOwn(headers, name) ? headers[name] + ', ' + value : value));
     last = name;
   }
-  // A plain object (no null prototype surprises for callers), own entries only.
-  return objectOf(headers);
+  return headers;
+}
+
+/** o[k] = v as an own data property, `__proto__` included (assigned, it would set the prototype). */
+function put(o: Record<string, string>, k: string, v: string): void {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 function splitHead(
