@@ -185,6 +185,10 @@ export function parseHttpResponseHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpH
 
 /** Cheap check: does the stream start like an HTTP/1.x request? */
 export function looksLikeHttpRequestStart(b: Uint8Array): boolean {
+  // The method's first byte, checked before the view below is made (it is every stream's first segment):
+  // parseHttpRequestHead rejects the same bytes at once, and an empty stream is 'need-more' but too short.
+  const c = b[0];
+  if (c === undefined || !((c >= 0x41 && c <= 0x5a) || c === 0x2d)) return false;
   const r = parseHttpRequestHead(b.subarray(0, 24));
   return r.status !== 'not-http' && b.length >= 4;
 }
