@@ -501,6 +501,12 @@ export class TrafficAnalyzer {
   private learnDns(m: DnsMessage): void {
     const q = m.questions[0];
     if (!q || !m.qr) return;
+    if (plainAnswers(m.answers)) {
+      // No CNAME chain and no address twice (most answers): each address is named by its own record, pool name
+      // or not (addressesByName would give [record name] for each, in this order): no map or look-up to make.
+      for (const a of m.answers) if (a.type === 1 || a.type === 28) this.dnsNames.set(a.data, a.name);
+      return;
+    }
     for (const [ip, names] of addressesByName(q.name, m.answers)) {
       // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
       const poolName = names.find((n) => this.matchDomain(n));
@@ -1053,6 +1059,20 @@ function iso(ts: number): string {
     isoTs = ts;
   }
   return isoText;
+}
+
+/** An answer section without CNAME records in which no A/AAAA address comes twice. */
+function plainAnswers(answers: DnsMessage['answers']): boolean {
+  for (let i = 0; i < answers.length; i++) {
+    const a = answers[i]!;
+    if (a.type === 5) return false;
+    if (a.type !== 1 && a.type !== 28) continue;
+    for (let j = 0; j < i; j++) {
+      const b = answers[j]!;
+      if ((b.type === 1 || b.type === 28) && b.data === a.data) return false;
+    }
+  }
+  return true;
 }
 
 /** Puts `p` into the ascending list `list`, after any equal value. */

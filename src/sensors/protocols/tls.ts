@@ -417,15 +417,23 @@ function parseClientHelloBody(
   return h;
 }
 
-/** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. */
+/** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. Written into
+ *  the fingerprints' scratch buffer and cut out once (a string grown char by char was most of a hello's garbage). */
 function sniText(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < Math.min(end, start + 255); i++) {
+  const stop = Math.min(end, start + 255);
+  room((stop - start) * 4);
+  let n = 0;
+  for (let i = start; i < stop; i++) {
     const c = b[i]!;
-    if (c > 0x20 && c < 0x7f) s += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
-    else s += '\\x' + c.toString(16).padStart(2, '0');
+    if (c > 0x20 && c < 0x7f) scratch[n++] = c >= 0x41 && c <= 0x5a ? c + 32 : c;
+    else {
+      scratch[n++] = 0x5c; // \x and two hex digits
+      scratch[n++] = 0x78;
+      scratch[n++] = HEX_DIGITS[c >> 4]!;
+      scratch[n++] = HEX_DIGITS[c & 0xf]!;
+    }
   }
-  return s;
+  return scratch.latin1Slice(0, n);
 }
 
 // Fingerprint strings repeat within a capture (a fleet's clients share a few TLS stacks): hashing each
@@ -480,21 +488,46 @@ function joinNumbers(xs: readonly number[], sep: number, dropGrease: boolean): s
   return scratch.latin1Slice(0, n);
 }
 
-/** u16 values as 4-digit hex joined by ',', optionally sorted: `xs.map(hex4).sort().join(',')`. */
-function hexList(xs: readonly number[], sort: boolean): string {
-  if (!xs.every(isU16)) {
+/** Which values a list keeps: all, all but GREASE, or all but GREASE, server_name and ALPN (JA4's extensions). */
+const Keep = { All: 0, NoGrease: 1, NoGreaseSniAlpn: 2 } as const;
+type Keep = (typeof Keep)[keyof typeof Keep];
+function kept(x: number, keep: Keep): boolean {
+  if (keep === Keep.All) return true;
+  if (isGrease(x)) return false;
+  return keep === Keep.NoGrease || (x !== TLS_EXT.SERVER_NAME && x !== TLS_EXT.ALPN);
+}
+function countKept(xs: readonly number[], keep: Keep): number {
+  let n = 0;
+  for (const x of xs) if (kept(x, keep)) n++;
+  return n;
+}
+
+/**
+ * The kept u16 values as 4-digit hex joined by ',', optionally sorted: `xs.filter(kept).map(hex4).sort().join(',')`
+ * (without the intermediate arrays).
+ */
+function hexList(xs: readonly number[], sort: boolean, keep: Keep): string {
+  let count = 0;
+  let u16 = true;
+  for (const x of xs)
+    if (kept(x, keep)) {
+      count++;
+      if (!isU16(x)) u16 = false;
+    }
+  if (!u16) {
     // Other widths do not sort as numbers: the definition itself.
-    const hex = xs.map(hex4);
+    const hex = xs.filter((x) => kept(x, keep)).map(hex4);
     return (sort ? hex.sort() : hex).join(',');
   }
-  let v: ArrayLike<number> = xs;
-  if (sort) {
+  let v: ArrayLike<number>;
+  if (sort || count !== xs.length) {
+    if (sortScratch.length < count) sortScratch = new Uint16Array(count * 2);
+    const list = sortScratch.subarray(0, count);
+    let i = 0;
+    for (const x of xs) if (kept(x, keep)) list[i++] = x;
     // Four hex digits each: sorting the numbers sorts their hex text.
-    if (sortScratch.length < xs.length) sortScratch = new Uint16Array(xs.length * 2);
-    const sorted = sortScratch.subarray(0, xs.length);
-    sorted.set(xs);
-    v = sorted.sort();
-  }
+    v = sort ? list.sort() : list;
+  } else v = xs;
   room(v.length * 5);
   let n = 0;
   for (let i = 0; i < v.length; i++) {
@@ -552,22 +585,18 @@ export function ja4(
   h: Pick<ClientHello, 'maxVersion' | 'sni' | 'cipherSuites' | 'extensions' | 'alpn' | 'signatureAlgorithms'>,
   transport: 't' | 'q' | 'd' = 't',
 ): { ja4: string; raw: string } {
-  const ciphers = noGrease(h.cipherSuites);
-  const exts = noGrease(h.extensions);
   const count = (n: number) => String(Math.min(n, 99)).padStart(2, '0');
   const a =
     transport +
     (JA4_VERSIONS[h.maxVersion] ?? '00') +
-    (h.sni !== undefined || exts.includes(TLS_EXT.SERVER_NAME) ? 'd' : 'i') +
-    count(ciphers.length) +
-    count(exts.length) +
+    // server_name (0) is never GREASE: among all extensions or the kept ones alike.
+    (h.sni !== undefined || h.extensions.includes(TLS_EXT.SERVER_NAME) ? 'd' : 'i') +
+    count(countKept(h.cipherSuites, Keep.NoGrease)) +
+    count(countKept(h.extensions, Keep.NoGrease)) +
     ja4Alpn(h.alpn);
-  const cipherList = hexList(ciphers, true);
-  const extList = hexList(
-    exts.filter((e) => e !== TLS_EXT.SERVER_NAME && e !== TLS_EXT.ALPN),
-    true,
-  );
-  const sigs = hexList(noGrease(h.signatureAlgorithms), false);
+  const cipherList = hexList(h.cipherSuites, true, Keep.NoGrease);
+  const extList = hexList(h.extensions, true, Keep.NoGreaseSniAlpn);
+  const sigs = hexList(h.signatureAlgorithms, false, Keep.NoGrease);
   const cPart = sigs ? `${extList}_${sigs}` : extList;
   const b = cipherList ? sha12(cipherList) : '000000000000';
   const c = extList || sigs ? sha12(cPart) : '000000000000';
