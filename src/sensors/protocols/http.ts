@@ -315,6 +315,7 @@ const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
 function jsonBody(body: Uint8Array | string | undefined): unknown {
   if (body === undefined) return undefined;
+  if (typeof body !== 'string' && !mayStartJson(body)) return undefined;
   const text = typeof body === 'string' ? body : UTF8.decode(body);
   if (text.length === 0 || text.length > MAX_BODY) return undefined;
   const t = text.trim();
@@ -324,6 +325,21 @@ function jsonBody(body: Uint8Array | string | undefined): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * False when the body's text cannot start, after trim(), with '{' or '[': its first byte that is not ASCII white
+ * space is another ASCII character, or there is none. Then jsonBody's answer is known without decoding the
+ * body (most HTTP bodies are not JSON: OCSP, forms, HTML); a non-ASCII first byte (a BOM, Unicode space) still
+ * goes through the decoder and trim().
+ */
+function mayStartJson(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i]!;
+    if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) continue;
+    return c === 0x7b || c === 0x5b || c >= 0x80;
+  }
+  return false;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
