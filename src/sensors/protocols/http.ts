@@ -83,7 +83,15 @@ function headEnd(b: Uint8Array, limit: number): number {
   return -1;
 }
 
-function parseHeaderLines(lines: string[], from: number): Record<string, string> | null {
+/**
+ * Header lines → headers, or null if one is malformed. With `wanted`, every line is still checked (and counted)
+ * as before but only those names are kept: the session's own heads, whose other headers nobody reads.
+ */
+function parseHeaderLines(
+  lines: string[],
+  from: number,
+  wanted?: ReadonlySet<string>,
+): Record<string, string> | null {
   // Written straight into the plain object callers get, read back by own properties only (a header named like
   // an Object.prototype member is just a name). The former null-prototype object copied by
   // Object.fromEntries(Object.entries()) was the HTTP parser's largest cost.
@@ -95,7 +103,7 @@ function parseHeaderLines(lines: string[], from: number): Record<string, string>
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last !== undefined) {
       // obs-fold continuation (RFC 9112 §5.2): append to the previous header.
-      put(headers, last, cap(headers[last] + ' ' + line.trim()));
+      if (!wanted || wanted.has(last)) put(headers, last, cap(headers[last] + ' ' + line.trim()));
       continue;
     }
     const colon = line.indexOf(':');
@@ -103,9 +111,10 @@ function parseHeaderLines(lines: string[], from: number): Record<string, string>
     const name = line.slice(0, colon).toLowerCase();
     if (!TOKEN.test(name)) return null;
     if (++count > MAX_HEADERS) break;
+    last = name;
+    if (wanted && !wanted.has(name)) continue;
     const value = line.slice(colon + 1).trim();
     put(headers, name, cap(Object.hasOwn(headers, name) ? headers[name] + ', ' + value : value));
-    last = name;
   }
   return headers;
 }
@@ -139,6 +148,14 @@ const METHOD_RE = /^[A-Z][A-Z-]{2,19}$/;
  * first bytes cannot start a request line, so it is cheap to try on every flow.
  */
 export function parseHttpRequestHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHeadResult<HttpRequestHead> {
+  return requestHead(b, maxBytes);
+}
+
+function requestHead(
+  b: Uint8Array,
+  maxBytes: number,
+  wanted?: ReadonlySet<string>,
+): HttpHeadResult<HttpRequestHead> {
   // Early reject: the method is uppercase letters followed by a space.
   for (let i = 0; i < Math.min(b.length, 21); i++) {
     const c = b[i]!;
@@ -154,7 +171,7 @@ export function parseHttpRequestHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHe
   if (s === 'too-large') return { status: 'not-http', reason: 'head larger than the limit' };
   const m = /^([A-Z-]+) (\S+) (HTTP\/1\.[01])$/.exec(s.lines[0] ?? '');
   if (!m || !METHOD_RE.test(m[1]!)) return { status: 'not-http', reason: 'bad request line' };
-  const headers = parseHeaderLines(s.lines, 1);
+  const headers = parseHeaderLines(s.lines, 1, wanted);
   if (!headers) return { status: 'not-http', reason: 'bad header line' };
   return {
     status: 'done',
@@ -165,6 +182,14 @@ export function parseHttpRequestHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHe
 
 /** Parses an HTTP/1.x response head (status line and headers). */
 export function parseHttpResponseHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHeadResult<HttpResponseHead> {
+  return responseHead(b, maxBytes);
+}
+
+function responseHead(
+  b: Uint8Array,
+  maxBytes: number,
+  wanted?: ReadonlySet<string>,
+): HttpHeadResult<HttpResponseHead> {
   const prefix = 'HTTP/1.';
   for (let i = 0; i < Math.min(b.length, prefix.length); i++) {
     if (b[i] !== prefix.charCodeAt(i)) return { status: 'not-http', reason: 'no HTTP status line' };
@@ -174,7 +199,7 @@ export function parseHttpResponseHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpH
   if (s === 'too-large') return { status: 'not-http', reason: 'head larger than the limit' };
   const m = /^(HTTP\/1\.[01]) (\d{3})(?: (.*))?$/.exec(s.lines[0] ?? '');
   if (!m) return { status: 'not-http', reason: 'bad status line' };
-  const headers = parseHeaderLines(s.lines, 1);
+  const headers = parseHeaderLines(s.lines, 1, wanted);
   if (!headers) return { status: 'not-http', reason: 'bad header line' };
   return {
     status: 'done',
@@ -558,6 +583,29 @@ type DirState = {
  */
 const EMPTY = new Uint8Array(0);
 
+/**
+ * The headers the session and HttpMiningAnalyzer read (framing; request(); response()): the only ones its heads
+ * keep. The rest of a browser's or CDN's dozen headers were cut out, trimmed and stored for nothing.
+ */
+const REQUEST_HEADERS_READ: ReadonlySet<string> = new Set([
+  'transfer-encoding',
+  'content-length',
+  'user-agent',
+  'x-mining-extensions',
+  'x-mining-hashrate',
+  'authorization',
+  'host',
+  'upgrade',
+]);
+const RESPONSE_HEADERS_READ: ReadonlySet<string> = new Set([
+  'transfer-encoding',
+  'content-length',
+  'x-stratum',
+  'x-long-polling',
+  'x-roll-ntime',
+  'upgrade',
+]);
+
 function newDirState(): DirState {
   return {
     buf: EMPTY,
@@ -659,7 +707,10 @@ export class HttpMiningSession {
         s.mode = 'raw';
         continue;
       }
-      const r = dir === 'c2s' ? parseHttpRequestHead(rest) : parseHttpResponseHead(rest);
+      const r =
+        dir === 'c2s'
+          ? requestHead(rest, MAX_HEAD, REQUEST_HEADERS_READ)
+          : responseHead(rest, MAX_HEAD, RESPONSE_HEADERS_READ);
       if (r.status === 'need-more') {
         s.buf = rest.slice();
         return;
