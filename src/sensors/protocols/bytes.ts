@@ -1,11 +1,26 @@
 /** Helpers the protocol parsers share. */
 
+type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+
+/** A Buffer over the whole memory the last bytes lay in: a capture's segments are views of one (the core's). */
+let memory: ArrayBufferLike | undefined;
+let text: Latin1Buffer | undefined;
+
 /**
  * Bytes as ISO-8859-1 text, one char per byte: Buffer's latin1 decoder over the same memory, no copy and no
- * string built char by char.
+ * string built char by char. The Buffer over that memory is kept while the bytes keep coming from it, and its
+ * latin1Slice called directly: a Buffer made per call and toString's argument handling were a visible part of
+ * the HTTP parser's first pass.
  */
 export function latin1(b: Uint8Array, start = 0, end = b.length): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1', start, end);
+  if (b.buffer !== memory || !text) {
+    memory = b.buffer;
+    text = Buffer.from(b.buffer) as Latin1Buffer;
+  }
+  // As toString('latin1', start, end) clamps them.
+  const s = Math.max(0, Math.min(start, b.length));
+  const e = Math.max(s, Math.min(end, b.length));
+  return text.latin1Slice(b.byteOffset + s, b.byteOffset + e);
 }
 
 /**
