@@ -14,7 +14,7 @@
  * Bounds: a head is at most 16 KiB, a body is looked at up to 64 KiB (longer bodies are skipped, not
  * buffered), at most 64 messages per direction are analysed, every kept string is capped.
  */
-import { latin1, objectOf } from './bytes.ts';
+import { latin1, objectOf, utf8 } from './bytes.ts';
 
 export interface HttpRequestHead {
   method: string;
@@ -335,13 +335,10 @@ const MINER_CAPABILITIES = [
   'submit/coinbase',
 ];
 
-/** One decoder for every body: each decode is a whole body, no streaming state to keep apart. */
-const UTF8 = new TextDecoder('utf-8', { fatal: false });
-
 function jsonBody(body: Uint8Array | string | undefined): unknown {
   if (body === undefined) return undefined;
   if (typeof body !== 'string' && !mayStartJson(body)) return undefined;
-  const text = typeof body === 'string' ? body : UTF8.decode(body);
+  const text = typeof body === 'string' ? body : utf8(body);
   if (text.length === 0 || text.length > MAX_BODY) return undefined;
   const t = text.trim();
   if (t[0] !== '{' && t[0] !== '[') return undefined;

@@ -23,7 +23,7 @@
  * it keeps, the request-id table, the method table, the evidence packet list and the reasons.
  */
 
-import { objectOf } from './bytes.ts';
+import { objectOf, utf8 } from './bytes.ts';
 
 export type Direction = 'c2s' | 's2c';
 export type StratumDialect = 'monero' | 'bitcoin' | 'ethereum' | 'ethereum-nicehash' | 'unknown';
@@ -75,10 +75,6 @@ export const MINING_THRESHOLD = 0.6;
  * are dropped (counted in `droppedLines`) while their bytes stream past: the splitter never holds more than
  * `maxLineBytes`. Invalid UTF-8 becomes U+FFFD rather than an error.
  */
-/** One decoder for every splitter: each decode is a whole line (no streaming state), and making one per splitter
- *  (two a stratum flow) showed in the bench capture's profile. */
-const UTF8 = new TextDecoder('utf-8', { fatal: false });
-
 export class LineSplitter {
   private parts: Uint8Array[] = [];
   private size = 0;
@@ -162,7 +158,7 @@ export class LineSplitter {
   }
 
   private emit(out: string[], bytes: Uint8Array): void {
-    let line = UTF8.decode(bytes);
+    let line = utf8(bytes);
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim().length > 0) out.push(line);
   }
