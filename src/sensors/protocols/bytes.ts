@@ -1,7 +1,6 @@
 /** Helpers the protocol parsers share. */
 import { isAscii } from 'node:buffer';
 
-
 type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** A Buffer over the whole memory the last bytes lay in: a capture's segments are views of one (the core's). */
