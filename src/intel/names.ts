@@ -1,5 +1,6 @@
 /** Parsing and normalising of the names intel is keyed by: domains, IPv4/IPv6 addresses, ip:port. Pure. */
 import { isIPv4, isIPv6 } from 'node:net';
+import { remembered } from '../util/remembered.ts';
 
 /** Lower case, no trailing dot, no surrounding space. Does not validate. */
 export function normalizeDomain(name: string): string {
@@ -22,17 +23,48 @@ export function isDomain(name: string): boolean {
   return true;
 }
 
+/**
+ * A dotted quad exactly as node's isIPv4 accepts it (four decimal parts 0-255, no leading zeros, nothing else),
+ * checked by hand: the traffic analyzer asks for every connection's server address, and the regular expression
+ * behind isIPv4 was ~11 ms of the 158 MB bench capture's profile.
+ */
+function plainIPv4(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  let lead = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (digits === 0 || value > 255 || (digits > 1 && lead === 0x30) || ++parts > 4) return false;
+      digits = 0;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      if (digits === 0) lead = c;
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 0x30);
+    } else return false;
+  }
+  return parts === 4;
+}
+
+/** IPv6 text → its canonical form, for the addresses a capture repeats (a URL parse each, several µs). */
+const ipv6Canonical = remembered((s: string): string | null => {
+  try {
+    return new URL(`http://[${s}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
+}, 4096);
+
 /** Canonical IP text: IPv4 as-is, IPv6 lower-case and compressed by the URL parser. */
 export function normalizeIp(ip: string): string | undefined {
+  if (plainIPv4(ip)) return ip;
   const s = ip.trim();
   if (isIPv4(s)) return s;
-  if (isIPv6(s)) {
-    try {
-      return new URL(`http://[${s}]/`).hostname.slice(1, -1);
-    } catch {
-      return undefined;
-    }
-  }
+  if (isIPv6(s)) return ipv6Canonical(s) ?? undefined;
   return undefined;
 }
 

@@ -31,9 +31,7 @@ export function inferCoin(intel: IntelBase, h: CoinHints): { coin?: string; basi
   }
   if (h.algo) {
     const a = h.algo.toLowerCase();
-    const byAlgo = intel.coins.filter((c) =>
-      c.algos.some((x) => a === x.toLowerCase() || a.startsWith(`${x.toLowerCase()}/`)),
-    );
+    const byAlgo = coinsByAlgo(intel, a);
     const inPool = h.poolCoins?.length ? byAlgo.filter((c) => h.poolCoins!.includes(c.symbol)) : byAlgo;
     if (inPool.length === 1) return { coin: inPool[0]!.symbol, basis: 'algorithm' };
     if (hinted && byAlgo.some((c) => c.symbol === hinted))
@@ -71,12 +69,65 @@ export function inferCoin(intel: IntelBase, h: CoinHints): { coin?: string; basi
  */
 export function hostCoin(intel: IntelBase, host: string | undefined): string | undefined {
   if (!host) return undefined;
+  let known = hostCoinsByIntel.get(intel);
+  if (!known) {
+    known = new Map();
+    hostCoinsByIntel.set(intel, known);
+  }
+  if (known.has(host)) return known.get(host);
+  const coin = hostCoinOf(intel, host);
+  if (known.size >= 4096) known.clear();
+  known.set(host, coin);
+  return coin;
+}
+
+function hostCoinOf(intel: IntelBase, host: string): string | undefined {
   const symbols = coinSymbols(intel);
   const found = new Set<string>();
   for (const label of host.toLowerCase().split('.').slice(0, -1))
     for (const part of label.split('-')) if (symbols.has(part)) found.add(part.toUpperCase());
   return found.size === 1 ? [...found][0] : undefined;
 }
+
+type Coin = IntelBase['coins'][number];
+
+/**
+ * Each lower-cased algorithm of an intel base → the indexes of the coins that list it, made once per base:
+ * inferCoin asks at every finding update that has an algorithm and no coin yet, and testing every coin's
+ * algorithms (lower-cased, with a template string per test) each time was most of inferCoin.
+ */
+const algoIndexByIntel = new WeakMap<IntelBase, Map<string, number[]>>();
+
+/**
+ * The coins, in intel's order, with an algorithm x such that a === x or a starts with x + '/' (rx/0 for rx):
+ * the x are `a` itself and each part of `a` before one of its '/'.
+ */
+function coinsByAlgo(intel: IntelBase, a: string): Coin[] {
+  let index = algoIndexByIntel.get(intel);
+  if (!index) {
+    index = new Map();
+    intel.coins.forEach((c, i) => {
+      for (const x of c.algos) {
+        const key = x.toLowerCase();
+        const list = index!.get(key);
+        if (!list) index!.set(key, [i]);
+        else if (!list.includes(i)) list.push(i);
+      }
+    });
+    algoIndexByIntel.set(intel, index);
+  }
+  let hits: number[] = [];
+  const add = (list: number[] | undefined) => {
+    if (list) for (const i of list) if (!hits.includes(i)) hits.push(i);
+  };
+  add(index.get(a));
+  for (let p = a.indexOf('/'); p >= 0; p = a.indexOf('/', p + 1)) add(index.get(a.slice(0, p)));
+  if (hits.length > 1) hits = hits.sort((x, y) => x - y);
+  return hits.map((i) => intel.coins[i]!);
+}
+
+/** hostCoin's answers per intel base and host (bounded): pool host names come back at every signal. */
+const hostCoinsByIntel = new WeakMap<IntelBase, Map<string, string | undefined>>();
 
 /**
  * Lower-case coin tickers of an intel base, made once per base: hostCoin runs for every finding update, and

@@ -36,6 +36,15 @@ export interface DnsAnswerLike {
  * (the question name first, then each alias). Bounded by the answers present, so a CNAME loop ends.
  */
 export function addressesByName(question: string, answers: readonly DnsAnswerLike[]): Map<string, string[]> {
+  let cnames = false;
+  for (const a of answers) if (a.type === 5) cnames = true;
+  if (!cnames) {
+    // No chain to walk (most answers): each address is led to by its own record's name, which is the
+    // question's when the record hangs off it.
+    const out = new Map<string, string[]>();
+    for (const a of answers) if (a.type === 1 || a.type === 28) out.set(a.data, [a.name]);
+    return out;
+  }
   const cnameOf = new Map<string, string>();
   for (const a of answers) if (a.type === 5) cnameOf.set(a.name, a.data);
   const chainFrom = (start: string): string[] => {

@@ -40,6 +40,12 @@ export class StratumTracker {
   private lines = 0;
   private extraShares = 0;
   private extraJobs = 0;
+  /**
+   * The session's result as it stood when it was last judged mining, kept only when the session changed after
+   * that without staying mining (lines flushed at the end): otherwise the session itself, which is fed nothing
+   * after its last verdict, answers. The verdict after each segment reads the session's isMining and login
+   * instead of building a whole result (3,168 results, ~4.5 us each, on the bench capture).
+   */
   private decided?: StratumResult;
   private parsing = false;
   private linesAtDecision = 0;
@@ -59,17 +65,16 @@ export class StratumTracker {
     if (lines.length === 0) return undefined;
     for (const line of lines) this.session.feed(dir, line, packet);
     this.lines += lines.length;
-    const r = this.session.result();
+    const session = this.session;
     if (this.state === 'mining') {
-      this.decided = r;
-      if (r.login || this.lines - this.linesAtDecision >= MAX_LINES_FOR_LOGIN) this.parsing = false;
-      return r.login ? 'updated' : undefined;
+      const login = session.login;
+      if (login || this.lines - this.linesAtDecision >= MAX_LINES_FOR_LOGIN) this.parsing = false;
+      return login ? 'updated' : undefined;
     }
-    if (r.isMining) {
+    if (session.isMining) {
       this.state = 'mining';
-      this.decided = r;
       this.linesAtDecision = this.lines;
-      this.parsing = !r.login;
+      this.parsing = !session.login;
       return 'decided';
     }
     if (this.lines >= MAX_UNDECIDED_LINES) this.state = 'not-stratum';
@@ -92,19 +97,25 @@ export class StratumTracker {
   /** End of the flow: lines without a final newline still count. */
   end(packet: number): void {
     if (this.state === 'not-stratum' || (this.state === 'mining' && !this.parsing)) return;
-    for (const dir of ['c2s', 's2c'] as const)
-      for (const line of this.split[dir].flush()) this.session.feed(dir, line, packet);
-    const r = this.session.result();
-    if (r.isMining) {
+    const mining = this.state === 'mining';
+    for (const dir of ['c2s', 's2c'] as const) {
+      const lines = this.split[dir].flush();
+      // The verdict as it stood, in case these lines take the session below the line.
+      if (lines.length > 0 && mining && !this.decided) this.decided = this.session.result();
+      for (const line of lines) this.session.feed(dir, line, packet);
+    }
+    if (this.session.isMining) {
       this.state = 'mining';
-      this.decided = r;
+      this.decided = undefined;
     }
     this.parsing = false;
   }
 
   /** The verdict with every share and job counted, decided or not. */
   result(): StratumResult {
-    const r = this.decided ?? this.session.result();
-    return { ...r, shares: r.shares + this.extraShares, jobs: r.jobs + this.extraJobs };
+    const r = this.decided ? { ...this.decided } : this.session.result();
+    r.shares += this.extraShares;
+    r.jobs += this.extraJobs;
+    return r;
   }
 }

@@ -23,6 +23,8 @@
  * it keeps, the request-id table, the method table, the evidence packet list and the reasons.
  */
 
+import { objectOf, utf8 } from './bytes.ts';
+
 export type Direction = 'c2s' | 's2c';
 export type StratumDialect = 'monero' | 'bitcoin' | 'ethereum' | 'ethereum-nicehash' | 'unknown';
 
@@ -77,7 +79,6 @@ export class LineSplitter {
   private parts: Uint8Array[] = [];
   private size = 0;
   private discarding = false;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
   droppedLines = 0;
   droppedBytes = 0;
 
@@ -88,6 +89,13 @@ export class LineSplitter {
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(0x0a, start);
+      if (nl >= 0 && this.size === 0 && !this.discarding && nl - start <= this.maxLineBytes) {
+        // A whole line inside this chunk (the usual case): decoded where it lies, without the copy a line
+        // that must outlive the chunk needs (each copy an off-heap buffer).
+        this.emit(out, chunk.subarray(start, nl));
+        start = nl + 1;
+        continue;
+      }
       const end = nl < 0 ? chunk.length : nl;
       this.append(chunk, start, end);
       if (nl < 0) break;
@@ -146,7 +154,11 @@ export class LineSplitter {
     }
     this.parts = [];
     this.size = 0;
-    let line = this.decoder.decode(bytes);
+    this.emit(out, bytes);
+  }
+
+  private emit(out: string[], bytes: Uint8Array): void {
+    let line = utf8(bytes);
     if (line.endsWith('\r')) line = line.slice(0, -1);
     if (line.trim().length > 0) out.push(line);
   }
@@ -155,11 +167,12 @@ export class LineSplitter {
 // ---------------------------------------------------------------------------------------------------------
 // Cheap pre-filter
 
-const KEYS = ['"method"', '"id"', '"jsonrpc"', '"result"', '"params"'];
+const KEYS = ['"method"', '"id"', '"jsonrpc"', '"result"', '"params"'].map((k) => Buffer.from(k, 'latin1'));
 
 /**
  * Cheap check on the first bytes of a stream: a JSON object that names a JSON-RPC key early. Lets the
- * caller run JSON parsing only on candidate flows. Looks at no more than 512 bytes.
+ * caller run JSON parsing only on candidate flows. Looks at no more than 512 bytes, searched as bytes (a
+ * string of them built char by char was made for every unrecognised stream's first segment).
  */
 export function looksLikeStratumStart(bytes: Uint8Array): boolean {
   let i = 0;
@@ -170,8 +183,7 @@ export function looksLikeStratumStart(bytes: Uint8Array): boolean {
   )
     i++;
   if (bytes[i] !== 0x7b) return false;
-  let head = '';
-  for (let j = i; j < bytes.length && j < i + 512; j++) head += String.fromCharCode(bytes[j]!);
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset + i, Math.min(bytes.length - i, 512));
   return KEYS.some((k) => head.includes(k));
 }
 
@@ -198,6 +210,18 @@ const MINER_AGENT =
 /** Methods of JSON-RPC protocols that are not mining. */
 const NON_MINING_METHOD =
   /^(server\.|blockchain\.|textDocument\/|workspace\/|window\/|\$\/|initialize$|initialized$|shutdown$|exit$|getblockchaininfo$|getrawtransaction$|getnetworkinfo$|getbalance$|getwalletinfo$|sendrawtransaction$|getbestblockhash$|getblockcount$|getblock$|getmempoolinfo$|eth_call$|eth_getBalance$|eth_blockNumber$|eth_sendRawTransaction$|eth_getTransaction|eth_chainId$|net_version$|web3_|zabbix\.|user\.login$|echo$)/;
+
+/** NON_MINING_METHOD's answer per method name (bounded): a flow's lines repeat a handful of names. */
+const nonMiningNames = new Map<string, boolean>();
+function nonMining(name: string): boolean {
+  let v = nonMiningNames.get(name);
+  if (v === undefined) {
+    v = NON_MINING_METHOD.test(name);
+    if (nonMiningNames.size >= 1024) nonMiningNames.clear();
+    nonMiningNames.set(name, v);
+  }
+  return v;
+}
 
 type Fields = Partial<
   Pick<StratumResult, 'login' | 'pass' | 'agent' | 'algo' | 'host' | 'port' | 'rigid' | 'worker'>
@@ -249,10 +273,14 @@ function idKey(id: Json): string | undefined {
 export class StratumSession {
   private readonly signals = new Map<string, Signal>();
   private readonly methodCounts = new Map<string, number>();
-  private readonly pending: Record<Direction, Map<string, string>> = { c2s: new Map(), s2c: new Map() };
+  /** Request ids per direction, made at first use (as negatives: a Map made for every session cost in a first pass). */
+  private readonly pending: Record<Direction, Map<string, string> | undefined> = {
+    c2s: undefined,
+    s2c: undefined,
+  };
   private readonly reasonList: string[] = [];
   private readonly packetSet = new Set<number>();
-  private readonly negatives = new Set<string>();
+  private negatives: Set<string> | undefined;
   private firstEvidence?: StratumResult['firstEvidence'];
   private fields: Fields = {};
   private submitWorker?: string;
@@ -263,7 +291,14 @@ export class StratumSession {
   private readonly stats = { total: 0, json: 0, other: 0, dropped: 0 };
   private lspFraming = false;
   // Context of the line being fed, for evidence bookkeeping.
-  private cur: { dir: Direction; method: string; packet: number } = { dir: 'c2s', method: '', packet: 0 };
+  /**
+   * The line being fed: direction, packet, and its method, or for an answer the method it answers (`curAnswer`).
+   * Fields rather than an object a line, and an answer's 'x (result)' name built only when it becomes evidence.
+   */
+  private curDir: Direction = 'c2s';
+  private curMethod: string | undefined = '';
+  private curAnswer = false;
+  private curPacket = 0;
 
   /** Adds lines dropped upstream (e.g. by a LineSplitter) to the statistics. */
   noteDropped(n: number): void {
@@ -304,7 +339,10 @@ export class StratumSession {
     if (typeof method === 'string') {
       const name = method.length > 64 ? method.slice(0, 64) : method;
       this.countMethod(name);
-      this.cur = { dir, method: name, packet: packetIndex };
+      this.curDir = dir;
+      this.curMethod = name;
+      this.curAnswer = false;
+      this.curPacket = packetIndex;
       if (id !== undefined) this.remember(dir, id, name);
       this.request(name, msg);
     } else if (Object.hasOwn(msg, 'result') || Object.hasOwn(msg, 'error')) {
@@ -312,28 +350,45 @@ export class StratumSession {
       const other: Direction = dir === 'c2s' ? 's2c' : 'c2s';
       let forMethod: string | undefined;
       if (id !== undefined) {
-        forMethod = this.pending[other].get(id);
+        forMethod = this.pending[other]?.get(id);
         // Stratum clients reuse ids (xmr-stak sends every submit as id 1): keep the entry until overwritten.
       }
-      this.cur = { dir, method: forMethod ? `${forMethod} (result)` : 'result', packet: packetIndex };
+      this.curDir = dir;
+      this.curMethod = forMethod;
+      this.curAnswer = true;
+      this.curPacket = packetIndex;
       this.response(forMethod, msg);
     }
   }
 
-  result(): StratumResult {
+  /** result().isMining without building the result (asked after every segment that completed a line). */
+  get isMining(): boolean {
+    return this.confidence() >= MINING_THRESHOLD;
+  }
+
+  /** result().login without building the result. */
+  get login(): string | undefined {
+    return this.fields.login ?? this.submitWorker;
+  }
+
+  private confidence(): number {
     let p = 1;
-    const score: Record<string, number> = {};
     let strongest = 0;
     for (const s of this.signals.values()) {
       p *= 1 - s.weight;
-      score[s.dialect] = (score[s.dialect] ?? 0) + s.weight;
       strongest = Math.max(strongest, s.weight);
     }
     let confidence = 1 - p;
     // Non-mining JSON-RPC methods only damp verdicts built from weak or medium signals: a server that pushes
     // real mining jobs is mining whatever else the flow carries.
-    if (this.negatives.size > 0 && strongest < 0.8) confidence *= 0.5;
-    confidence = Math.round(confidence * 1000) / 1000;
+    if (this.negatives && this.negatives.size > 0 && strongest < 0.8) confidence *= 0.5;
+    return Math.round(confidence * 1000) / 1000;
+  }
+
+  result(): StratumResult {
+    const score: Record<string, number> = {};
+    for (const s of this.signals.values()) score[s.dialect] = (score[s.dialect] ?? 0) + s.weight;
+    const confidence = this.confidence();
 
     let dialect: StratumDialect = 'unknown';
     if (this.signals.size > 0) {
@@ -355,16 +410,20 @@ export class StratumSession {
       dialect,
       jobs: this.jobs,
       shares: this.shares,
-      methods: Object.fromEntries(this.methodCounts),
+      methods: objectOf(this.methodCounts),
       reasons: [...this.reasonList],
       packets: [...this.packetSet],
       lines: { ...this.stats },
     };
-    for (const [k, v] of Object.entries(this.fields))
+    const fields = this.fields as Record<string, unknown>;
+    for (const k in fields) {
+      const v = fields[k];
       if (v !== undefined) (r as unknown as Record<string, unknown>)[k] = v;
+    }
     if (r.login === undefined && this.submitWorker !== undefined) r.login = this.submitWorker;
     if (this.sawSubmitAnswer) r.acceptedShares = this.accepted;
-    if (this.firstEvidence) r.firstEvidence = { ...this.firstEvidence };
+    const e = this.firstEvidence;
+    if (e) r.firstEvidence = { dir: e.dir, method: e.method, packet: e.packet };
     return r;
   }
 
@@ -374,19 +433,20 @@ export class StratumSession {
     const n = this.methodCounts.get(name);
     if (n !== undefined) this.methodCounts.set(name, n + 1);
     else if (this.methodCounts.size < MAX_METHODS) this.methodCounts.set(name, 1);
-    if (NON_MINING_METHOD.test(name)) this.negative(`non-mining JSON-RPC method ${JSON.stringify(name)}`);
+    if (nonMining(name)) this.negative(`non-mining JSON-RPC method ${JSON.stringify(name)}`);
   }
 
   private remember(dir: Direction, id: string, method: string): void {
-    const m = this.pending[dir];
+    const m = (this.pending[dir] ??= new Map());
     m.delete(id);
     if (m.size >= MAX_PENDING) m.delete(m.keys().next().value as string);
     m.set(id, method);
   }
 
   private negative(reason: string): void {
-    if (this.negatives.has(reason) || this.negatives.size >= 8) return;
-    this.negatives.add(reason);
+    const negatives = (this.negatives ??= new Set());
+    if (negatives.has(reason) || negatives.size >= 8) return;
+    negatives.add(reason);
     this.reason(reason);
   }
 
@@ -401,8 +461,12 @@ export class StratumSession {
       this.signals.set(kind, { weight, dialect });
       this.reason(reason);
     } else if (weight > prev.weight) prev.weight = weight;
-    if (this.packetSet.size < MAX_PACKETS) this.packetSet.add(this.cur.packet);
-    if (!this.firstEvidence && weight > 0) this.firstEvidence = { ...this.cur };
+    if (this.packetSet.size < MAX_PACKETS) this.packetSet.add(this.curPacket);
+    if (!this.firstEvidence && weight > 0) {
+      const m = this.curMethod;
+      const method = this.curAnswer ? (m ? `${m} (result)` : 'result') : (m ?? '');
+      this.firstEvidence = { dir: this.curDir, method, packet: this.curPacket };
+    }
   }
 
   private set<K extends keyof Fields>(k: K, v: Fields[K] | undefined): void {

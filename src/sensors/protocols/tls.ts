@@ -97,10 +97,13 @@ const MAX_RECORDS = 32;
 /** TLSPlaintext.length is at most 2^14; allow a little slack for odd stacks. */
 const MAX_RECORD_LEN = 16384 + 256;
 
+/** Shared empty buffer: a reader holds nothing most of the time, and each typed array is an off-heap allocation. */
+const EMPTY = new Uint8Array(0);
+
 /** Collects the first handshake message of one type from a TLS record stream. */
 class HandshakeReader {
-  private pending: Uint8Array = new Uint8Array(0);
-  private hs: Uint8Array = new Uint8Array(0);
+  private pending: Uint8Array = EMPTY;
+  private hs: Uint8Array = EMPTY;
   private records = 0;
   private consumed = 0;
   private final:
@@ -114,6 +117,11 @@ class HandshakeReader {
     private readonly maxBytes: number,
   ) {}
 
+  /**
+   * The body of a 'done' answer may be a view of `chunk` itself (a hello in one record, the usual case): it is
+   * valid while the caller's chunk is, and the callers here parse it at once. Copying every hello's record
+   * twice was most of the garbage of the 158 MB bench capture's TLS flows (each copy an off-heap buffer).
+   */
   feed(chunk: Uint8Array): { status: 'need-more' } | NonNullable<HandshakeReader['final']> {
     if (this.final) return this.final;
     let data = chunk;
@@ -140,10 +148,15 @@ class HandshakeReader {
       const frag = data.subarray(off + 5, off + 5 + len);
       off += 5 + len;
       this.consumed += 5 + len;
-      const next = new Uint8Array(this.hs.length + frag.length);
-      next.set(this.hs, 0);
-      next.set(frag, this.hs.length);
-      this.hs = next;
+      if (this.hs.length === 0) {
+        // Kept as a view for now; copied below only if the message goes on in a later record.
+        this.hs = frag;
+      } else {
+        const next = new Uint8Array(this.hs.length + frag.length);
+        next.set(this.hs, 0);
+        next.set(frag, this.hs.length);
+        this.hs = next;
+      }
       if (this.hs.length >= 4) {
         if (this.hs[0] !== this.wantType)
           return this.fail(`handshake type ${this.hs[0]} is not ${this.wantType}`);
@@ -151,20 +164,23 @@ class HandshakeReader {
         if (mlen > this.maxBytes) return this.fail('handshake message too large');
         if (this.hs.length >= 4 + mlen) {
           this.final = { status: 'done', body: this.hs.subarray(4, 4 + mlen), consumed: this.consumed };
-          this.pending = new Uint8Array(0);
+          this.pending = EMPTY;
+          this.hs = EMPTY;
           return this.final;
         }
       }
       if (this.hs.length > this.maxBytes + 4) return this.fail('handshake message too large');
+      // The message continues: what we hold must outlive the caller's chunk.
+      if (this.hs === frag) this.hs = frag.slice();
     }
     // Only the incomplete record stays: at most 5 + MAX_RECORD_LEN bytes.
-    this.pending = data.slice(off);
+    this.pending = off === data.length ? EMPTY : data.slice(off);
     return { status: 'need-more' };
   }
 
   private fail(reason: string): { status: 'not-tls'; reason: string } {
-    this.pending = new Uint8Array(0);
-    this.hs = new Uint8Array(0);
+    this.pending = EMPTY;
+    this.hs = EMPTY;
     this.final = { status: 'not-tls', reason };
     return this.final;
   }
@@ -207,10 +223,110 @@ class Reader {
   }
 }
 
-function u16List(r: Reader): number[] {
-  if (r.left % 2 !== 0) throw new Malformed('odd u16 vector');
+/**
+ * A parsed ClientHello. The fingerprints are computed on first read: most hellos in a capture are never
+ * reported, and hashing them all cost ~20 µs a flow (about 80 ms on the 158 MB benchmark capture). They are
+ * getters of the class, not accessors defined on each object: `Object.defineProperty` with a closure per hello
+ * gave every hello a hidden class of its own, and parsing the bench capture's corpus hellos in a loop spent
+ * ~30% of its time in GC that way (24 µs a hello warm). `toJSON` keeps the fingerprints in a hello's JSON.
+ */
+class ParsedClientHello implements ClientHello {
+  extensions: number[] = [];
+  declare sni?: string;
+  alpn: string[] = [];
+  supportedGroups: number[] = [];
+  ecPointFormats: number[] = [];
+  signatureAlgorithms: number[] = [];
+  supportedVersions: number[] = [];
+  #ja3: string | undefined;
+  #ja3Hash: string | undefined;
+  #ja4: { ja4: string; raw: string } | undefined;
+
+  constructor(
+    public recordVersion: number,
+    public version: number,
+    public maxVersion: number,
+    public sessionIdLength: number,
+    public cipherSuites: number[],
+    public compressionMethods: number[],
+    private readonly transport: 't' | 'q' | 'd',
+  ) {}
+
+  get ja3(): string {
+    return (this.#ja3 ??= ja3String(this));
+  }
+  set ja3(v: string) {
+    this.#ja3 = v;
+  }
+  get ja3Hash(): string {
+    return (this.#ja3Hash ??= md5(this.ja3));
+  }
+  set ja3Hash(v: string) {
+    this.#ja3Hash = v;
+  }
+  get ja4(): string {
+    return (this.#ja4 ??= ja4(this, this.transport)).ja4;
+  }
+  set ja4(v: string) {
+    this.#ja4 = { ...(this.#ja4 ??= ja4(this, this.transport)), ja4: v };
+  }
+  get ja4r(): string {
+    return (this.#ja4 ??= ja4(this, this.transport)).raw;
+  }
+  set ja4r(v: string) {
+    this.#ja4 = { ...(this.#ja4 ??= ja4(this, this.transport)), raw: v };
+  }
+
+  /** The fields in the order a plain object of them always had (sni, set while parsing, last). */
+  toJSON(): Record<string, unknown> {
+    return {
+      recordVersion: this.recordVersion,
+      version: this.version,
+      maxVersion: this.maxVersion,
+      sessionIdLength: this.sessionIdLength,
+      cipherSuites: this.cipherSuites,
+      compressionMethods: this.compressionMethods,
+      extensions: this.extensions,
+      alpn: this.alpn,
+      supportedGroups: this.supportedGroups,
+      ecPointFormats: this.ecPointFormats,
+      signatureAlgorithms: this.signatureAlgorithms,
+      supportedVersions: this.supportedVersions,
+      ja3: this.ja3,
+      ja3Hash: this.ja3Hash,
+      ja4: this.ja4,
+      ja4r: this.ja4r,
+      sni: this.sni,
+    };
+  }
+}
+
+// Offset-based reads for the ClientHello, the one parsed for every TLS flow: each throws Malformed as the Reader
+// method of the same name does, but nothing is allocated per field (a Reader per vector and a view per byte
+// string made the hello parser one of the larger sources of garbage of the bench capture's first pass, and
+// the GC pauses it triggered landed in its own calls: 7-40 us a hello, against 1.6 us warm without them).
+function u8At(b: Uint8Array, p: number, end: number): number {
+  if (p + 1 > end) throw new Malformed('u8');
+  return b[p]!;
+}
+function u16At(b: Uint8Array, p: number, end: number): number {
+  if (p + 2 > end) throw new Malformed('u16');
+  return (b[p]! << 8) | b[p + 1]!;
+}
+/** The end of an n-byte vector at p within [.., end). */
+function within(p: number, n: number, end: number): number {
+  if (n < 0 || p + n > end) throw new Malformed('length beyond its container');
+  return p + n;
+}
+function u16sAt(b: Uint8Array, start: number, end: number): number[] {
+  if ((end - start) % 2 !== 0) throw new Malformed('odd u16 vector');
   const out: number[] = [];
-  while (r.left > 0) out.push(r.u16());
+  for (let p = start; p < end; p += 2) out.push((b[p]! << 8) | b[p + 1]!);
+  return out;
+}
+function u8sAt(b: Uint8Array, start: number, end: number): number[] {
+  const out: number[] = [];
+  for (let p = start; p < end; p++) out.push(b[p]!);
   return out;
 }
 
@@ -220,104 +336,104 @@ function parseClientHelloBody(
   recordVersion: number,
   transport: 't' | 'q' | 'd',
 ): ClientHello {
-  const r = new Reader(body);
-  const version = r.u16();
-  r.bytes(32); // random
-  const sidLen = r.u8();
+  const b = body;
+  const end = b.length;
+  const version = u16At(b, 0, end);
+  let p = within(2, 32, end); // random
+  const sidLen = u8At(b, p, end);
+  p += 1;
   if (sidLen > 32) throw new Malformed('session id too long');
-  r.bytes(sidLen);
-  const cipherSuites = u16List(r.sub(r.u16()));
-  const compressionMethods = Array.from(r.bytes(r.u8()));
-  const h: ClientHello = {
+  p = within(p, sidLen, end);
+  let n = u16At(b, p, end);
+  const csEnd = within(p + 2, n, end);
+  const cipherSuites = u16sAt(b, p + 2, csEnd);
+  p = csEnd;
+  n = u8At(b, p, end);
+  const cmEnd = within(p + 1, n, end);
+  const compressionMethods = u8sAt(b, p + 1, cmEnd);
+  p = cmEnd;
+  const h = new ParsedClientHello(
     recordVersion,
     version,
-    maxVersion: version,
-    sessionIdLength: sidLen,
+    version,
+    sidLen,
     cipherSuites,
     compressionMethods,
-    extensions: [],
-    alpn: [],
-    supportedGroups: [],
-    ecPointFormats: [],
-    signatureAlgorithms: [],
-    supportedVersions: [],
-    ja3: '',
-    ja3Hash: '',
-    ja4: '',
-    ja4r: '',
-  };
+    transport,
+  );
   // Extensions are optional in pre-TLS-1.0-style hellos.
-  if (r.left > 0) {
-    const exts = r.sub(r.u16());
-    while (exts.left > 0) {
-      const type = exts.u16();
-      const data = exts.sub(exts.u16());
+  if (end - p > 0) {
+    const extsEnd = within(p + 2, u16At(b, p, end), end);
+    let e = p + 2;
+    while (extsEnd - e > 0) {
+      const type = u16At(b, e, extsEnd);
+      const dataEnd = within(e + 4, u16At(b, e + 2, extsEnd), extsEnd);
+      const d = e + 4;
+      e = dataEnd;
       h.extensions.push(type);
       switch (type) {
         case TLS_EXT.SERVER_NAME: {
-          const list = data.sub(data.u16());
-          while (list.left > 0) {
-            const nameType = list.u8();
-            const name = list.bytes(list.u16());
-            if (nameType === 0 && h.sni === undefined) h.sni = sniText(name);
+          const listEnd = within(d + 2, u16At(b, d, dataEnd), dataEnd);
+          let q = d + 2;
+          while (listEnd - q > 0) {
+            const nameType = u8At(b, q, listEnd);
+            const len = u16At(b, q + 1, listEnd);
+            const nameEnd = within(q + 3, len, listEnd);
+            if (nameType === 0 && h.sni === undefined) h.sni = sniText(b, q + 3, nameEnd);
+            q = nameEnd;
           }
           break;
         }
         case TLS_EXT.SUPPORTED_GROUPS:
-          h.supportedGroups = u16List(data.sub(data.u16()));
+          h.supportedGroups = u16sAt(b, d + 2, within(d + 2, u16At(b, d, dataEnd), dataEnd));
           break;
         case TLS_EXT.EC_POINT_FORMATS:
-          h.ecPointFormats = Array.from(data.bytes(data.u8()));
+          h.ecPointFormats = u8sAt(b, d + 1, within(d + 1, u8At(b, d, dataEnd), dataEnd));
           break;
         case TLS_EXT.SIGNATURE_ALGORITHMS:
-          h.signatureAlgorithms = u16List(data.sub(data.u16()));
+          h.signatureAlgorithms = u16sAt(b, d + 2, within(d + 2, u16At(b, d, dataEnd), dataEnd));
           break;
         case TLS_EXT.ALPN: {
-          const list = data.sub(data.u16());
-          while (list.left > 0) h.alpn.push(latin1(list.bytes(list.u8())));
+          const listEnd = within(d + 2, u16At(b, d, dataEnd), dataEnd);
+          let q = d + 2;
+          while (listEnd - q > 0) {
+            const len = u8At(b, q, listEnd);
+            const protoEnd = within(q + 1, len, listEnd);
+            h.alpn.push(latin1(b, q + 1, protoEnd));
+            q = protoEnd;
+          }
           break;
         }
         case TLS_EXT.SUPPORTED_VERSIONS:
-          h.supportedVersions = u16List(data.sub(data.u8()));
+          h.supportedVersions = u16sAt(b, d + 1, within(d + 1, u8At(b, d, dataEnd), dataEnd));
           break;
       }
     }
+    p = extsEnd;
   }
-  if (r.left > 0) throw new Malformed('bytes after the extensions');
+  if (end - p > 0) throw new Malformed('bytes after the extensions');
   const real = h.supportedVersions.filter((v) => !isGrease(v));
   if (real.length > 0) h.maxVersion = Math.max(...real);
-  // Fingerprints are computed on first read: most hellos in a capture are never reported, and hashing
-  // them all cost ~20 µs a flow (about 80 ms on the 158 MB benchmark capture).
-  let j4: { ja4: string; raw: string } | undefined;
-  const fourth = () => (j4 ??= ja4(h, transport));
-  lazy(h, 'ja3', () => ja3String(h));
-  lazy(h, 'ja3Hash', () => md5(h.ja3));
-  lazy(h, 'ja4', () => fourth().ja4);
-  lazy(h, 'ja4r', () => fourth().raw);
   return h;
 }
 
-/** An enumerable property computed once, on first read (so JSON and spreads still see it). */
-function lazy<T extends object, K extends keyof T>(o: T, key: K, compute: () => T[K]): void {
-  Object.defineProperty(o, key, {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const value = compute();
-      Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-      return value;
-    },
-  });
-}
-
-/** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. */
-function sniText(b: Uint8Array): string {
-  let s = '';
-  for (const c of b.subarray(0, 255)) {
-    if (c > 0x20 && c < 0x7f) s += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
-    else s += '\\x' + c.toString(16).padStart(2, '0');
+/** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. Written into
+ *  the fingerprints' scratch buffer and cut out once (a string grown char by char was most of a hello's garbage). */
+function sniText(b: Uint8Array, start: number, end: number): string {
+  const stop = Math.min(end, start + 255);
+  room((stop - start) * 4);
+  let n = 0;
+  for (let i = start; i < stop; i++) {
+    const c = b[i]!;
+    if (c > 0x20 && c < 0x7f) scratch[n++] = c >= 0x41 && c <= 0x5a ? c + 32 : c;
+    else {
+      scratch[n++] = 0x5c; // \x and two hex digits
+      scratch[n++] = 0x78;
+      scratch[n++] = HEX_DIGITS[c >> 4]!;
+      scratch[n++] = HEX_DIGITS[c & 0xf]!;
+    }
   }
-  return s;
+  return scratch.latin1Slice(0, n);
 }
 
 // Fingerprint strings repeat within a capture (a fleet's clients share a few TLS stacks): hashing each
@@ -328,16 +444,113 @@ const sha12 = remembered((s: string) => createHash('sha256').update(s).digest('h
 const hex4 = (v: number) => v.toString(16).padStart(4, '0');
 const noGrease = (xs: number[]) => xs.filter((x) => !isGrease(x));
 
+/**
+ * The fingerprint strings are written byte by byte into one scratch buffer and cut out as one string each,
+ * without the filter/map/sort/join chains they are defined by (kept in the comments): those chains, and then
+ * strings grown piece by piece, were ~7 us a hello warm and the largest garbage of the TLS flows, and every
+ * hello the bench capture reports is fingerprinted. The results are the same strings (tls.test.ts checks
+ * published fingerprints; fuzzed against the chains).
+ */
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+let scratch = Buffer.alloc(4096) as Buffer & { latin1Slice(start: number, end: number): string };
+let sortScratch = new Uint16Array(1024);
+function room(n: number): void {
+  if (scratch.length < n) scratch = Buffer.alloc(Math.max(n, scratch.length * 2)) as typeof scratch;
+}
+
+/** Writes x >= 0 (an integer) in decimal at `at`; returns the end. */
+function writeDecimal(x: number, at: number): number {
+  if (x < 10) {
+    scratch[at] = 0x30 + x;
+    return at + 1;
+  }
+  let end = at;
+  for (let v = x; v > 0; v = Math.floor(v / 10)) end++;
+  for (let v = x, i = end - 1; i >= at; v = Math.floor(v / 10), i--) scratch[i] = 0x30 + (v % 10);
+  return end;
+}
+
+const isU16 = (x: number) => Number.isInteger(x) && x >= 0 && x <= 0xffff;
+
+/** `xs` minus GREASE (when asked), joined by `sep`: `noGrease(xs).join(sep)`. */
+function joinNumbers(xs: readonly number[], sep: number, dropGrease: boolean): string {
+  if (!xs.every(isU16)) {
+    const kept = dropGrease ? xs.filter((x) => !isGrease(x)) : xs;
+    return kept.join(String.fromCharCode(sep));
+  }
+  room(xs.length * 6);
+  let n = 0;
+  for (const x of xs) {
+    if (dropGrease && isGrease(x)) continue;
+    if (n > 0) scratch[n++] = sep;
+    n = writeDecimal(x, n);
+  }
+  return scratch.latin1Slice(0, n);
+}
+
+/** Which values a list keeps: all, all but GREASE, or all but GREASE, server_name and ALPN (JA4's extensions). */
+const Keep = { All: 0, NoGrease: 1, NoGreaseSniAlpn: 2 } as const;
+type Keep = (typeof Keep)[keyof typeof Keep];
+function kept(x: number, keep: Keep): boolean {
+  if (keep === Keep.All) return true;
+  if (isGrease(x)) return false;
+  return keep === Keep.NoGrease || (x !== TLS_EXT.SERVER_NAME && x !== TLS_EXT.ALPN);
+}
+function countKept(xs: readonly number[], keep: Keep): number {
+  let n = 0;
+  for (const x of xs) if (kept(x, keep)) n++;
+  return n;
+}
+
+/**
+ * The kept u16 values as 4-digit hex joined by ',', optionally sorted: `xs.filter(kept).map(hex4).sort().join(',')`
+ * (without the intermediate arrays).
+ */
+function hexList(xs: readonly number[], sort: boolean, keep: Keep): string {
+  let count = 0;
+  let u16 = true;
+  for (const x of xs)
+    if (kept(x, keep)) {
+      count++;
+      if (!isU16(x)) u16 = false;
+    }
+  if (!u16) {
+    // Other widths do not sort as numbers: the definition itself.
+    const hex = xs.filter((x) => kept(x, keep)).map(hex4);
+    return (sort ? hex.sort() : hex).join(',');
+  }
+  let v: ArrayLike<number>;
+  if (sort || count !== xs.length) {
+    if (sortScratch.length < count) sortScratch = new Uint16Array(count * 2);
+    const list = sortScratch.subarray(0, count);
+    let i = 0;
+    for (const x of xs) if (kept(x, keep)) list[i++] = x;
+    // Four hex digits each: sorting the numbers sorts their hex text.
+    v = sort ? list.sort() : list;
+  } else v = xs;
+  room(v.length * 5);
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (i > 0) scratch[n++] = 0x2c;
+    scratch[n++] = HEX_DIGITS[x >> 12]!;
+    scratch[n++] = HEX_DIGITS[(x >> 8) & 0xf]!;
+    scratch[n++] = HEX_DIGITS[(x >> 4) & 0xf]!;
+    scratch[n++] = HEX_DIGITS[x & 0xf]!;
+  }
+  return scratch.latin1Slice(0, n);
+}
+
 export function ja3String(
   h: Pick<ClientHello, 'version' | 'cipherSuites' | 'extensions' | 'supportedGroups' | 'ecPointFormats'>,
 ): string {
-  return [
-    h.version,
-    noGrease(h.cipherSuites).join('-'),
-    noGrease(h.extensions).join('-'),
-    noGrease(h.supportedGroups).join('-'),
-    h.ecPointFormats.join('-'),
-  ].join(',');
+  // [version, noGrease(ciphers), noGrease(extensions), noGrease(groups), pointFormats], lists '-'-joined, ','-joined.
+  const dash = 0x2d;
+  return `${h.version},${joinNumbers(h.cipherSuites, dash, true)},${joinNumbers(h.extensions, dash, true)},${joinNumbers(
+    h.supportedGroups,
+    dash,
+    true,
+  )},${joinNumbers(h.ecPointFormats, dash, false)}`;
 }
 
 const JA4_VERSIONS: Record<number, string> = {
@@ -372,23 +585,18 @@ export function ja4(
   h: Pick<ClientHello, 'maxVersion' | 'sni' | 'cipherSuites' | 'extensions' | 'alpn' | 'signatureAlgorithms'>,
   transport: 't' | 'q' | 'd' = 't',
 ): { ja4: string; raw: string } {
-  const ciphers = noGrease(h.cipherSuites);
-  const exts = noGrease(h.extensions);
   const count = (n: number) => String(Math.min(n, 99)).padStart(2, '0');
   const a =
     transport +
     (JA4_VERSIONS[h.maxVersion] ?? '00') +
-    (h.sni !== undefined || exts.includes(TLS_EXT.SERVER_NAME) ? 'd' : 'i') +
-    count(ciphers.length) +
-    count(exts.length) +
+    // server_name (0) is never GREASE: among all extensions or the kept ones alike.
+    (h.sni !== undefined || h.extensions.includes(TLS_EXT.SERVER_NAME) ? 'd' : 'i') +
+    count(countKept(h.cipherSuites, Keep.NoGrease)) +
+    count(countKept(h.extensions, Keep.NoGrease)) +
     ja4Alpn(h.alpn);
-  const cipherList = ciphers.map(hex4).sort().join(',');
-  const extList = exts
-    .filter((e) => e !== TLS_EXT.SERVER_NAME && e !== TLS_EXT.ALPN)
-    .map(hex4)
-    .sort()
-    .join(',');
-  const sigs = noGrease(h.signatureAlgorithms).map(hex4).join(',');
+  const cipherList = hexList(h.cipherSuites, true, Keep.NoGrease);
+  const extList = hexList(h.extensions, true, Keep.NoGreaseSniAlpn);
+  const sigs = hexList(h.signatureAlgorithms, false, Keep.NoGrease);
   const cPart = sigs ? `${extList}_${sigs}` : extList;
   const b = cipherList ? sha12(cipherList) : '000000000000';
   const c = extList || sigs ? sha12(cPart) : '000000000000';
