@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { isIPv6 } from 'node:net';
 import { describe, it } from 'node:test';
+import { mulberry32 } from '../util/random.ts';
 import {
   classifyEntry,
   IntelFormatError,
@@ -8,7 +10,7 @@ import {
   parsePlain,
   parseTrail,
 } from './formats.ts';
-import { isDomain, parseHostPort, registrableDomain } from './names.ts';
+import { isDomain, normalizeIp, parseHostPort, registrableDomain } from './names.ts';
 
 describe('names', () => {
   it('parses host, ip, ip:port and [v6]:port', () => {
@@ -23,6 +25,36 @@ describe('names', () => {
     assert.equal(isDomain('xn--80ak6aa92e.com'), true);
     assert.equal(isDomain('a..b.com'), false);
     assert.equal(isDomain('-a.com'), false);
+  });
+
+  it('normalizeIp takes as IPv6 exactly what node isIPv6 takes, compressed and lower-case', () => {
+    assert.equal(normalizeIp('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
+    assert.equal(normalizeIp('::ffff:1.2.3.4'), '::ffff:102:304');
+    assert.equal(normalizeIp(' 1.2.3.4 '), '1.2.3.4');
+    for (const bad of ['::1]/x#[', '::1]', '[::1]', 'fe80::1%eth0', '1::2::3', '::1.2.3', '::1.2.3.04', ':', '12345::1'])
+      assert.equal(normalizeIp(bad), undefined, bad);
+    // Random strings over the characters an address is made of, and near-misses of real addresses.
+    const rand = mulberry32(18);
+    const alphabet = '0123456789abcdefABCDEF:.::::';
+    const seeds = ['2001:db8::1', '::ffff:10.0.0.1', 'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '::', '64:ff9b::192.0.2.33'];
+    let v6 = 0;
+    for (let i = 0; i < 20_000; i++) {
+      let s: string;
+      if (i % 2 === 0) {
+        s = '';
+        for (let n = 1 + Math.floor(rand() * 20); n > 0; n--) s += alphabet[Math.floor(rand() * alphabet.length)];
+      } else {
+        const base = seeds[i % seeds.length]!;
+        const at = Math.floor(rand() * (base.length + 1));
+        const c = alphabet[Math.floor(rand() * alphabet.length)]!;
+        s = rand() < 0.5 ? base.slice(0, at) + c + base.slice(at) : base.slice(0, at) + base.slice(at + 1);
+      }
+      if (!s.includes(':')) continue;
+      const want = isIPv6(s);
+      if (want) v6++;
+      assert.equal(normalizeIp(s) !== undefined, want, s);
+    }
+    assert.ok(v6 > 1000, `only ${v6} valid addresses generated`);
   });
 
   it('registrable domain honours multi-label and shared zones', () => {
