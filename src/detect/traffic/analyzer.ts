@@ -14,6 +14,7 @@ import { HttpMiningSession, looksLikeHttpRequestStart } from '../../sensors/prot
 import { looksLikeProxyStart, ProxyHandshake, type ProxyTarget } from '../../sensors/protocols/proxy.ts';
 import { looksLikeStratumStart, type StratumResult } from '../../sensors/protocols/stratum.ts';
 import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
+import { msIso } from '../../util/iso.ts';
 import { remembered } from '../../util/remembered.ts';
 import { accountKey, type LoginParts, parseLogin } from '../../wallets/index.ts';
 import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
@@ -536,41 +537,24 @@ export class TrafficAnalyzer {
       ];
       const evidence: Evidence[] = [{ kind: 'dns', source: this.source, packets: [] }];
       const coins = match.pool.coins;
-      f =
-        coins.length === 1
-          ? {
-              id,
-              rule: 'net.dns.pool-query',
-              title: 'DNS lookup of a mining pool',
-              severity: 'medium',
-              confidence,
-              attack,
-              host: client,
-              time,
-              first_seen: time,
-              last_seen: time,
-              pool,
-              coin: coins[0]!,
-              queries: 0,
-              reasons,
-              evidence,
-            }
-          : {
-              id,
-              rule: 'net.dns.pool-query',
-              title: 'DNS lookup of a mining pool',
-              severity: 'medium',
-              confidence,
-              attack,
-              host: client,
-              time,
-              first_seen: time,
-              last_seen: time,
-              pool,
-              queries: 0,
-              reasons,
-              evidence,
-            };
+      // One shape whatever the pool's coins: an undefined coin is left out of the JSON as an absent one is.
+      f = {
+        id,
+        rule: 'net.dns.pool-query',
+        title: 'DNS lookup of a mining pool',
+        severity: 'medium',
+        confidence,
+        attack,
+        host: client,
+        time,
+        first_seen: time,
+        last_seen: time,
+        pool,
+        coin: coins.length === 1 ? coins[0] : undefined,
+        queries: 0,
+        reasons,
+        evidence,
+      };
       this.dnsFindings.set(key, f);
       this.opts.onFinding?.(f);
     }
@@ -1020,42 +1004,15 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 let isoTs = Number.NaN;
 let isoText = '';
-/** The day of the last time formatted by Date (ms / 86,400,000) and its 'YYYY-MM-DDT'. */
-let isoDay = Number.NaN;
-let isoDayText = '';
-const DIGITS3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-const DIGITS2 = DIGITS3.slice(0, 100).map((d) => d.slice(1));
-/** Milliseconds of 10000-01-01: below it (and from 1970) toISOString's year has four digits. */
-const YEAR_10000_MS = 253402300800000;
 
 /**
- * ISO 8601 of a capture time; the last answer is kept, as one packet's time is asked for several times. Within
- * the day of the last time Date formatted, the time of day is written from the digits directly: Date's
- * toISOString was ~1.3 us a call and 27 ms of the bench capture's profile (every signal, close and DNS finding
- * asks for one).
+ * ISO 8601 of a capture time; the last answer is kept, as one packet's time is asked for several times. A damaged
+ * record's time can lie outside what a Date holds (pcapng resolution options, mangled seconds): the finding still
+ * stands, at the epoch, rather than the analysis throwing.
  */
 function iso(ts: number): string {
   if (ts !== isoTs) {
-    const ms = Math.round(ts * 1000);
-    const day = Math.floor(ms / 86_400_000);
-    if (day === isoDay && ms >= 0 && ms < YEAR_10000_MS) {
-      let r = ms - day * 86_400_000;
-      const h = Math.floor(r / 3_600_000);
-      r -= h * 3_600_000;
-      const m = Math.floor(r / 60_000);
-      r -= m * 60_000;
-      const sec = Math.floor(r / 1000);
-      isoText = `${isoDayText}${DIGITS2[h]}:${DIGITS2[m]}:${DIGITS2[sec]}.${DIGITS3[r - sec * 1000]}Z`;
-    } else {
-      const d = new Date(ms);
-      // A damaged record's time can lie outside what a Date holds (pcapng resolution options, mangled seconds):
-      // the finding still stands, at the epoch, rather than the analysis throwing.
-      isoText = Number.isNaN(d.getTime()) ? '1970-01-01T00:00:00.000Z' : d.toISOString();
-      if (ms >= 0 && ms < YEAR_10000_MS) {
-        isoDay = day;
-        isoDayText = isoText.slice(0, 11);
-      }
-    }
+    isoText = msIso(Math.round(ts * 1000)) ?? '1970-01-01T00:00:00.000Z';
     isoTs = ts;
   }
   return isoText;
