@@ -31,18 +31,36 @@ describe('names', () => {
     assert.equal(normalizeIp('2001:DB8:0:0:0:0:0:1'), '2001:db8::1');
     assert.equal(normalizeIp('::ffff:1.2.3.4'), '::ffff:102:304');
     assert.equal(normalizeIp(' 1.2.3.4 '), '1.2.3.4');
-    for (const bad of ['::1]/x#[', '::1]', '[::1]', 'fe80::1%eth0', '1::2::3', '::1.2.3', '::1.2.3.04', ':', '12345::1'])
+    for (const bad of [
+      '::1]/x#[',
+      '::1]',
+      '[::1]',
+      'fe80::1%eth0',
+      '1::2::3',
+      '::1.2.3',
+      '::1.2.3.04',
+      ':',
+      '12345::1',
+    ])
       assert.equal(normalizeIp(bad), undefined, bad);
     // Random strings over the characters an address is made of, and near-misses of real addresses.
     const rand = mulberry32(18);
     const alphabet = '0123456789abcdefABCDEF:.::::';
-    const seeds = ['2001:db8::1', '::ffff:10.0.0.1', 'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '::', '64:ff9b::192.0.2.33'];
+    const seeds = [
+      '2001:db8::1',
+      '::ffff:10.0.0.1',
+      'fe80::1:2:3:4',
+      '1:2:3:4:5:6:7:8',
+      '::',
+      '64:ff9b::192.0.2.33',
+    ];
     let v6 = 0;
     for (let i = 0; i < 20_000; i++) {
       let s: string;
       if (i % 2 === 0) {
         s = '';
-        for (let n = 1 + Math.floor(rand() * 20); n > 0; n--) s += alphabet[Math.floor(rand() * alphabet.length)];
+        for (let n = 1 + Math.floor(rand() * 20); n > 0; n--)
+          s += alphabet[Math.floor(rand() * alphabet.length)];
       } else {
         const base = seeds[i % seeds.length]!;
         const at = Math.floor(rand() * (base.length + 1));

@@ -32,6 +32,7 @@ import {
   flowOpen as evOpen,
   flowSize as evSize,
 } from './core';
+import { counterAdd, counterGet, counterSet } from './counters';
 import { countJobs, countShares } from './needles';
 import { PKT } from './packet';
 import { RHYTHM_SIZE, Rhythm, rhythmInit, rhythmSegment } from './rhythm';
@@ -87,17 +88,6 @@ const S_TIMED_OUT: i32 = 24;
 export const S_COUNT: i32 = 28;
 
 const STATS: usize = memory.data(<i32>(S_COUNT * 8), 8);
-
-function st(i: i32): f64 {
-  return load<f64>(STATS + ((<usize>i) << 3));
-}
-function stSet(i: i32, v: f64): void {
-  store<f64>(STATS + ((<usize>i) << 3), v);
-}
-function stAdd(i: i32, v: f64): void {
-  const p = STATS + ((<usize>i) << 3);
-  store<f64>(p, load<f64>(p) + v);
-}
 
 // ---- records ----
 
@@ -377,7 +367,7 @@ export function flowAdd(): void {
 function add(): void {
   const proto = <i32>PKT.proto;
   if (proto !== 6 && proto !== 17) return;
-  stAdd(S_PACKETS, 1);
+  counterAdd(STATS, S_PACKETS, 1);
   const ts = PKT.tsSec;
   store<f64>(CURRENT, <f64>PKT.index);
   store<f64>(CURRENT + 8, ts);
@@ -401,7 +391,7 @@ function add(): void {
   else r.pktsS2c += 1;
   if (r.closed) {
     touch(r, CLOSED);
-    stAdd(S_AFTER_CLOSE, 1);
+    counterAdd(STATS, S_AFTER_CLOSE, 1);
     return;
   }
   const off = <usize>PKT.payloadOff;
@@ -513,7 +503,7 @@ export function flowEnd(): void {
   count = 0;
   freeSlots.length = 0;
   nextSlot = 0;
-  stSet(S_ACTIVE, 0);
+  counterSet(STATS, S_ACTIVE, 0);
 }
 
 function byActivity(a: Rec, b: Rec): i32 {
@@ -659,11 +649,11 @@ function create(srcLow: bool, flags: i32, ts: f64): Rec {
   if (isTcp) {
     rec.h0 = newHalf();
     rec.h1 = newHalf();
-    stAdd(S_TCP_FLOWS, 1);
-  } else stAdd(S_UDP_FLOWS, 1);
-  stAdd(S_FLOWS, 1);
-  stSet(S_ACTIVE, <f64>count);
-  if (<f64>count > st(S_PEAK_FLOWS)) stSet(S_PEAK_FLOWS, <f64>count);
+    counterAdd(STATS, S_TCP_FLOWS, 1);
+  } else counterAdd(STATS, S_UDP_FLOWS, 1);
+  counterAdd(STATS, S_FLOWS, 1);
+  counterSet(STATS, S_ACTIVE, <f64>count);
+  if (<f64>count > counterGet(STATS, S_PEAK_FLOWS)) counterSet(STATS, S_PEAK_FLOWS, <f64>count);
   // A new flow is half-open until it carries payload (UDP: until it is answered).
   rec.cls = HALF_OPEN;
   unchecked(lists[HALF_OPEN]).append(rec);
@@ -692,7 +682,7 @@ function evictOne(): void {
   for (let c = CLOSED; c <= OPEN; c++) {
     const victim = unchecked(lists[c]).head;
     if (victim === null) continue;
-    stAdd(S_EVICTED + c, 1);
+    counterAdd(STATS, S_EVICTED + c, 1);
     if (!victim.closed) close(victim, R_EVICTED);
     remove(victim);
     return;
@@ -704,7 +694,7 @@ function keepRoom(): void {
   const kept = unchecked(lists[KEPT]);
   const victim = kept.head;
   if (<f64>kept.count < maxKept || victim === null) return;
-  stAdd(S_EVICTED + KEPT, 1);
+  counterAdd(STATS, S_EVICTED + KEPT, 1);
   if (!victim.closed) close(victim, R_EVICTED);
   remove(victim);
 }
@@ -739,7 +729,7 @@ function remove(rec: Rec): void {
   }
   rec.hnext = null;
   count--;
-  stSet(S_ACTIVE, <f64>count);
+  counterSet(STATS, S_ACTIVE, <f64>count);
   evDrop(rec.slot);
   freeSlots.push(rec.slot);
   if (rec.rhythm !== 0) heap.free(rec.rhythm);
@@ -754,7 +744,7 @@ function close(rec: Rec, reason: i32): void {
     flushHalf(rec, 1);
   }
   rec.closed = 1;
-  stAdd(S_CLOSED + reason, 1);
+  counterAdd(STATS, S_CLOSED + reason, 1);
   if (handlers & H_CLOSE) evClose(rec.slot, reason);
   if (reason === R_FIN || reason === R_RST) {
     // It lingers only to absorb trailing packets: no reassembly state, first in line for eviction.
@@ -783,7 +773,7 @@ function sweep(now: f64): void {
     for (let r: Rec | null = unchecked(lists[c]).head; r !== null && r.lastTs < limit; ) {
       const next = r.next;
       if (!r.closed) close(r, R_IDLE);
-      stAdd(S_TIMED_OUT + c, 1);
+      counterAdd(STATS, S_TIMED_OUT + c, 1);
       remove(r);
       r = next;
     }
@@ -827,7 +817,7 @@ function tcpSegment(rec: Rec, d: i32, seq: u32, ack: u32, flags: i32, off: usize
   if (len > 0) {
     const end = rel + <i64>len;
     if (end <= h.next) {
-      stAdd(S_RETRANS, 1);
+      counterAdd(STATS, S_RETRANS, 1);
     } else if (rel <= h.next) {
       deliver(rec, d, h, rel, off, true, true, have, len);
       drain(rec, d, h);
@@ -864,7 +854,7 @@ function deliver(
   len: i32,
 ): void {
   const skip = h.next - rel;
-  if (skip > 0) stAdd(S_OVERLAP, <f64>min<i64>(skip, <i64>len));
+  if (skip > 0) counterAdd(STATS, S_OVERLAP, <f64>min<i64>(skip, <i64>len));
   if (skip < <i64>have) {
     const from = <i32>max<i64>(skip, 0);
     // What every TCP delivery feeds, whoever reads the content: the rhythm and the last data packet.
@@ -903,27 +893,27 @@ function drain(rec: Rec, d: i32, h: Half): void {
     else h.last = null;
     unpend(h, s.size);
     if (s.rel + <i64>s.len > h.next) deliver(rec, d, h, s.rel, s.data, s.held, false, s.size, s.len);
-    else stAdd(S_OVERLAP, <f64>s.len);
+    else counterAdd(STATS, S_OVERLAP, <f64>s.len);
     freeSeg(s);
   }
 }
 
 function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len: i32): void {
-  stAdd(S_OOO, 1);
+  counterAdd(STATS, S_OOO, 1);
   // Sorted insert (stable: equal starts keep arrival order, so the first copy of a byte wins): after `prev`.
   let prev = h.last;
   while (prev !== null && prev.rel > rel) prev = prev.prev;
   if (prev !== null && prev.rel + <i64>prev.len >= rel + <i64>len) {
-    stAdd(S_OVERLAP, <f64>len); // already fully held
+    counterAdd(STATS, S_OVERLAP, <f64>len); // already fully held
     return;
   }
   const size = have;
   // Caps: give up on the oldest hole(s) rather than hold more than allowed.
   while (
-    (h.pend + <f64>size > maxPendingPerDir || st(S_PENDING) + <f64>size > maxTotalPending) &&
+    (h.pend + <f64>size > maxPendingPerDir || counterGet(STATS, S_PENDING) + <f64>size > maxTotalPending) &&
     h.first !== null
   ) {
-    stAdd(S_CAP_FLUSHES, 1);
+    counterAdd(STATS, S_CAP_FLUSHES, 1);
     skipHole(rec, d, h);
     if (rel <= h.next) break;
   }
@@ -932,11 +922,11 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
     drain(rec, d, h);
     return;
   }
-  if (h.pend + <f64>size > maxPendingPerDir || st(S_PENDING) + <f64>size > maxTotalPending) {
+  if (h.pend + <f64>size > maxPendingPerDir || counterGet(STATS, S_PENDING) + <f64>size > maxTotalPending) {
     // Other flows hold the global budget: release the least recently used ones' pending bytes first.
     if (h.pend + <f64>size <= maxPendingPerDir) freeGlobal(size, rec);
-    if (h.pend + <f64>size > maxPendingPerDir || st(S_PENDING) + <f64>size > maxTotalPending) {
-      stAdd(S_CAP_FLUSHES, 1);
+    if (h.pend + <f64>size > maxPendingPerDir || counterGet(STATS, S_PENDING) + <f64>size > maxTotalPending) {
+      counterAdd(STATS, S_CAP_FLUSHES, 1);
       gap(rec, d, rel - h.next);
       h.next = rel;
       deliver(rec, d, h, rel, off, true, true, have, len);
@@ -966,20 +956,21 @@ function pending(rec: Rec, d: i32, h: Half, rel: i64, off: usize, have: i32, len
   if (after !== null) after.prev = s;
   else h.last = s;
   h.pend += <f64>size;
-  stAdd(S_PENDING, <f64>size);
-  if (st(S_PENDING) > st(S_PEAK_PENDING)) stSet(S_PEAK_PENDING, st(S_PENDING));
-  if (h.pend > st(S_PEAK_PENDING_DIR)) stSet(S_PEAK_PENDING_DIR, h.pend);
+  counterAdd(STATS, S_PENDING, <f64>size);
+  if (counterGet(STATS, S_PENDING) > counterGet(STATS, S_PEAK_PENDING))
+    counterSet(STATS, S_PEAK_PENDING, counterGet(STATS, S_PENDING));
+  if (h.pend > counterGet(STATS, S_PEAK_PENDING_DIR)) counterSet(STATS, S_PEAK_PENDING_DIR, h.pend);
 }
 
 function freeGlobal(size: i32, except: Rec): void {
   for (let c = 0; c < 4; c++) {
     let r: Rec | null = unchecked(lists[c]).head;
-    while (r !== null && st(S_PENDING) + <f64>size > maxTotalPending) {
+    while (r !== null && counterGet(STATS, S_PENDING) + <f64>size > maxTotalPending) {
       if (r !== except && r.h0 !== null) {
         for (let d = 0; d < 2; d++) {
           const h = half(r, d);
-          while (h.first !== null && st(S_PENDING) + <f64>size > maxTotalPending) {
-            stAdd(S_CAP_FLUSHES, 1);
+          while (h.first !== null && counterGet(STATS, S_PENDING) + <f64>size > maxTotalPending) {
+            counterAdd(STATS, S_CAP_FLUSHES, 1);
             skipHole(r, d, h);
           }
         }
@@ -1006,7 +997,7 @@ function flushHalf(rec: Rec, d: i32): void {
 }
 
 function dropPending(h: Half): void {
-  if (h.pend > 0) stAdd(S_PENDING, -h.pend);
+  if (h.pend > 0) counterAdd(STATS, S_PENDING, -h.pend);
   h.pend = 0;
   freeHalfSegs(h);
 }
@@ -1062,10 +1053,10 @@ function freeSeg(s: Seg): void {
 
 function unpend(h: Half, n: i32): void {
   h.pend -= <f64>n;
-  stAdd(S_PENDING, -(<f64>n));
+  counterAdd(STATS, S_PENDING, -(<f64>n));
 }
 
 function gap(rec: Rec, d: i32, bytes: i64): void {
-  stAdd(S_GAP, <f64>bytes);
+  counterAdd(STATS, S_GAP, <f64>bytes);
   if (handlers & H_GAP && rec.quiet === 0) evGap(rec.slot, d, <f64>bytes);
 }

@@ -18,6 +18,7 @@
 // summed in 64 bits so a hostile length cannot wrap. Errors (input that is not a capture) stop the walk with a code
 // and a stream offset (readerErrorPtr); the JS side builds the CaptureFormatError.
 import { tsPow } from './core';
+import { counterAdd, counterGet, counterSet } from './counters';
 import { countDecode, D_OK, decodeFrame } from './decode';
 import { flowAdd } from './flows';
 import { PKT } from './packet';
@@ -77,17 +78,6 @@ const C_INTERFACES: i32 = 7;
 const C_NON_PACKET: i32 = 8;
 const C_COUNT: i32 = 9;
 const CSTATS: usize = memory.data(C_COUNT * 8, 8);
-
-function cst(i: i32): f64 {
-  return load<f64>(CSTATS + ((<usize>i) << 3));
-}
-function cset(i: i32, v: f64): void {
-  store<f64>(CSTATS + ((<usize>i) << 3), v);
-}
-function cadd(i: i32, v: f64): void {
-  const p = CSTATS + ((<usize>i) << 3);
-  store<f64>(p, load<f64>(p) + v);
-}
 
 // ---- the error: code, stream offset, a value for the message (a block length), the address of the bytes ----
 const ERR: usize = memory.data(32, 8);
@@ -241,7 +231,7 @@ export function readerFinish(m: i32): i32 {
   batchCount = 0;
   if (!atEnd) {
     if (state === S_MAGIC || state === S_PCAP_HDR) {
-      const total = cst(C_BYTES) + <f64>(fill - pos);
+      const total = counterGet(CSTATS, C_BYTES) + <f64>(fill - pos);
       return fail(total === 0 ? E_EMPTY : E_HEADER_CUT, total, 0, 0);
     }
     atEnd = true;
@@ -250,9 +240,9 @@ export function readerFinish(m: i32): i32 {
   if (r !== R_MORE) return r;
   const left = fill - pos;
   if (left > 0) {
-    if (state !== S_PCAP_RESYNC && state !== S_NG_RESYNC) cadd(C_DAMAGED, 1);
-    cadd(C_SKIPPED, <f64>left);
-    cadd(C_BYTES, <f64>left);
+    if (state !== S_PCAP_RESYNC && state !== S_NG_RESYNC) counterAdd(CSTATS, C_DAMAGED, 1);
+    counterAdd(CSTATS, C_SKIPPED, <f64>left);
+    counterAdd(CSTATS, C_BYTES, <f64>left);
     pos = fill;
   }
   return R_MORE;
@@ -282,7 +272,7 @@ function walk(): i32 {
     if (n === 0) return R_MORE;
     if (n < 0) return R_ERROR;
     pos += <usize>n;
-    cadd(C_BYTES, <f64>n);
+    counterAdd(CSTATS, C_BYTES, <f64>n);
   } // biome-ignore lint/correctness/noUnreachable: AssemblyScript wants a return after the endless loop
   return R_MORE;
 }
@@ -303,10 +293,10 @@ function rd16(p: usize, little: bool): u32 {
 
 /** One record out: counted, then batched for JS, decoded and tracked, or only decoded or counted. */
 function emit(at: usize, caplen: u32, origLen: u32, ts: f64, lt: u32, iface: u32): void {
-  if (caplen < origLen) cadd(C_SNAPPED, 1);
+  if (caplen < origLen) counterAdd(CSTATS, C_SNAPPED, 1);
   lastTs = ts;
-  cadd(C_PACKETS, 1);
-  const index = cst(C_PACKETS) + cst(C_NON_PACKET);
+  counterAdd(CSTATS, C_PACKETS, 1);
+  const index = counterGet(CSTATS, C_PACKETS) + counterGet(CSTATS, C_NON_PACKET);
   const m = mode;
   if (m === M_FLOWS) {
     const r = decodeFrame(lt, at, at + <usize>caplen);
@@ -350,14 +340,14 @@ function pcapRecords(end: usize): void {
     lastSec = <i64>sec;
     emit(off + h, <u32>caplen, rd32(off + 12, little), <f64>sec + <f64>rd32(off + 4, little) / div, lt, 0);
     off += total;
-    cadd(C_BYTES, <f64>total);
+    counterAdd(CSTATS, C_BYTES, <f64>total);
     if (batchCount >= BATCH_MAX) break;
   }
   pos = off - base;
 }
 
 function skip(n: i32): i32 {
-  cadd(C_SKIPPED, <f64>n);
+  counterAdd(CSTATS, C_SKIPPED, <f64>n);
   return n;
 }
 
@@ -371,7 +361,7 @@ function parse(off: usize, end: usize): i32 {
         if (avail < h) return 0;
         const caplen = rd32(off + 8, le);
         if (caplen > maxRecord) {
-          cadd(C_DAMAGED, 1);
+          counterAdd(CSTATS, C_DAMAGED, 1);
           state = S_PCAP_RESYNC;
           return skip(1);
         }
@@ -449,7 +439,7 @@ function magicKind(x: u32): i32 {
 function detect(off: usize): bool {
   const m = load<u32>(off);
   if (m === NG_SHB) {
-    cset(C_FORMAT, 2);
+    counterSet(CSTATS, C_FORMAT, 2);
     state = S_NG_BLOCK;
     return true;
   }
@@ -463,7 +453,7 @@ function detect(off: usize): bool {
     fail(E_MAGIC, streamAt(off), 0, off);
     return false;
   }
-  cset(C_FORMAT, 1);
+  counterSet(CSTATS, C_FORMAT, 1);
   fracDiv = kind === 2 ? 1e9 : 1e6;
   recHdr = kind === 3 ? 24 : 16;
   state = S_PCAP_HDR;
@@ -512,7 +502,7 @@ function plausiblePcapHeader(off: usize, avail: usize): bool {
 }
 
 function damagedBlock(len: u32): i32 {
-  cadd(C_DAMAGED, 1);
+  counterAdd(CSTATS, C_DAMAGED, 1);
   return <i32>len;
 }
 
@@ -520,7 +510,7 @@ function damagedBlock(len: u32): i32 {
 function ngBlock(off: usize, avail: usize): i32 {
   let little = le;
   const type = rd32(off, little);
-  const sections = cst(C_SECTIONS);
+  const sections = counterGet(CSTATS, C_SECTIONS);
   if (type === NG_SHB) {
     // The byte-order magic decides how to read the block's own length.
     const bom = load<u32>(off + 8);
@@ -531,7 +521,7 @@ function ngBlock(off: usize, avail: usize): i32 {
         fail(E_BOM, streamAt(off + 8), 0, 0);
         return -1;
       }
-      cadd(C_DAMAGED, 1);
+      counterAdd(CSTATS, C_DAMAGED, 1);
       state = S_NG_RESYNC;
       return skip(1);
     }
@@ -542,7 +532,7 @@ function ngBlock(off: usize, avail: usize): i32 {
       fail(E_BLOCK_LEN, streamAt(off + 4), <f64>len, 0);
       return -1;
     }
-    cadd(C_DAMAGED, 1);
+    counterAdd(CSTATS, C_DAMAGED, 1);
     state = S_NG_RESYNC;
     return skip(1);
   }
@@ -553,7 +543,7 @@ function ngBlock(off: usize, avail: usize): i32 {
       fail(E_TRAILER, streamAt(off + ulen - 4), 0, 0);
       return -1;
     }
-    cadd(C_DAMAGED, 1);
+    counterAdd(CSTATS, C_DAMAGED, 1);
     state = S_NG_RESYNC;
     return skip(1);
   }
@@ -603,19 +593,19 @@ function ngBlock(off: usize, avail: usize): i32 {
         p += 4 + ((olen + 3) & ~3);
       }
       addIface(lt, snap, div, tsoff);
-      cadd(C_INTERFACES, 1);
+      counterAdd(CSTATS, C_INTERFACES, 1);
       return <i32>len;
     }
     case NG_SHB: {
       le = little;
       ifaceCount = 0;
-      cadd(C_SECTIONS, 1);
+      counterAdd(CSTATS, C_SECTIONS, 1);
       return <i32>len;
     }
     case 0x00000bad:
     case 0x40000bad:
     case 9:
-      cadd(C_NON_PACKET, 1);
+      counterAdd(CSTATS, C_NON_PACKET, 1);
       return <i32>len;
     default:
       // NRB, ISB, DSB and unknown blocks carry no packets: skip them whole.
