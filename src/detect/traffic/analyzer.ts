@@ -707,42 +707,25 @@ export class TrafficAnalyzer {
       const first = iso(flow.firstTs);
       const last = iso(ts);
       const evidence: Evidence[] = [{ kind: 'flow', source: this.source, packets: [] }];
-      const f: Finding = s.proxy
-        ? {
-            id,
-            rule: sig.rule,
-            title: sig.title,
-            severity: sig.severity,
-            confidence: 0,
-            attack,
-            host: flow.client,
-            time: first,
-            first_seen: first,
-            last_seen: last,
-            pool,
-            proxy: { protocol: s.proxy.protocol, ip: flow.server, port: flow.serverPort },
-            tls: s.kind === 'tls',
-            signals: [],
-            reasons: [],
-            evidence,
-          }
-        : {
-            id,
-            rule: sig.rule,
-            title: sig.title,
-            severity: sig.severity,
-            confidence: 0,
-            attack,
-            host: flow.client,
-            time: first,
-            first_seen: first,
-            last_seen: last,
-            pool,
-            tls: s.kind === 'tls',
-            signals: [],
-            reasons: [],
-            evidence,
-          };
+      // One literal: an undefined proxy is left out of every output, as an absent one is.
+      const f: Finding = {
+        id,
+        rule: sig.rule,
+        title: sig.title,
+        severity: sig.severity,
+        confidence: 0,
+        attack,
+        host: flow.client,
+        time: first,
+        first_seen: first,
+        last_seen: last,
+        pool,
+        proxy: s.proxy ? { protocol: s.proxy.protocol, ip: flow.server, port: flow.serverPort } : undefined,
+        tls: s.kind === 'tls',
+        signals: [],
+        reasons: [],
+        evidence,
+      };
       agg = {
         finding: f,
         rank: 0,
