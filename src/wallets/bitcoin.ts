@@ -2,7 +2,7 @@
  * Bitcoin-family addresses: base58check (version byte(s) || hash160 || 4-byte double-SHA256 checksum),
  * segwit bech32/bech32m (BIP-173 / BIP-350), Zcash Sapling bech32, and Bitcoin Cash cashaddr.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
+import { createHash } from 'node:crypto';
 import { bech32, bech32m } from '@scure/base';
 import { decodeBase58, describeBadChar } from './base58.ts';
 import type { FormatIndex, WalletFormat } from './formats.ts';
@@ -31,7 +31,9 @@ export function validateBase58Check(s: string, guess: WalletFormat, idx: FormatI
     guess;
   const verLen = f.version?.length ?? 1;
   const body = b.subarray(0, b.length - 4);
-  const sum = sha256(sha256(body));
+  // node:crypto, not @noble/hashes/sha2.js: evaluating that module builds SHA-512's constants from BigInts
+  // (~6 ms of every command's start-up, one core), and this is its only use.
+  const sum = createHash('sha256').update(createHash('sha256').update(body).digest()).digest();
   let sumOk = true;
   for (let i = 0; i < 4; i++) if (sum[i] !== b[b.length - 4 + i]) sumOk = false;
   if (!sumOk) return info(s, f, false, 'checksum mismatch');
