@@ -277,13 +277,16 @@ export class CorePacket {
    * into `raw`, which holds the core's byte at address a at a - delta.
    */
   result(r: number, v: PacketView, raw: Uint8Array, delta: number, st: DecodeStats): boolean {
-    v.clearCache();
-    if (this.u8.byteLength === 0) this.refresh();
-    v.tunnelDepth = this.dv.getUint8(this.pkt + this.at[P_TUNNEL_DEPTH]!);
     st[REASONS[r]!]++;
-    if (r !== 0) return false;
-    if (v.tunnelDepth > 0) st.tunnelled++;
+    if (r !== 0) {
+      // Not TCP/UDP: only how deep in tunnels the decoder got is kept.
+      v.clearCache();
+      if (this.u8.byteLength === 0) this.refresh();
+      v.tunnelDepth = this.dv.getUint8(this.pkt + this.at[P_TUNNEL_DEPTH]!);
+      return false;
+    }
     this.fill(v, raw, delta);
+    if (v.tunnelDepth > 0) st.tunnelled++;
     return true;
   }
 

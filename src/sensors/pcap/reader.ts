@@ -224,16 +224,13 @@ export class CaptureReader {
   /** Feed the next bytes of the capture. Packets are delivered synchronously to onPacket. */
   push(chunk: Uint8Array, onPacket: (p: RawPacket) => void, mode = MODE_BATCH): void {
     if (this.ended) throw new Error('CaptureReader.push after end()');
-    this.cb = onPacket;
-    const core = this.core;
     for (let off = 0; off < chunk.length; ) {
-      const at = core.readerPrepare();
-      const n = Math.min(core.readerSpace(), chunk.length - off);
-      const m = this.views();
-      if (n > 64) m.set(off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n), at);
-      else for (let i = 0; i < n; i++) m[at + i] = chunk[off + i]!;
+      const space = this.space(chunk.length - off);
+      const n = space.length;
+      if (n > 64) space.set(off === 0 && n === chunk.length ? chunk : chunk.subarray(off, off + n));
+      else for (let i = 0; i < n; i++) space[i] = chunk[off + i]!;
       off += n;
-      this.run(core.readerPush(n, mode), false, mode);
+      this.written(n, onPacket, mode);
     }
   }
 

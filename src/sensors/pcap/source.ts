@@ -30,6 +30,7 @@ export interface ReadCaptureOptions {
 }
 
 const DEFAULT_CHUNK = 1 << 20;
+const chunkSize = (opts: ReadCaptureOptions): number => Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
 
 /**
  * Feed the whole input to the reader: a file read by read straight into its region, stdin copied in chunk by
@@ -50,7 +51,7 @@ async function feed(
     return;
   }
   const fh = await open(pathOrDash, 'r');
-  const size = Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK);
+  const size = chunkSize(opts);
   try {
     for (;;) {
       opts.signal?.throwIfAborted();
@@ -72,7 +73,7 @@ function newReader(pathOrDash: string, opts: ReadCaptureOptions, core?: FlowTabl
       ...(opts.reuse ? { reuse: true } : {}),
     },
     core,
-    Math.max(1, opts.chunkSize ?? DEFAULT_CHUNK),
+    chunkSize(opts),
   );
 }
 

@@ -326,24 +326,32 @@ function emit(at: usize, caplen: u32, origLen: u32, ts: f64, lt: u32, iface: u32
  * else (a partial record, an impossible length) for parse() to handle exactly as before.
  */
 function pcapRecords(end: usize): void {
-  const h = <usize>recHdr;
-  const little = le;
-  const max = <usize>maxRecord;
-  const div = fracDiv;
-  const lt = linkType;
   let off = base + pos;
-  while (end - off >= h) {
-    const caplen = <usize>rd32(off + 8, little);
-    const total = h + caplen;
-    if (caplen > max || end - off < total) break;
-    const sec = rd32(off, little);
-    lastSec = <i64>sec;
-    emit(off + h, <u32>caplen, rd32(off + 12, little), <f64>sec + <f64>rd32(off + 4, little) / div, lt, 0);
-    off += total;
+  for (;;) {
+    const total = pcapRecord(off, end - off);
+    if (total <= 0) break;
+    off += <usize>total;
     counterAdd(CSTATS, C_BYTES, <f64>total);
     if (batchCount >= BATCH_MAX) break;
   }
   pos = off - base;
+}
+
+/**
+ * One pcap record at off, emitted if whole and sane: returns its size, 0 if it is cut by the end of what is held,
+ * -1 if its length is impossible (damage, for parse() to count and resync from).
+ */
+function pcapRecord(off: usize, avail: usize): i32 {
+  const h = <usize>recHdr;
+  if (avail < h) return 0;
+  const caplen = rd32(off + 8, le);
+  if (caplen > maxRecord) return -1;
+  const total = h + <usize>caplen;
+  if (avail < total) return 0;
+  const sec = rd32(off, le);
+  lastSec = <i64>sec;
+  emit(off + h, caplen, rd32(off + 12, le), <f64>sec + <f64>rd32(off + 4, le) / fracDiv, linkType, 0);
+  return <i32>total;
 }
 
 function skip(n: i32): i32 {
@@ -357,21 +365,11 @@ function parse(off: usize, end: usize): i32 {
   for (;;) {
     switch (state) {
       case S_PCAP_REC: {
-        const h = <usize>recHdr;
-        if (avail < h) return 0;
-        const caplen = rd32(off + 8, le);
-        if (caplen > maxRecord) {
-          counterAdd(CSTATS, C_DAMAGED, 1);
-          state = S_PCAP_RESYNC;
-          return skip(1);
-        }
-        const total = h + <usize>caplen;
-        if (avail < total) return 0;
-        const sec = rd32(off, le);
-        const ts = <f64>sec + <f64>rd32(off + 4, le) / fracDiv;
-        lastSec = <i64>sec;
-        emit(off + h, caplen, rd32(off + 12, le), ts, linkType, 0);
-        return <i32>total;
+        const total = pcapRecord(off, avail);
+        if (total >= 0) return total;
+        counterAdd(CSTATS, C_DAMAGED, 1);
+        state = S_PCAP_RESYNC;
+        return skip(1);
       }
       case S_NG_BLOCK: {
         if (avail < 12) return 0;
