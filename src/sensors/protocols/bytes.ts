@@ -1,7 +1,8 @@
 /** Helpers the protocol parsers share. */
 import { isAscii } from 'node:buffer';
 
-type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
+/** A Buffer with its latin1 decoder callable directly (Node's own, undocumented; what toString('latin1') calls). */
+export type Latin1Buffer = Buffer & { latin1Slice(start: number, end: number): string };
 
 /** A Buffer over the whole memory the last bytes lay in: a capture's segments are views of one (the core's). */
 let memory: ArrayBufferLike | undefined;

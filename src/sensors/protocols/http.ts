@@ -145,15 +145,12 @@ const METHOD_RE = /^[A-Z][A-Z-]{2,19}$/;
 
 /**
  * Parses an HTTP/1.x request head from the start of a stream. Rejects early (`not-http`) as soon as the
- * first bytes cannot start a request line, so it is cheap to try on every flow.
+ * first bytes cannot start a request line, so it is cheap to try on every flow. With `wanted`, every header line
+ * is still checked but only those names are kept (parseHeaderLines).
  */
-export function parseHttpRequestHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHeadResult<HttpRequestHead> {
-  return requestHead(b, maxBytes);
-}
-
-function requestHead(
+export function parseHttpRequestHead(
   b: Uint8Array,
-  maxBytes: number,
+  maxBytes = MAX_HEAD,
   wanted?: ReadonlySet<string>,
 ): HttpHeadResult<HttpRequestHead> {
   // Early reject: the method is uppercase letters followed by a space.
@@ -180,14 +177,10 @@ function requestHead(
   };
 }
 
-/** Parses an HTTP/1.x response head (status line and headers). */
-export function parseHttpResponseHead(b: Uint8Array, maxBytes = MAX_HEAD): HttpHeadResult<HttpResponseHead> {
-  return responseHead(b, maxBytes);
-}
-
-function responseHead(
+/** Parses an HTTP/1.x response head (status line and headers); `wanted` as for parseHttpRequestHead. */
+export function parseHttpResponseHead(
   b: Uint8Array,
-  maxBytes: number,
+  maxBytes = MAX_HEAD,
   wanted?: ReadonlySet<string>,
 ): HttpHeadResult<HttpResponseHead> {
   const prefix = 'HTTP/1.';
@@ -706,8 +699,8 @@ export class HttpMiningSession {
       }
       const r =
         dir === 'c2s'
-          ? requestHead(rest, MAX_HEAD, REQUEST_HEADERS_READ)
-          : responseHead(rest, MAX_HEAD, RESPONSE_HEADERS_READ);
+          ? parseHttpRequestHead(rest, MAX_HEAD, REQUEST_HEADERS_READ)
+          : parseHttpResponseHead(rest, MAX_HEAD, RESPONSE_HEADERS_READ);
       if (r.status === 'need-more') {
         s.buf = rest.slice();
         return;

@@ -21,7 +21,7 @@
 
 import { createHash } from 'node:crypto';
 import { remembered } from '../../util/remembered.ts';
-import { latin1 } from './bytes.ts';
+import { type Latin1Buffer, latin1 } from './bytes.ts';
 
 export const TLS_EXT = {
   SERVER_NAME: 0x0000,
@@ -452,7 +452,7 @@ const noGrease = (xs: number[]) => xs.filter((x) => !isGrease(x));
  * published fingerprints; fuzzed against the chains).
  */
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-let scratch = Buffer.alloc(4096) as Buffer & { latin1Slice(start: number, end: number): string };
+let scratch = Buffer.alloc(4096) as Latin1Buffer;
 let sortScratch = new Uint16Array(1024);
 function room(n: number): void {
   if (scratch.length < n) scratch = Buffer.alloc(Math.max(n, scratch.length * 2)) as typeof scratch;
