@@ -23,14 +23,10 @@ import { loadIntel } from '../src/intel/index.ts';
 import {
   conversation,
   ether,
-  geneve,
-  gre,
-  ipv4,
-  ipv6,
   loopback,
+  randomTunnels,
   sll,
   sll2,
-  vxlan,
   writePcap,
   writePcapng,
 } from '../src/sensors/pcap/testkit.ts';
@@ -62,27 +58,7 @@ console.log(`mutants done in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
 /** One packet in a random stack of tunnels (0-6 deep: past MAX_TUNNEL_DEPTH too), framed for link type lt. */
 function tunnelled(ip: Uint8Array, r: () => number, lt: number): Uint8Array {
-  let p = ip;
-  for (let i = 0, depth = Math.floor(r() * 7); i < depth; i++) {
-    const w = Math.floor(r() * 7);
-    p =
-      w === 0
-        ? vxlan(ether(p, r() < 0.3 ? [[0x8100, 7]] : []))
-        : w === 1
-          ? geneve(r() < 0.5 ? ether(p) : p, {
-              ...(r() < 0.5 ? {} : { ptype: p[0]! >> 4 === 6 ? 0x86dd : 0x0800 }),
-              optionWords: Math.floor(r() * 4),
-            })
-          : w === 2
-            ? gre(p, { ptype: p[0]! >> 4 === 6 ? 0x86dd : 0x0800, ...(r() < 0.5 ? { key: 1, seq: 2 } : {}) })
-            : w === 3
-              ? gre(ether(p), { ptype: 0x88be, seq: 1, erspan: 2 })
-              : w === 4
-                ? gre(ether(p), { ptype: 0x22eb, seq: 1, erspan: 3, subheader: r() < 0.5 })
-                : w === 5
-                  ? ipv4('192.0.2.1', '192.0.2.2', p[0]! >> 4 === 6 ? 41 : 4, p)
-                  : ipv6('2001:db8::a', '2001:db8::b', p[0]! >> 4 === 6 ? 41 : 4, p);
-  }
+  const p = randomTunnels(ip, r, Math.floor(r() * 7));
   return lt === 1
     ? ether(p)
     : lt === 113

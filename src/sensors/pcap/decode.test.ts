@@ -11,6 +11,7 @@ import {
   ipv6,
   loopback,
   parseIp,
+  randomTunnels,
   sll,
   sll2,
   tcp,
@@ -357,20 +358,7 @@ describe('tunnels on hostile input', () => {
     const rnd = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
     for (let k = 0; k < 5000; k++) {
       let p: Uint8Array = r() < 0.5 ? v4 : rnd(Math.floor(r() * 80));
-      const depth = Math.floor(r() * 7);
-      for (let i = 0; i < depth; i++) {
-        const w = Math.floor(r() * 5);
-        p =
-          w === 0
-            ? vxlan(ether(p))
-            : w === 1
-              ? geneve(ether(p), { optionWords: Math.floor(r() * 4) })
-              : w === 2
-                ? gre(p, { ptype: 0x0800, ...(r() < 0.5 ? { key: 1 } : {}) })
-                : w === 3
-                  ? gre(ether(p), { ptype: 0x88be, seq: 1, erspan: 2 })
-                  : ipv4('192.0.2.1', '192.0.2.2', 4, p);
-      }
+      p = randomTunnels(p, r, Math.floor(r() * 7));
       const f = ether(p).slice();
       // Flip a few bytes past the outer Ethernet header.
       for (let i = 0; i < 3; i++)

@@ -515,3 +515,36 @@ export function gre(
   const hdr = Uint8Array.from([flags >> 8, flags & 255, o.ptype >> 8, o.ptype & 255, ...extra]);
   return ipv4('192.0.2.100', '192.0.2.200', 47, concat(hdr, span, inner));
 }
+
+/**
+ * `ip` inside `depth` random tunnels (r gives numbers in [0, 1)), each one of: VXLAN (its Ethernet frame tagged now
+ * and then), GENEVE with or without an Ethernet frame and with 0-3 option words, GRE over IP with or without key and
+ * sequence, ERSPAN II, ERSPAN III with or without its subheader, IP-in-IP or 6in4 over IPv4 or over IPv6. For the
+ * decoder's hostile-input tests and the fuzzer (bench/fuzz.ts).
+ */
+export function randomTunnels(ip: Uint8Array, r: () => number, depth: number): Uint8Array {
+  let p = ip;
+  const ptype = () => (p[0]! >> 4 === 6 ? 0x86dd : 0x0800);
+  const inIp = () => (p[0]! >> 4 === 6 ? 41 : 4);
+  for (let i = 0; i < depth; i++) {
+    const w = Math.floor(r() * 7);
+    p =
+      w === 0
+        ? vxlan(ether(p, r() < 0.3 ? [[0x8100, 7]] : []))
+        : w === 1
+          ? geneve(r() < 0.5 ? ether(p) : p, {
+              ...(r() < 0.5 ? {} : { ptype: ptype() }),
+              optionWords: Math.floor(r() * 4),
+            })
+          : w === 2
+            ? gre(p, { ptype: ptype(), ...(r() < 0.5 ? { key: 1, seq: 2 } : {}) })
+            : w === 3
+              ? gre(ether(p), { ptype: 0x88be, seq: 1, erspan: 2 })
+              : w === 4
+                ? gre(ether(p), { ptype: 0x22eb, seq: 1, erspan: 3, subheader: r() < 0.5 })
+                : w === 5
+                  ? ipv4('192.0.2.1', '192.0.2.2', inIp(), p)
+                  : ipv6('2001:db8::a', '2001:db8::b', inIp(), p);
+  }
+  return p;
+}
