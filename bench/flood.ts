@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PCAP_HEAP_GROWTH_FLAG } from '../src/cli/heap-growth.ts';
 import { analyseCapture } from '../src/detect/traffic/capture.ts';
 import { type FloodSpec, writeFloodCapture } from '../src/detect/traffic/test-helpers/flood.ts';
 import { floodScenario, sameMiningFindings } from '../src/detect/traffic/test-helpers/flood-scenario.ts';
@@ -52,10 +53,10 @@ async function analyseHere(file: string): Promise<ChildResult> {
 }
 
 function inChild(file: string): ChildResult {
-  // The old-space cap bin/minewatch.js gives `pcap` (see there), so this number is the command's.
+  // The heap growth `minewatch pcap` sets (src/cli/heap-growth.ts), so this number is the command's.
   const out = execFileSync(
     process.execPath,
-    ['--max-old-space-size=160', '--import', 'tsx', SELF, '--analyse', file],
+    [PCAP_HEAP_GROWTH_FLAG, '--import', 'tsx', SELF, '--analyse', file],
     {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
