@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT } from '../package-root.ts';
 
 // Inside the package (below node_modules/, so git ignores it): the bundle finds package.json, data/ and
@@ -62,6 +63,34 @@ test('pcap in one pass and in threads (the worker entry beside the chunks) finds
   const a = JSON.parse(one.out) as { findings: unknown[] };
   assert.ok(a.findings.length >= 4);
   assert.deepEqual(JSON.parse(two.out), a);
+});
+
+/** `pcap`'s own bundle as bin/minewatch.js runs it (bin/code-cache.js), saying on stderr whether V8 took its cache. */
+function runPcapBundle(nodeArgs: string[], ...args: string[]) {
+  const loader = pathToFileURL(join(PACKAGE_ROOT, 'bin/code-cache.js')).href;
+  const script = `const b = (await import(${JSON.stringify(loader)})).loadBundle(${JSON.stringify(join(OUT, 'pcap.cjs'))});
+process.stderr.write('cache ' + b.cache + '\\n');
+process.exitCode = await b.exports.main(process.argv.slice(1));`;
+  const r = spawnSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test("pcap's own bundle prints what the chunks print, with its code cache taken, and without it when refused", () => {
+  const args = ['pcap', CAPTURE, '--format', 'json', '--no-user-intel'];
+  const chunks = run(...args);
+  const cached = runPcapBundle([], ...args);
+  // Another V8 flag: V8 refuses a cache made under other flags, and the bundle compiles from its source.
+  const refused = runPcapBundle(['--no-opt'], ...args);
+  assert.equal(chunks.code, 1, chunks.err);
+  assert.equal(cached.code, 1, cached.err);
+  assert.equal(refused.code, 1, refused.err);
+  assert.equal(cached.err, 'cache accepted\n');
+  assert.equal(refused.err, 'cache rejected\n');
+  assert.equal(cached.out, chunks.out);
+  assert.equal(refused.out, chunks.out);
 });
 
 test('a bad argument is a usage error from the bundle too', () => {
