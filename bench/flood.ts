@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PCAP_HEAP_GROWTH_FLAG } from '../src/cli/heap-growth.ts';
+import { PCAP_V8_FLAGS } from '../src/cli/pcap-v8.ts';
 import { analyseCapture } from '../src/detect/traffic/capture.ts';
 import { type FloodSpec, writeFloodCapture } from '../src/detect/traffic/test-helpers/flood.ts';
 import { floodScenario, sameMiningFindings } from '../src/detect/traffic/test-helpers/flood-scenario.ts';
@@ -53,16 +53,12 @@ async function analyseHere(file: string): Promise<ChildResult> {
 }
 
 function inChild(file: string): ChildResult {
-  // The heap growth `minewatch pcap` sets (src/cli/heap-growth.ts), so this number is the command's.
-  const out = execFileSync(
-    process.execPath,
-    [PCAP_HEAP_GROWTH_FLAG, '--import', 'tsx', SELF, '--analyse', file],
-    {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 1 << 26,
-    },
-  );
+  // The V8 settings `minewatch pcap` runs under (src/cli/pcap-v8.ts), so this number is the command's.
+  const out = execFileSync(process.execPath, [...PCAP_V8_FLAGS, '--import', 'tsx', SELF, '--analyse', file], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 26,
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as ChildResult;
 }
 

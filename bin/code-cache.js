@@ -15,7 +15,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
 import vm from 'node:vm';
 
 /** Loads a bundle; `cache` says whether V8 took the code cache ('accepted'), refused it, or found none. */
@@ -42,9 +41,9 @@ export async function writeCodeCache(file, argv) {
   const { Writable, Readable } = await import('node:stream');
   const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
   const code = await exports.main(argv, { stdout: sink(), stderr: sink(), stdin: Readable.from([]) });
-  // `pcap` bounds the heap's growth with a V8 flag (src/cli/heap-growth.ts) once it runs; a run loads the bundle
-  // before that, and V8 refuses a cache made under other flags, so the cache is made under the defaults.
-  setFlagsFromString('--heap-growing-percent=0');
+  // A command may set V8 flags as it runs (`pcap`: src/cli/pcap-v8.ts); the next run loads the bundle before it
+  // sets them, and V8 refuses a cache made under other flags, so the bundle puts V8's own values back first.
+  exports.untunePcapV8?.();
   writeFileSync(`${file}.cache`, script.createCachedData());
   return code;
 }

@@ -7,6 +7,9 @@ import { type CliIO, type ExitCode, processIO } from './io.ts';
 import { registerPcap } from './pcap.ts';
 import { runProgram } from './program.ts';
 
+// For bin/code-cache.js, which writes the cache after a run has set pcap's V8 flags.
+export { untunePcapV8 } from './pcap-v8.ts';
+
 export function main(argv: string[], io: CliIO = processIO()): Promise<ExitCode> {
   return runProgram(argv, [registerPcap], io);
 }

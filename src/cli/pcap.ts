@@ -4,10 +4,10 @@ import { analyseCapture, summarise } from '../detect/traffic/index.ts';
 import type { Finding } from '../findings/index.ts';
 import { CaptureFormatError } from '../sensors/pcap/index.ts';
 import { asFormat, type CommandContext, examples, reportFormatOption } from './common.ts';
-import { boundHeapGrowth } from './heap-growth.ts';
 import { loadIntelFor, noUserIntelOption, userDirOption } from './intel-options.ts';
 import { EXIT } from './io.ts';
 import { miningFound, printReport, streamingSink } from './output.ts';
+import { tunePcapV8 } from './pcap-v8.ts';
 
 export function registerPcap(program: Command, ctx: CommandContext): void {
   program
@@ -41,7 +41,7 @@ export function registerPcap(program: Command, ctx: CommandContext): void {
         opts: { format: string; intelDir?: string; userIntel?: boolean; threads?: number },
       ) => {
         const format = asFormat(opts.format);
-        boundHeapGrowth();
+        tunePcapV8();
         const intel = loadIntelFor(opts);
         const sink = streamingSink(ctx, format);
         const reports: CaptureReport[] = [];

@@ -1,0 +1,38 @@
+/**
+ * The V8 settings `minewatch pcap` runs under, set at run time (V8 reads both flags as it goes) when the command
+ * starts. Both were measured on the bench captures on one core (`taskset -c 0`), the floods, and reports that stay
+ * byte-identical (the numbers are in docs/packet-core.md, "V8 settings", and docs/traffic.md, "Memory").
+ *
+ * `--heap-growing-percent=50`: the flow table's bounds fix what is live (~30 MB of JavaScript in a 1M-short-flow
+ * flood), but V8 sizes its old space by how cheap collection is, not by what is live: with Node's default heap
+ * limit it lets the old space reach four times the live size, and the 1M-SYN and 1M-short-flow floods peaked at
+ * 234 and 261 MB RSS. Growth of 50% past the last full collection holds them at 152 and 175 MB, as the 160 MB
+ * old-space cap of a worker thread did (155-158 and 174-179 MB), without that worker's start-up (40-60 ms of the
+ * 158 MB bench capture's ~1.05 s) and no slower. Unlike a cap it cannot end a run with "out of memory": what is
+ * live stays bounded by the table.
+ *
+ * `--interrupt-budget=1000000` (V8's own: 67,584): how much a function must run before V8 sends it to its
+ * optimizing compiler. A capture's analysis calls hundreds of parser and detector functions a few thousand times
+ * each; at V8's budget most are optimized early, and on one core that compile work (~0.2 s on the 158 MB capture)
+ * competes with the analysis itself. With 15 times the budget only the functions that stay hot are optimized:
+ * 158 MB capture 0.74-0.76 s against 0.94-0.95 s, 500 MB 1.67-1.69 s against 1.76-1.79 s, floods unchanged
+ * (2.7 s and 7.6-7.8 s), where switching the optimizer off (`--no-opt`) gained as much on 158 MB but lost 3-4% on
+ * 500 MB. 600,000 gave 0.79 s and 1.66 s, 2,000,000 0.74 s; 300,000 0.83-0.85 s.
+ */
+import { setFlagsFromString } from 'node:v8';
+
+export const PCAP_V8_FLAGS = ['--heap-growing-percent=50', '--interrupt-budget=1000000'] as const;
+/** V8's own values for the same flags (Node 20's V8 11.3). */
+const V8_DEFAULTS = ['--heap-growing-percent=0', '--interrupt-budget=67584'] as const;
+
+export function tunePcapV8(): void {
+  for (const flag of PCAP_V8_FLAGS) setFlagsFromString(flag);
+}
+
+/**
+ * Puts V8's own values back. The bundle's code cache is written after a run (bin/code-cache.js) and read before
+ * the next run has set these, and V8 refuses a cache made under other flags (the bundle test holds it to that).
+ */
+export function untunePcapV8(): void {
+  for (const flag of V8_DEFAULTS) setFlagsFromString(flag);
+}
