@@ -895,27 +895,40 @@ export function finishFindings(
   }
   const connected = new Set(findings.map((f) => `${f.host}|${f.pool?.name ?? ''}`));
   for (const f of dns) if (!connected.has(`${f.host}|${f.pool?.name ?? ''}`)) findings.push(f);
-  // Total order (id last): the same capture gives the same list whether analysed in one pass or in shards.
-  findings.sort(
-    (a, b) =>
-      rankOf(b) - rankOf(a) ||
-      compareTimes(a.time ?? '', b.time ?? '') ||
-      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  // Total order (id last): the same capture gives the same list whether analysed in one pass or in shards. Each
+  // finding's rank and time form are read once, not at each comparison (the regex ran ~80k times, 13 ms, for the
+  // 500 MB bench capture's 3,212 findings).
+  const keyed = findings.map(sortKey);
+  keyed.sort(
+    (a, b) => b.rank - a.rank || compareTimes(a, b) || (a.f.id < b.f.id ? -1 : a.f.id > b.f.id ? 1 : 0),
   );
-  return { findings, summary: summarise(findings) };
+  const sorted = keyed.map((k) => k.f);
+  return { findings: sorted, summary: summarise(sorted) };
 }
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+interface SortKey {
+  f: Finding;
+  rank: number;
+  time: string;
+  /** The time is in the 24-character ISO form. */
+  iso: boolean;
+}
+
+function sortKey(f: Finding): SortKey {
+  const time = f.time ?? '';
+  return { f, rank: rankOf(f), time, iso: time.length === 24 && ISO_TIME.test(time) };
+}
 
 /**
  * a.localeCompare(b) for finding times. Two times in the same 24-character ISO form differ only in digits,
  * which the locale orders as their code units: compared directly (localeCompare, an ICU collation, was ~15 ms
  * of sorting the bench capture's 967 findings). Anything else (no time, a year past 9999) asks the locale.
  */
-function compareTimes(a: string, b: string): number {
-  if (a.length === 24 && b.length === 24 && ISO_TIME.test(a) && ISO_TIME.test(b))
-    return a < b ? -1 : a > b ? 1 : 0;
-  return a.localeCompare(b);
+function compareTimes(a: SortKey, b: SortKey): number {
+  if (a.iso && b.iso) return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
+  return a.time.localeCompare(b.time);
 }
 
 /** DNS-lookup findings with one id (same host and pool, seen by several shards) merged into the earliest. */
