@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadIntel } from '../../intel/index.ts';
 import { conversation, ether, udp, vxlan, writePcap } from '../../sensors/pcap/testkit.ts';
+import { compareNames } from './analyzer.ts';
 import { analyseCapture } from './capture.ts';
 import { rng } from './test-helpers/fuzz.ts';
 
@@ -204,4 +205,20 @@ test('HTTP CONNECT: a pool asked for through a web proxy is found; an ordinary s
   assert.equal(f.pool?.name, 'MoneroOcean');
   assert.equal(f.coin, 'XMR');
   assert.deepEqual(f.proxy, { protocol: 'http-connect', ip: '10.3.0.1', port: 3128 });
+});
+
+test('pool names and coin symbols are ordered as localeCompare orders them', () => {
+  const r = rng(20261205);
+  const lower = 'abcdefghijklmnopqrstuvwxyz0123456789.-';
+  const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-';
+  const other = `${lower}${upper}_:/ `;
+  const word = (chars: string) =>
+    Array.from({ length: Math.floor(r() * 12) }, () => chars[Math.floor(r() * chars.length)]).join('');
+  for (let i = 0; i < 20_000; i++) {
+    const chars = [lower, upper, other][i % 3]!;
+    const a = word(chars);
+    // Shared prefixes too, where only a late character or the length decides.
+    const b = r() < 0.3 ? a.slice(0, Math.floor(r() * a.length)) + word(chars) : word(chars);
+    assert.equal(Math.sign(compareNames(a, b)), Math.sign(a.localeCompare(b)), `${a} / ${b}`);
+  }
 });

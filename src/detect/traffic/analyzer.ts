@@ -1061,6 +1061,21 @@ function looksLikeJsonLines(data: Uint8Array): boolean {
   return brace;
 }
 
+const LOWER_NAME = /^[a-z0-9.-]*$/;
+const UPPER_NAME = /^[A-Z0-9.-]*$/;
+
+/**
+ * a.localeCompare(b) for pool names and coin symbols. Two names both of lower-case letters, digits, dots and
+ * hyphens (or both of upper-case ones) are ordered by the locale's root collation as by their code units, so they
+ * are compared directly: the first localeCompare of a process loads ICU's collator, ~8-10 ms of every capture
+ * with findings. Anything else asks the locale (a test holds the two to the same answers).
+ */
+export function compareNames(a: string, b: string): number {
+  if ((LOWER_NAME.test(a) && LOWER_NAME.test(b)) || (UPPER_NAME.test(a) && UPPER_NAME.test(b)))
+    return a < b ? -1 : a > b ? 1 : 0;
+  return a.localeCompare(b);
+}
+
 export function summarise(findings: readonly Finding[]): TrafficSummary {
   const mining = findings.filter((f) => f.severity !== 'info' && f.severity !== 'low');
   const hosts = new Map<string, { pools: Set<string>; coins: Set<string> }>();
@@ -1089,7 +1104,7 @@ export function summarise(findings: readonly Finding[]): TrafficSummary {
   const ranked = (m: Map<string, Set<string>>) =>
     [...m]
       .map(([k, v]) => ({ k, hosts: v.size, share: round2(v.size / n) }))
-      .sort((a, b) => b.hosts - a.hosts || a.k.localeCompare(b.k));
+      .sort((a, b) => b.hosts - a.hosts || compareNames(a.k, b.k));
   return {
     hosts_mining: hosts.size,
     hosts: [...hosts].map(([host, h]) => ({ host, pools: [...h.pools].sort(), coins: [...h.coins].sort() })),
