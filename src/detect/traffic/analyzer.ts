@@ -20,7 +20,7 @@ import { accountKey, type LoginParts, parseLogin } from '../../wallets/index.ts'
 import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
 import { hasMiningRhythm, judgeBehaviour, longEnough, longEnoughSpan, rhythmFeatures } from './behaviour.ts';
 import { inferCoin } from './coin.ts';
-import { addressesByName, DnsNameMap } from './dns-map.ts';
+import { DnsNameMap, eachAddressName } from './dns-map.ts';
 import { StratumTracker } from './stratum-tracker.ts';
 import { judgeTlsMiner, TlsRhythm } from './tls-miner.ts';
 
@@ -134,6 +134,9 @@ export class TrafficAnalyzer {
    * a pool host at every connection and signal); the match normalises and walks the name's labels each time.
    */
   private readonly poolNames = new Map<string, { pool: PoolEntry; matched: string } | null>();
+  /** learnDns's callbacks for eachAddressName, made once. */
+  private readonly isPoolName = (name: string): boolean => this.matchDomain(name) !== undefined;
+  private readonly learnName = (ip: string, name: string): void => this.dnsNames.set(ip, name);
 
   constructor(opts: TrafficOptions) {
     this.opts = opts;
@@ -508,11 +511,8 @@ export class TrafficAnalyzer {
       for (const a of m.answers) if (a.type === 1 || a.type === 28) this.dnsNames.set(a.data, a.name);
       return;
     }
-    for (const [ip, names] of addressesByName(q.name, m.answers)) {
-      // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
-      const poolName = names.find((n) => this.matchDomain(n));
-      this.dnsNames.set(ip, poolName ?? names[0]!);
-    }
+    // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
+    eachAddressName(q.name, m.answers, this.isPoolName, this.learnName);
   }
 
   private onDns(flow: Flow, m: DnsMessage, pkt: number, ts: number): void {
