@@ -61,8 +61,9 @@ interface FlowState {
   hello?: ClientHelloParser;
   clientHello?: ClientHello;
   http?: HttpMiningSession;
-  /** The last login parsed for this flow, so re-signalling does not validate the wallet again. */
+  /** The last login (and password) parsed for this flow, so re-signalling does not validate the wallet again. */
   loginKey?: string;
+  loginPass?: string;
   login?: LoginParts;
   httpPackets: number;
   dnsTcp?: { c2s: DnsTcpStream; s2c: DnsTcpStream };
@@ -88,6 +89,8 @@ interface ConnAgg {
   rank: number;
   /** Signal kinds seen, in order (at most the nine kinds: a list, cheaper to make than a Set). */
   signals: SignalKind[];
+  /** The same kinds strongest first, equal ranks in the order seen: the finding's `signals` are their rules. */
+  ranked: SignalKind[];
   flows: number;
   emitted: boolean;
   fieldRank: Map<string, number>;
@@ -192,6 +195,7 @@ export class TrafficAnalyzer {
         clientHello: undefined,
         http: undefined,
         loginKey: undefined,
+        loginPass: undefined,
         login: undefined,
         httpPackets: 0,
         dnsTcp: undefined,
@@ -389,9 +393,10 @@ export class TrafficAnalyzer {
   private stratumSignal(flow: Flow, s: FlowState, r: StratumResult, pkt: number, ts: number): void {
     // Only Monero-style miners put the worker name in the password; elsewhere it is a password.
     const pass = r.dialect === 'monero' ? r.pass : undefined;
-    const key = `${r.login}\u0000${pass}`;
-    if (r.login && s.loginKey !== key) {
-      s.loginKey = key;
+    // Compared as the two strings (a key string built per signal was hashed for nothing when they repeat).
+    if (r.login && (s.loginKey !== r.login || s.loginPass !== pass)) {
+      s.loginKey = r.login;
+      s.loginPass = pass;
       s.login = loginParts(r.login, pass);
     }
     const login = r.login ? s.login : undefined;
@@ -730,6 +735,7 @@ export class TrafficAnalyzer {
         finding: f,
         rank: 0,
         signals: [],
+        ranked: [],
         flows: 0,
         emitted: false,
         fieldRank: new Map(),
@@ -750,10 +756,19 @@ export class TrafficAnalyzer {
     if (fresh) {
       // Only a new kind changes the list (a flow re-signals on every login update and at its close).
       agg.signals.push(kind);
-      f.signals = agg.signals
-        .slice()
-        .sort((a, b) => SIGNALS[b].rank - SIGNALS[a].rank)
-        .map((k) => SIGNALS[k].rule);
+      // Into its place among the kinds seen (after those of its rank, as the stable sort by rank put it), and the
+      // rules read off in one loop: no copy, sort and map with their comparator and callback per new kind.
+      const ranked = agg.ranked;
+      let at = ranked.length;
+      ranked.push(kind);
+      while (at > 0 && SIGNALS[ranked[at - 1]!].rank < sig.rank) {
+        ranked[at] = ranked[at - 1]!;
+        at--;
+      }
+      ranked[at] = kind;
+      const rules: string[] = [];
+      for (let i = 0; i < ranked.length; i++) rules.push(SIGNALS[ranked[i]!].rule);
+      f.signals = rules;
     }
     // Independent signals make a connection surer: combine as a noisy-OR.
     const c = d.confidence ?? defaultConfidence(kind);
@@ -962,18 +977,21 @@ function rankOf(f: Finding): number {
   return RANK_BY_RULE.get(f.rule) ?? 0;
 }
 
+/** A signal's confidence when it brings none of its own (one table, not a literal made per call). */
+const DEFAULT_CONFIDENCE: Record<SignalKind, number> = {
+  stratum: 0.9,
+  http: 0.85,
+  agent: 0.8,
+  sni: 0.85,
+  proxy: 0.8,
+  name: 0.8,
+  behaviour: 0.6,
+  tlsRhythm: 0.6,
+  endpoint: 0.55,
+};
+
 function defaultConfidence(kind: SignalKind): number {
-  return {
-    stratum: 0.9,
-    http: 0.85,
-    agent: 0.8,
-    sni: 0.85,
-    proxy: 0.8,
-    name: 0.8,
-    behaviour: 0.6,
-    tlsRhythm: 0.6,
-    endpoint: 0.55,
-  }[kind];
+  return DEFAULT_CONFIDENCE[kind];
 }
 
 function attackFor(kind: SignalKind, port: number, proxied: boolean): AttackRef[] {
@@ -1000,6 +1018,9 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 
 let isoTs = Number.NaN;
 let isoText = '';
+/** The second of the last time formatted whole, and its text up to the milliseconds ('YYYY-MM-DDTHH:MM:SS.'). */
+let isoSec = Number.NaN;
+let isoSecText = '';
 
 /**
  * ISO 8601 of a capture time; the last answer is kept, as one packet's time is asked for several times. A damaged
@@ -1008,7 +1029,21 @@ let isoText = '';
  */
 function iso(ts: number): string {
   if (ts !== isoTs) {
-    isoText = msIso(Math.round(ts * 1000)) ?? '1970-01-01T00:00:00.000Z';
+    const ms = Math.round(ts * 1000);
+    const sec = Math.floor(ms / 1000);
+    if (sec === isoSec) {
+      // Another time in the second last formatted (71% of the 158 MB bench capture's 8,823 times): its
+      // milliseconds after that second's text, as msIso writes them.
+      const frac = ms - sec * 1000;
+      isoText = `${isoSecText}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+    } else {
+      isoText = msIso(ms) ?? '1970-01-01T00:00:00.000Z';
+      // Only the 24-character form of years 1970-9999 has its second in the first 20 characters.
+      if (ms >= 0 && ms < 253_402_300_800_000 && isoText.length === 24) {
+        isoSec = sec;
+        isoSecText = isoText.slice(0, 20);
+      } else isoSec = Number.NaN;
+    }
     isoTs = ts;
   }
   return isoText;
