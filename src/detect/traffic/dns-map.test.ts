@@ -29,6 +29,25 @@ test('name map is bounded and keeps the newest', () => {
   assert.equal(m.get('10.0.0.4'), 'n4');
 });
 
+test('an address named again becomes the newest, and a full map drops the oldest for a new one only', () => {
+  const m = new DnsNameMap(3);
+  m.set('10.0.0.1', 'a');
+  m.set('10.0.0.2', 'b');
+  m.set('10.0.0.3', 'c');
+  m.set('10.0.0.1', 'a2'); // present: renamed and moved last, nothing dropped
+  assert.equal(m.size, 3);
+  assert.equal(m.get('10.0.0.1'), 'a2');
+  m.set('10.0.0.4', 'd'); // absent: the oldest (10.0.0.2) goes
+  assert.equal(m.get('10.0.0.2'), undefined);
+  assert.deepEqual(
+    ['10.0.0.1', '10.0.0.3', '10.0.0.4'].map((ip) => m.get(ip)),
+    ['a2', 'c', 'd'],
+  );
+  m.set('10.0.0.5', 'e'); // then 10.0.0.3, older than the renamed 10.0.0.1
+  assert.equal(m.get('10.0.0.3'), undefined);
+  assert.equal(m.get('10.0.0.1'), 'a2');
+});
+
 test('eachAddressName picks what addressesByName and a find pick, in its order, on 5,000 random answers', () => {
   let seed = 3;
   const rnd = (n: number) => {
