@@ -20,7 +20,7 @@ import { accountKey, type LoginParts, parseLogin } from '../../wallets/index.ts'
 import { NETWORK_SIGNALS, type NetworkSignal } from '../signals.ts';
 import { hasMiningRhythm, judgeBehaviour, longEnough, longEnoughSpan, rhythmFeatures } from './behaviour.ts';
 import { inferCoin } from './coin.ts';
-import { addressesByName, DnsNameMap } from './dns-map.ts';
+import { DnsNameMap, eachAddressName } from './dns-map.ts';
 import { StratumTracker } from './stratum-tracker.ts';
 import { judgeTlsMiner, TlsRhythm } from './tls-miner.ts';
 
@@ -61,8 +61,9 @@ interface FlowState {
   hello?: ClientHelloParser;
   clientHello?: ClientHello;
   http?: HttpMiningSession;
-  /** The last login parsed for this flow, so re-signalling does not validate the wallet again. */
+  /** The last login (and password) parsed for this flow, so re-signalling does not validate the wallet again. */
   loginKey?: string;
+  loginPass?: string;
   login?: LoginParts;
   httpPackets: number;
   dnsTcp?: { c2s: DnsTcpStream; s2c: DnsTcpStream };
@@ -88,6 +89,8 @@ interface ConnAgg {
   rank: number;
   /** Signal kinds seen, in order (at most the nine kinds: a list, cheaper to make than a Set). */
   signals: SignalKind[];
+  /** The same kinds strongest first, equal ranks in the order seen: the finding's `signals` are their rules. */
+  ranked: SignalKind[];
   flows: number;
   emitted: boolean;
   fieldRank: Map<string, number>;
@@ -134,6 +137,9 @@ export class TrafficAnalyzer {
    * a pool host at every connection and signal); the match normalises and walks the name's labels each time.
    */
   private readonly poolNames = new Map<string, { pool: PoolEntry; matched: string } | null>();
+  /** learnDns's callbacks for eachAddressName, made once. */
+  private readonly isPoolName = (name: string): boolean => this.matchDomain(name) !== undefined;
+  private readonly learnName = (ip: string, name: string): void => this.dnsNames.set(ip, name);
 
   constructor(opts: TrafficOptions) {
     this.opts = opts;
@@ -189,6 +195,7 @@ export class TrafficAnalyzer {
         clientHello: undefined,
         http: undefined,
         loginKey: undefined,
+        loginPass: undefined,
         login: undefined,
         httpPackets: 0,
         dnsTcp: undefined,
@@ -386,9 +393,10 @@ export class TrafficAnalyzer {
   private stratumSignal(flow: Flow, s: FlowState, r: StratumResult, pkt: number, ts: number): void {
     // Only Monero-style miners put the worker name in the password; elsewhere it is a password.
     const pass = r.dialect === 'monero' ? r.pass : undefined;
-    const key = `${r.login}\u0000${pass}`;
-    if (r.login && s.loginKey !== key) {
-      s.loginKey = key;
+    // Compared as the two strings (a key string built per signal was hashed for nothing when they repeat).
+    if (r.login && (s.loginKey !== r.login || s.loginPass !== pass)) {
+      s.loginKey = r.login;
+      s.loginPass = pass;
       s.login = loginParts(r.login, pass);
     }
     const login = r.login ? s.login : undefined;
@@ -508,11 +516,8 @@ export class TrafficAnalyzer {
       for (const a of m.answers) if (a.type === 1 || a.type === 28) this.dnsNames.set(a.data, a.name);
       return;
     }
-    for (const [ip, names] of addressesByName(q.name, m.answers)) {
-      // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
-      const poolName = names.find((n) => this.matchDomain(n));
-      this.dnsNames.set(ip, poolName ?? names[0]!);
-    }
+    // Keep the most telling name: a pool name anywhere in the chain beats the CDN edge it ends on.
+    eachAddressName(q.name, m.answers, this.isPoolName, this.learnName);
   }
 
   private onDns(flow: Flow, m: DnsMessage, pkt: number, ts: number): void {
@@ -730,6 +735,7 @@ export class TrafficAnalyzer {
         finding: f,
         rank: 0,
         signals: [],
+        ranked: [],
         flows: 0,
         emitted: false,
         fieldRank: new Map(),
@@ -750,10 +756,19 @@ export class TrafficAnalyzer {
     if (fresh) {
       // Only a new kind changes the list (a flow re-signals on every login update and at its close).
       agg.signals.push(kind);
-      f.signals = agg.signals
-        .slice()
-        .sort((a, b) => SIGNALS[b].rank - SIGNALS[a].rank)
-        .map((k) => SIGNALS[k].rule);
+      // Into its place among the kinds seen (after those of its rank, as the stable sort by rank put it), and the
+      // rules read off in one loop: no copy, sort and map with their comparator and callback per new kind.
+      const ranked = agg.ranked;
+      let at = ranked.length;
+      ranked.push(kind);
+      while (at > 0 && SIGNALS[ranked[at - 1]!].rank < sig.rank) {
+        ranked[at] = ranked[at - 1]!;
+        at--;
+      }
+      ranked[at] = kind;
+      const rules: string[] = [];
+      for (let i = 0; i < ranked.length; i++) rules.push(SIGNALS[ranked[i]!].rule);
+      f.signals = rules;
     }
     // Independent signals make a connection surer: combine as a noisy-OR.
     const c = d.confidence ?? defaultConfidence(kind);
@@ -962,18 +977,21 @@ function rankOf(f: Finding): number {
   return RANK_BY_RULE.get(f.rule) ?? 0;
 }
 
+/** A signal's confidence when it brings none of its own (one table, not a literal made per call). */
+const DEFAULT_CONFIDENCE: Record<SignalKind, number> = {
+  stratum: 0.9,
+  http: 0.85,
+  agent: 0.8,
+  sni: 0.85,
+  proxy: 0.8,
+  name: 0.8,
+  behaviour: 0.6,
+  tlsRhythm: 0.6,
+  endpoint: 0.55,
+};
+
 function defaultConfidence(kind: SignalKind): number {
-  return {
-    stratum: 0.9,
-    http: 0.85,
-    agent: 0.8,
-    sni: 0.85,
-    proxy: 0.8,
-    name: 0.8,
-    behaviour: 0.6,
-    tlsRhythm: 0.6,
-    endpoint: 0.55,
-  }[kind];
+  return DEFAULT_CONFIDENCE[kind];
 }
 
 function attackFor(kind: SignalKind, port: number, proxied: boolean): AttackRef[] {

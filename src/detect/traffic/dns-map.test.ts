@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressesByName, DnsNameMap } from './dns-map.ts';
+import { addressesByName, type DnsAnswerLike, DnsNameMap, eachAddressName } from './dns-map.ts';
 
 test('CNAME chain leads back to the queried name', () => {
   const m = addressesByName('pool.example.org', [
@@ -27,4 +27,53 @@ test('name map is bounded and keeps the newest', () => {
   assert.equal(m.size, 3);
   assert.equal(m.get('10.0.0.0'), undefined);
   assert.equal(m.get('10.0.0.4'), 'n4');
+});
+
+test('an address named again becomes the newest, and a full map drops the oldest for a new one only', () => {
+  const m = new DnsNameMap(3);
+  m.set('10.0.0.1', 'a');
+  m.set('10.0.0.2', 'b');
+  m.set('10.0.0.3', 'c');
+  m.set('10.0.0.1', 'a2'); // present: renamed and moved last, nothing dropped
+  assert.equal(m.size, 3);
+  assert.equal(m.get('10.0.0.1'), 'a2');
+  m.set('10.0.0.4', 'd'); // absent: the oldest (10.0.0.2) goes
+  assert.equal(m.get('10.0.0.2'), undefined);
+  assert.deepEqual(
+    ['10.0.0.1', '10.0.0.3', '10.0.0.4'].map((ip) => m.get(ip)),
+    ['a2', 'c', 'd'],
+  );
+  m.set('10.0.0.5', 'e'); // then 10.0.0.3, older than the renamed 10.0.0.1
+  assert.equal(m.get('10.0.0.3'), undefined);
+  assert.equal(m.get('10.0.0.1'), 'a2');
+});
+
+test('eachAddressName picks what addressesByName and a find pick, in its order, on 5,000 random answers', () => {
+  let seed = 3;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const names = ['q.test', 'a.test', 'b.test', 'c.test', 'pool.test', 'x.pool.test', ''];
+  const ips = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '2001:db8::1'];
+  for (let n = 0; n < 5000; n++) {
+    const answers: DnsAnswerLike[] = Array.from({ length: rnd(8) }, () => {
+      const type = [1, 28, 5, 5, 2][rnd(5)]!;
+      const name = names[rnd(names.length)]!;
+      return {
+        name,
+        type,
+        data: type === 1 || type === 28 ? ips[rnd(ips.length)]! : names[rnd(names.length)]!,
+      };
+    });
+    const pools = new Set(names.filter(() => rnd(3) === 0));
+    const isPool = (x: string) => pools.has(x);
+    const want = [...addressesByName('q.test', answers)].map(([ip, list]) => [
+      ip,
+      list.find(isPool) ?? list[0],
+    ]);
+    const got: string[][] = [];
+    eachAddressName('q.test', answers, isPool, (ip, name) => got.push([ip, name]));
+    assert.deepEqual(got, want, JSON.stringify(answers));
+  }
 });

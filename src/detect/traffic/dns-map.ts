@@ -8,8 +8,9 @@ export class DnsNameMap {
 
   /** Records `ip` as resolving for `name`; the queried name wins over intermediate CNAME targets. */
   set(ip: string, name: string): void {
-    if (this.byIp.has(ip)) this.byIp.delete(ip);
-    else if (this.byIp.size >= this.max) {
+    // delete() answers whether it was there: one look-up fewer than has() then delete() (set was ~29 ms self of
+    // the 500 MB bench capture's whole-command profile, a DNS answer's every address set once).
+    if (!this.byIp.delete(ip) && this.byIp.size >= this.max) {
       const oldest = this.byIp.keys().next().value;
       if (oldest !== undefined) this.byIp.delete(oldest);
     }
@@ -68,4 +69,54 @@ export function addressesByName(question: string, answers: readonly DnsAnswerLik
     out.set(a.data, names);
   }
   return out;
+}
+
+/**
+ * For every A/AAAA address of one response, in the order addressesByName gives them, the most telling name that
+ * leads to it: the first of its names (addressesByName's list) that `isPool` accepts, else the first name.
+ * `visit(ip, name)` is called once per address. The same answers as addressesByName followed by a find, without
+ * the maps, sets and lists it builds per response (CNAME answers were a tenth of the bench capture's analysis
+ * garbage); answers are a handful, so the repeated scans cost less than those objects (dns-map.test.ts compares).
+ */
+export function eachAddressName(
+  question: string,
+  answers: readonly DnsAnswerLike[],
+  isPool: (name: string) => boolean,
+  visit: (ip: string, name: string) => void,
+): void {
+  // The question's CNAME chain (as chainFrom: the last record for a name wins, a name twice ends it).
+  const chain = [question];
+  for (let cur = question, i = 0; i < 16; i++) {
+    let next: string | undefined;
+    for (const a of answers) if (a.type === 5 && a.name === cur) next = a.data;
+    if (!next || chain.includes(next)) break;
+    chain.push(next);
+    cur = next;
+  }
+  for (let i = 0; i < answers.length; i++) {
+    const first = answers[i]!;
+    if (first.type !== 1 && first.type !== 28) continue;
+    // An address met before has been visited (a Map keeps its first place); its names are its last record's.
+    let seen = false;
+    let a = first;
+    for (let j = 0; j < answers.length; j++) {
+      const b = answers[j]!;
+      if ((b.type !== 1 && b.type !== 28) || b.data !== first.data) continue;
+      if (j < i) seen = true;
+      a = b;
+    }
+    if (seen) continue;
+    const at = chain.indexOf(a.name);
+    if (at < 0) {
+      visit(a.data, a.name);
+      continue;
+    }
+    let name = chain[0]!;
+    for (let k = 0; k <= at; k++)
+      if (isPool(chain[k]!)) {
+        name = chain[k]!;
+        break;
+      }
+    visit(a.data, name);
+  }
 }

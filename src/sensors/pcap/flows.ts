@@ -377,8 +377,9 @@ class CoreFlow implements Flow {
   }
   rhythmSpan(): number {
     if (!this.t) return 0;
-    const p = this.t.view().getUint32(this.rec + L_RHYTHM, true);
-    return p === 0 ? 0 : rhythmSpan(this.t.core as unknown as RhythmCore, p);
+    const v = this.t.view();
+    const p = v.getUint32(this.rec + L_RHYTHM, true);
+    return p === 0 ? 0 : rhythmSpan(this.t.core as unknown as RhythmCore, p, v);
   }
 }
 

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import {
   ClientHelloParser,
   isGrease,
+  ja3String,
   ja4,
   looksLikeTlsStart,
   parseClientHello,
@@ -313,5 +314,68 @@ describe('hostile input', () => {
     const rec = Uint8Array.from([0x16, 3, 1, 0x03, 0xe8, ...new Array(1000).fill(0)]);
     for (let i = 0; i < 100 && r.status === 'need-more'; i++) r = p.feed(rec);
     assert.equal(r.status, 'not-tls');
+  });
+});
+
+describe('fingerprint strings against their definitions', () => {
+  // The definitions the hand-written loops replace (tls.ts comments): filter, map, sort, join.
+  const TLS_SNI = 0x0000;
+  const TLS_ALPN = 0x0010;
+  const noGrease = (xs: number[]) => xs.filter((x) => !isGrease(x));
+  const hex4 = (v: number) => v.toString(16).padStart(4, '0');
+  const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
+  const sortedHex = (xs: number[]) => xs.map(hex4).sort().join(',');
+  let seed = 18;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const value = (): number => {
+    switch (rand(8)) {
+      case 0:
+        return 0x0a0a + 0x1010 * rand(16); // GREASE
+      case 1:
+        return [TLS_SNI, TLS_ALPN, 0, 9, 10, 99, 100, 999, 1000, 9999, 10000, 65535][rand(12)]!;
+      case 2:
+        return rand(64) === 0 ? [65536, -1, 2570.5, 1.5, 70000][rand(5)]! : rand(256);
+      default:
+        return rand(65536);
+    }
+  };
+  const list = () => Array.from({ length: rand(40) }, value);
+
+  it('JA3 and JA4 strings equal the filter/map/sort/join definitions on 3,000 random hellos', () => {
+    for (let i = 0; i < 3000; i++) {
+      const h = {
+        version: 0x0303,
+        maxVersion: [0x0304, 0x0303, 0x0301, 7][rand(4)]!,
+        cipherSuites: list(),
+        extensions: list(),
+        supportedGroups: list(),
+        ecPointFormats: list(),
+        signatureAlgorithms: list(),
+        alpn: rand(2) ? ['h2'] : [],
+        ...(rand(2) ? { sni: 'pool.example' } : {}),
+      };
+      const ja3 = [
+        h.version,
+        noGrease(h.cipherSuites).join('-'),
+        noGrease(h.extensions).join('-'),
+        noGrease(h.supportedGroups).join('-'),
+        h.ecPointFormats.join('-'),
+      ].join(',');
+      assert.equal(ja3String(h), ja3);
+      const ciphers = sortedHex(noGrease(h.cipherSuites));
+      const exts = sortedHex(noGrease(h.extensions).filter((x) => x !== TLS_SNI && x !== TLS_ALPN));
+      const sigs = noGrease(h.signatureAlgorithms).map(hex4).join(',');
+      const cPart = sigs ? `${exts}_${sigs}` : exts;
+      const r = ja4(h);
+      const [a, b, c] = r.ja4.split('_');
+      assert.equal(a!.slice(4, 6), String(Math.min(noGrease(h.cipherSuites).length, 99)).padStart(2, '0'));
+      assert.equal(a!.slice(6, 8), String(Math.min(noGrease(h.extensions).length, 99)).padStart(2, '0'));
+      assert.equal(b, ciphers ? sha12(ciphers) : '000000000000');
+      assert.equal(c, exts || sigs ? sha12(cPart) : '000000000000');
+      assert.equal(r.raw, `${a}_${ciphers}_${cPart}`);
+    }
   });
 });
