@@ -2,6 +2,7 @@
 // Runs the bundled CLI (dist/, built by `npm ci` through the prepare script: scripts/build.mjs). In a source checkout
 // without dist/ it falls back to the TypeScript sources through tsx, so `npx minewatch` always works.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 // `minewatch pcap x | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (err) => {
@@ -14,7 +15,7 @@ const dist = new URL('../dist/main.js', import.meta.url);
 const pcap = new URL('../dist/pcap.cjs', import.meta.url);
 let mod;
 if (argv[0] === 'pcap' && existsSync(pcap)) {
-  mod = (await import('./code-cache.js')).loadBundle(pcap.pathname).exports;
+  mod = (await import('./code-cache.js')).loadBundle(fileURLToPath(pcap)).exports;
 } else if (existsSync(dist)) {
   mod = await import(dist.href);
 } else {
