@@ -6,7 +6,7 @@
 // run over the project's own capture corpus, so it holds the bytecode of every function that run called: the
 // detectors, the parsers, the report. Measured on the 158 MB bench capture, one core (taskset -c 0), three
 // interleaved runs: 1.22-1.25 s with the cache, 1.28-1.30 s without it, 1.31-1.37 s from the ES-module chunks;
-// the smallest capture 0.26 s against 0.28 and 0.29 s (docs/packet-core.md, "Start-up").
+// the smallest capture 0.26 s against 0.28 and 0.29 s (docs/packet-core.md, "Start-up and the optimizing compiler").
 //
 // V8 checks a cache against its own version, its flags and the source before using it, and compiles from the
 // source when they differ (another Node, a flag on the command line): the run is the same, only slower. The

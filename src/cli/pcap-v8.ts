@@ -1,7 +1,7 @@
 /**
  * The V8 settings `minewatch pcap` runs under, set at run time (V8 reads both flags as it goes) when the command
  * starts. Both were measured on the bench captures on one core (`taskset -c 0`), the floods, and reports that stay
- * byte-identical (the numbers are in docs/packet-core.md, "V8 settings", and docs/traffic.md, "Memory").
+ * byte-identical (the numbers are in docs/packet-core.md, "Start-up and the optimizing compiler", and docs/traffic.md, "Memory").
  *
  * `--heap-growing-percent=50`: the flow table's bounds fix what is live (~30 MB of JavaScript in a 1M-short-flow
  * flood), but V8 sizes its old space by how cheap collection is, not by what is live: with Node's default heap

@@ -62,7 +62,7 @@ interface FlowState {
   clientHello?: ClientHello;
   http?: HttpMiningSession;
   /** The last login (and password) parsed for this flow, so re-signalling does not validate the wallet again. */
-  loginKey?: string;
+  loginUser?: string;
   loginPass?: string;
   login?: LoginParts;
   httpPackets: number;
@@ -87,9 +87,10 @@ interface FlowState {
 interface ConnAgg {
   finding: Finding;
   rank: number;
-  /** Signal kinds seen, in order (at most the nine kinds: a list, cheaper to make than a Set). */
-  signals: SignalKind[];
-  /** The same kinds strongest first, equal ranks in the order seen: the finding's `signals` are their rules. */
+  /**
+   * Signal kinds seen (at most the nine kinds: a list, cheaper to make than a Set), strongest first, equal ranks in
+   * the order seen: the finding's `signals` are their rules.
+   */
   ranked: SignalKind[];
   flows: number;
   emitted: boolean;
@@ -194,7 +195,7 @@ export class TrafficAnalyzer {
         hello: undefined,
         clientHello: undefined,
         http: undefined,
-        loginKey: undefined,
+        loginUser: undefined,
         loginPass: undefined,
         login: undefined,
         httpPackets: 0,
@@ -394,8 +395,8 @@ export class TrafficAnalyzer {
     // Only Monero-style miners put the worker name in the password; elsewhere it is a password.
     const pass = r.dialect === 'monero' ? r.pass : undefined;
     // Compared as the two strings (a key string built per signal was hashed for nothing when they repeat).
-    if (r.login && (s.loginKey !== r.login || s.loginPass !== pass)) {
-      s.loginKey = r.login;
+    if (r.login && (s.loginUser !== r.login || s.loginPass !== pass)) {
+      s.loginUser = r.login;
       s.loginPass = pass;
       s.login = loginParts(r.login, pass);
     }
@@ -512,7 +513,7 @@ export class TrafficAnalyzer {
     if (!q || !m.qr) return;
     if (plainAnswers(m.answers)) {
       // No CNAME chain and no address twice (most answers): each address is named by its own record, pool name
-      // or not (addressesByName would give [record name] for each, in this order): no map or look-up to make.
+      // or not (each address's names would be its record's name alone, in this order): no map or look-up to make.
       for (const a of m.answers) if (a.type === 1 || a.type === 28) this.dnsNames.set(a.data, a.name);
       return;
     }
@@ -734,7 +735,6 @@ export class TrafficAnalyzer {
       agg = {
         finding: f,
         rank: 0,
-        signals: [],
         ranked: [],
         flows: 0,
         emitted: false,
@@ -752,10 +752,9 @@ export class TrafficAnalyzer {
       agg.finding.flows = agg.flows;
     }
     const f = agg.finding;
-    const fresh = !agg.signals.includes(kind);
+    const fresh = !agg.ranked.includes(kind);
     if (fresh) {
       // Only a new kind changes the list (a flow re-signals on every login update and at its close).
-      agg.signals.push(kind);
       // Into its place among the kinds seen (after those of its rank, as the stable sort by rank put it), and the
       // rules read off in one loop: no copy, sort and map with their comparator and callback per new kind.
       const ranked = agg.ranked;

@@ -1,6 +1,46 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressesByName, type DnsAnswerLike, DnsNameMap, eachAddressName } from './dns-map.ts';
+import { type DnsAnswerLike, DnsNameMap, eachAddressName } from './dns-map.ts';
+
+// The definition eachAddressName is held to: the names that lead to each address, as maps and lists.
+/**
+ * Walks CNAME chains in one response: returns, for every A/AAAA address, the names that lead to it
+ * (the question name first, then each alias). Bounded by the answers present, so a CNAME loop ends.
+ */
+function addressesByName(question: string, answers: readonly DnsAnswerLike[]): Map<string, string[]> {
+  let cnames = false;
+  for (const a of answers) if (a.type === 5) cnames = true;
+  if (!cnames) {
+    // No chain to walk (most answers): each address is led to by its own record's name, which is the
+    // question's when the record hangs off it.
+    const out = new Map<string, string[]>();
+    for (const a of answers) if (a.type === 1 || a.type === 28) out.set(a.data, [a.name]);
+    return out;
+  }
+  const cnameOf = new Map<string, string>();
+  for (const a of answers) if (a.type === 5) cnameOf.set(a.name, a.data);
+  const chainFrom = (start: string): string[] => {
+    const chain = [start];
+    let cur = start;
+    for (let i = 0; i < 16; i++) {
+      const next = cnameOf.get(cur);
+      if (!next || chain.includes(next)) break;
+      chain.push(next);
+      cur = next;
+    }
+    return chain;
+  };
+  const out = new Map<string, string[]>();
+  const chain = chainFrom(question);
+  const inChain = new Set(chain);
+  for (const a of answers) {
+    if (a.type !== 1 && a.type !== 28) continue;
+    // Names that lead to this address: the question's chain if the record hangs off it, else its own name.
+    const names = inChain.has(a.name) ? chain.slice(0, chain.indexOf(a.name) + 1) : [a.name];
+    out.set(a.data, names);
+  }
+  return out;
+}
 
 test('CNAME chain leads back to the queried name', () => {
   const m = addressesByName('pool.example.org', [

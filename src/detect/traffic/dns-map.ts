@@ -33,50 +33,13 @@ export interface DnsAnswerLike {
 }
 
 /**
- * Walks CNAME chains in one response: returns, for every A/AAAA address, the names that lead to it
- * (the question name first, then each alias). Bounded by the answers present, so a CNAME loop ends.
- */
-export function addressesByName(question: string, answers: readonly DnsAnswerLike[]): Map<string, string[]> {
-  let cnames = false;
-  for (const a of answers) if (a.type === 5) cnames = true;
-  if (!cnames) {
-    // No chain to walk (most answers): each address is led to by its own record's name, which is the
-    // question's when the record hangs off it.
-    const out = new Map<string, string[]>();
-    for (const a of answers) if (a.type === 1 || a.type === 28) out.set(a.data, [a.name]);
-    return out;
-  }
-  const cnameOf = new Map<string, string>();
-  for (const a of answers) if (a.type === 5) cnameOf.set(a.name, a.data);
-  const chainFrom = (start: string): string[] => {
-    const chain = [start];
-    let cur = start;
-    for (let i = 0; i < 16; i++) {
-      const next = cnameOf.get(cur);
-      if (!next || chain.includes(next)) break;
-      chain.push(next);
-      cur = next;
-    }
-    return chain;
-  };
-  const out = new Map<string, string[]>();
-  const chain = chainFrom(question);
-  const inChain = new Set(chain);
-  for (const a of answers) {
-    if (a.type !== 1 && a.type !== 28) continue;
-    // Names that lead to this address: the question's chain if the record hangs off it, else its own name.
-    const names = inChain.has(a.name) ? chain.slice(0, chain.indexOf(a.name) + 1) : [a.name];
-    out.set(a.data, names);
-  }
-  return out;
-}
-
-/**
- * For every A/AAAA address of one response, in the order addressesByName gives them, the most telling name that
- * leads to it: the first of its names (addressesByName's list) that `isPool` accepts, else the first name.
- * `visit(ip, name)` is called once per address. The same answers as addressesByName followed by a find, without
- * the maps, sets and lists it builds per response (CNAME answers were a tenth of the bench capture's analysis
- * garbage); answers are a handful, so the repeated scans cost less than those objects (dns-map.test.ts compares).
+ * For every A/AAAA address of one response (once, at its first record), the most telling name that leads to it.
+ * The names that lead to an address are the question's CNAME chain up to the name its last record hangs off (if
+ * that name is in the chain), else that record's own name; the first of them `isPool` accepts is given, else the
+ * first. `visit(ip, name)` is called once per address. Walked in place, without a map, set or list per address
+ * (CNAME answers, built into maps and lists, were a tenth of the bench capture's analysis garbage); answers are a
+ * handful, so the repeated scans cost less than those objects (dns-map.test.ts compares it with a definition
+ * that builds them).
  */
 export function eachAddressName(
   question: string,
@@ -84,7 +47,7 @@ export function eachAddressName(
   isPool: (name: string) => boolean,
   visit: (ip: string, name: string) => void,
 ): void {
-  // The question's CNAME chain (as chainFrom: the last record for a name wins, a name twice ends it).
+  // The question's CNAME chain (the last record for a name wins, a name met twice ends it, 16 links at most).
   const chain = [question];
   for (let cur = question, i = 0; i < 16; i++) {
     let next: string | undefined;

@@ -27,6 +27,8 @@ function build(): void {
   memory.fill(pairs, 0, 65536);
   for (let set = 0; set < 2; set++) {
     const list = set === 0 ? SHARE_NEEDLES : JOB_NEEDLES;
+    // Three entries a set: countSet reads all three first bytes.
+    if (list.length !== 3) abort('a needle set is not three needles');
     for (let i = 0; i < list.length; i++) {
       const s = list[i];
       const q = needles + <usize>(set * 3 + i) * NEEDLE_STRIDE;
@@ -41,18 +43,6 @@ function build(): void {
   }
 }
 
-/** The first bytes of each set's needles, as SIMD splats (three a set; a set with fewer repeats one). */
-let firsts: usize = 0;
-
-function buildFirsts(): void {
-  firsts = heap.alloc(6);
-  for (let set = 0; set < 2; set++) {
-    const list = set === 0 ? SHARE_NEEDLES : JOB_NEEDLES;
-    for (let i = 0; i < 3; i++)
-      store<u8>(firsts + <usize>(set * 3 + i), <u8>list[i < list.length ? i : 0].charCodeAt(0));
-  }
-}
-
 /**
  * Matches of the needles of one set (0 shares, 1 jobs) in [ptr, ptr+len). Sixteen bytes at a time are first
  * compared with the needles' first bytes (SIMD); only where one of them stands is the pair table read. countSet
@@ -61,14 +51,13 @@ function buildFirsts(): void {
  */
 function countSet(ptr: usize, len: usize, set: i32): i32 {
   if (needles === 0) build();
-  if (firsts === 0) buildFirsts();
   if (len < 2) return 0;
   const shift = set * 4;
   const first = needles + <usize>(set * 3) * NEEDLE_STRIDE;
-  const f = firsts + <usize>(set * 3);
-  const a = i8x16.splat(load<i8>(f));
-  const b = i8x16.splat(load<i8>(f, 1));
-  const c = i8x16.splat(load<i8>(f, 2));
+  // The set's three needles' first bytes, read from their table entries ([length, bytes...]).
+  const a = i8x16.splat(load<i8>(first + 1));
+  const b = i8x16.splat(load<i8>(first + NEEDLE_STRIDE + 1));
+  const c = i8x16.splat(load<i8>(first + 2 * NEEDLE_STRIDE + 1));
   // Per needle, the first position a match may start at (past the end of its previous match).
   let free0: usize = 0;
   let free1: usize = 0;
