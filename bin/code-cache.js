@@ -11,14 +11,15 @@
 // V8 checks a cache against its own version, its flags and the source before using it, and compiles from the
 // source when they differ (another Node, a flag on the command line): the run is the same, only slower. The
 // cache is never written at run time (an installed dist/ may be read-only); `npm run build` makes it.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import vm from 'node:vm';
+// CommonJS, as bin/minewatch.js is (bin/package.json says so for the folder).
+'use strict';
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { dirname, resolve } = require('node:path');
+const vm = require('node:vm');
 
 /** Loads a bundle; `cache` says whether V8 took the code cache ('accepted'), refused it, or found none. */
-export function loadBundle(file) {
+function loadBundle(file) {
   const source = readFileSync(file, 'utf8');
   const cacheFile = `${file}.cache`;
   const cachedData = existsSync(cacheFile) ? readFileSync(cacheFile) : undefined;
@@ -27,7 +28,7 @@ export function loadBundle(file) {
     ...(cachedData ? { cachedData } : {}),
   });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  script.runInThisContext()(module.exports, Module.createRequire(file), module, file, dirname(file));
   const cache = !cachedData ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
   return { exports: module.exports, script, cache };
 }
@@ -36,9 +37,9 @@ export function loadBundle(file) {
  * Runs the bundle's `main` on argv with its output discarded, then writes the code cache of everything that run
  * compiled. Run in a process of its own (scripts/build.mjs does), so only the bundle is in it.
  */
-export async function writeCodeCache(file, argv) {
+async function writeCodeCache(file, argv) {
   const { exports, script } = loadBundle(file);
-  const { Writable, Readable } = await import('node:stream');
+  const { Writable, Readable } = require('node:stream');
   const sink = () => new Writable({ write: (_chunk, _enc, done) => done() });
   const code = await exports.main(argv, { stdout: sink(), stderr: sink(), stdin: Readable.from([]) });
   // A command may set V8 flags as it runs (`pcap`: src/cli/pcap-v8.ts); the next run loads the bundle before it
@@ -48,13 +49,17 @@ export async function writeCodeCache(file, argv) {
   return code;
 }
 
+module.exports = { loadBundle, writeCodeCache };
+
 // node bin/code-cache.js BUNDLE ARGS...: write BUNDLE's cache after running it on ARGS.
-if (import.meta.url === pathToFileURL(resolve(process.argv[1] ?? '')).href) {
+if (require.main === module) {
   const [file, ...argv] = process.argv.slice(2);
   if (!file) {
     process.stderr.write('usage: node bin/code-cache.js BUNDLE ARGS...\n');
     process.exit(2);
   }
   // The run's own exit code says what it found (1: mining); only 2, a failed run, fails the build.
-  if ((await writeCodeCache(resolve(file), argv)) === 2) process.exitCode = 2;
+  writeCodeCache(resolve(file), argv).then((code) => {
+    if (code === 2) process.exitCode = 2;
+  });
 }
