@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PCAP_V8_FLAGS } from '../src/cli/pcap-v8.ts';
+import { holdYoungGeneration, PCAP_V8_FLAGS } from '../src/cli/pcap-v8.ts';
 import { analyseCapture } from '../src/detect/traffic/capture.ts';
 import { type FloodSpec, writeFloodCapture } from '../src/detect/traffic/test-helpers/flood.ts';
 import { floodScenario, sameMiningFindings } from '../src/detect/traffic/test-helpers/flood-scenario.ts';
@@ -38,6 +38,8 @@ interface ChildResult {
 }
 
 async function analyseHere(file: string): Promise<ChildResult> {
+  // The rest of the command's V8 settings (the flags come on this process's command line, see inChild).
+  holdYoungGeneration();
   const intel = loadIntel({ userDir: null });
   const t0 = performance.now();
   const r = await analyseCapture(file, { intel });

@@ -19,33 +19,57 @@
  * (2.7 s and 7.6-7.8 s), where switching the optimizer off (`--no-opt`) gained as much on 158 MB but lost 3-4% on
  * 500 MB. 600,000 gave 0.79 s and 1.66 s, 2,000,000 0.74 s; 300,000 0.83-0.85 s.
  *
- * `--semi-space-growth-factor=1` (V8's own: 2): the young generation stays at the size start-up left it (semi-spaces
- * of ~2 MB) instead of doubling towards 16 MB. On the bench machine a page touched for the first time costs ~11 us
- * (a fault in a paravirtualized guest: 100 MB of fresh pages took 280 ms), and every page the young generation grew
- * into was one: the 158 MB capture took 11,200 minor faults (bare Node 2,240), 8,650 with the young generation held,
- * the 500 MB one 20,700 against 16,000. Collections are more frequent (50 against 19 on 158 MB) but each is cheaper
- * (~0.8 against ~2.5 ms, as little dies young but fits the cache): 158 MB 0.70 s against 0.74 s, 500 MB 1.60-1.65 s
- * against 1.68 s, interleaved (docs/packet-core.md, "Page faults"). Set when the command starts: set before the
- * bundle loads it held the semi-spaces at 1 MB through start-up, more collections of the intel, no faster.
+ * The young generation held at 4 MB semi-spaces (`--semi-space-growth-factor=1` once it has grown to them; V8's
+ * own growth doubles it towards 16 MB). On the bench machine a page touched for the first time costs ~11 us (a
+ * fault in a paravirtualized guest: 100 MB of fresh pages took 280 ms), and every page the young generation grew
+ * into was one: the 500 MB capture took 20,700 minor faults (bare Node 2,240). Semi-spaces fixed from the command
+ * line (V8 then refuses the code cache, so each run equally without it), three runs each, 500 MB: 1 MB 1.66-1.69 s
+ * (306 collections, 12,100-12,300 faults), 2 MB 1.63-1.73 s, 4 MB 1.58-1.63 s (79, 13,300-13,500), 8 MB 1.61-1.65 s,
+ * 16 MB 1.67-1.75 s (39, 19,700); 158 MB: 2 MB 0.74-0.77 s, 1 and 4 MB 0.77-0.80 s, 8 MB 0.79-0.81 s. Fewer
+ * collections pay until the young generation no longer fits the cache and its pages are fresh. V8 sizes the young
+ * generation when the process starts and only grows it after, so the command lets it grow and stops it there
+ * (holdYoungGeneration); stopped where start-up left it, it stayed at 1 MB on some runs and 2 MB on others.
  */
-import { setFlagsFromString } from 'node:v8';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
-export const PCAP_V8_FLAGS = [
-  '--heap-growing-percent=50',
-  '--interrupt-budget=1000000',
-  '--semi-space-growth-factor=1',
-] as const;
-/** V8's own values for the same flags (Node 20's V8 11.3). */
+export const PCAP_V8_FLAGS = ['--heap-growing-percent=50', '--interrupt-budget=1000000'] as const;
+/** V8's own values for the same flags (Node 20's V8 11.3), and for the growth factor holdYoungGeneration sets. */
 const V8_DEFAULTS = [
   '--heap-growing-percent=0',
   '--interrupt-budget=67584',
   '--semi-space-growth-factor=2',
 ] as const;
 
-export function tunePcapV8(): void {
-  for (const flag of PCAP_V8_FLAGS) setFlagsFromString(flag);
+/** Semi-space size the young generation is held at (see above). */
+export const YOUNG_SEMI_SPACE = 4 << 20;
+
+function newSpaceSize(): number {
+  for (const s of getHeapSpaceStatistics()) if (s.space_name === 'new_space') return s.space_size;
+  return 0;
 }
 
+/**
+ * Lets V8 grow the young generation until its two semi-spaces are `semi` bytes each, then stops its growth. Checked
+ * after each collection (a 'gc' performance entry), as V8 grows it only in a collection.
+ */
+export function holdYoungGeneration(semi = YOUNG_SEMI_SPACE): void {
+  const hold = () => {
+    if (newSpaceSize() < 2 * semi) return false;
+    setFlagsFromString('--semi-space-growth-factor=1');
+    return true;
+  };
+  if (hold()) return;
+  const observer = new PerformanceObserver(() => {
+    if (hold()) observer.disconnect();
+  });
+  observer.observe({ entryTypes: ['gc'] });
+}
+
+export function tunePcapV8(): void {
+  for (const flag of PCAP_V8_FLAGS) setFlagsFromString(flag);
+  holdYoungGeneration();
+}
 /**
  * Puts V8's own values back. The bundle's code cache is written after a run (bin/code-cache.js) and read before
  * the next run has set these, and V8 refuses a cache made under other flags (the bundle test holds it to that).
