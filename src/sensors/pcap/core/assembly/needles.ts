@@ -54,10 +54,13 @@ function countSet(ptr: usize, len: usize, set: i32): i32 {
   if (len < 2) return 0;
   const shift = set * 4;
   const first = needles + <usize>(set * 3) * NEEDLE_STRIDE;
-  // The set's three needles' first bytes, read from their table entries ([length, bytes...]).
+  // The set's three needles' first two bytes, read from their table entries ([length, bytes...]).
   const a = i8x16.splat(load<i8>(first + 1));
   const b = i8x16.splat(load<i8>(first + NEEDLE_STRIDE + 1));
   const c = i8x16.splat(load<i8>(first + 2 * NEEDLE_STRIDE + 1));
+  const a2 = i8x16.splat(load<i8>(first + 2));
+  const b2 = i8x16.splat(load<i8>(first + NEEDLE_STRIDE + 2));
+  const c2 = i8x16.splat(load<i8>(first + 2 * NEEDLE_STRIDE + 2));
   // Per needle, the first position a match may start at (past the end of its previous match).
   let free0: usize = 0;
   let free1: usize = 0;
@@ -73,8 +76,16 @@ function countSet(ptr: usize, len: usize, set: i32): i32 {
       at = p - 16 + <usize>ctz(bits);
       bits &= bits - 1;
     } else if (p + 16 <= stop) {
+      // Each lane: does a needle's first byte stand here and its second byte after it? (p + 16 <= stop, so the
+      // second load ends inside the bytes.)
       const v = v128.load(p);
-      bits = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, a), i8x16.eq(v, b)), i8x16.eq(v, c)));
+      const w = v128.load(p + 1);
+      bits = i8x16.bitmask(
+        v128.or(
+          v128.or(v128.and(i8x16.eq(v, a), i8x16.eq(w, a2)), v128.and(i8x16.eq(v, b), i8x16.eq(w, b2))),
+          v128.and(i8x16.eq(v, c), i8x16.eq(w, c2)),
+        ),
+      );
       p += 16;
       continue;
     } else if (p < stop) {
