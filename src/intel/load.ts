@@ -2,12 +2,12 @@
  * Loads the built-in intel (data/intel/*.json, validated against schema.ts) and the user's intel dir,
  * and builds the matchers. readIntelFiles/readUserDir do the I/O; buildIntel is pure.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { packagePath } from '../package-root.ts';
+import { parseWalletFormats, WALLET_FORMATS_FILE } from '../wallets/formats.ts';
 import { classifyEntry, IntelFormatError, type ListItem, parseHosts, parsePlain } from './formats.ts';
 import { EndpointMatcher, ExclusionIndex, PoolMatcher, SuffixIndex } from './match.ts';
 import { normalizeDomain } from './names.ts';
@@ -29,6 +29,7 @@ import {
   type SourceRef,
   UserIntelFile,
 } from './schema.ts';
+import { INTEL_STAMP, INTEL_STAMP_SCHEMA, intelDigest, readStamp } from './stamp.ts';
 
 export const BUILTIN_DATA_DIR = `${packagePath('data', 'intel')}/`;
 
@@ -146,33 +147,7 @@ export function validateIntelFile(kind: IntelKind, file: string, doc: unknown): 
   throw new IntelSchemaError(file, first?.path ?? '', first?.message ?? 'invalid');
 }
 
-/**
- * The stamp of an intel directory (`checked.json`, written by `npm run intel:stamp` after the files passed their
- * schemas and source references): the SHA-256 of each file's text. Files whose text matches their stamp are not
- * checked again at load: the schema check of the built-in files was ~22 ms of every command's start-up, out of
- * ~45 ms for the whole intel load (158 MB bench run: `loadIntel` 45 -> 23 ms). Any change to a file, or a
- * missing or foreign stamp, means the full check.
- */
-export const INTEL_STAMP = 'checked.json';
-export const INTEL_STAMP_SCHEMA = 'minewatch-intel-checked@1';
-
-export function intelDigest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function readStamp(dir: string): Record<string, string> | undefined {
-  try {
-    const doc = JSON.parse(readFileSync(join(dir, INTEL_STAMP), 'utf8')) as {
-      schema?: string;
-      files?: unknown;
-    };
-    if (doc.schema !== INTEL_STAMP_SCHEMA || typeof doc.files !== 'object' || doc.files === null)
-      return undefined;
-    return doc.files as Record<string, string>;
-  } catch {
-    return undefined;
-  }
-}
+export { INTEL_STAMP, INTEL_STAMP_SCHEMA, intelDigest } from './stamp.ts';
 
 /**
  * Reads the eight intel files of a directory (default: the built-in ones), checked against their schemas and
@@ -200,12 +175,18 @@ export function readIntelFiles(dir = BUILTIN_DATA_DIR, force = false): IntelFile
   return files;
 }
 
-/** Checks a directory's intel files in full and writes its stamp (`npm run intel:stamp`). */
+/**
+ * Checks a directory's intel files in full and writes its stamp (`npm run intel:stamp`): the eight intel files and
+ * the wallet formats (src/wallets/formats.ts), which the wallet validators load on their own.
+ */
 export function stampIntel(dir = BUILTIN_DATA_DIR): Record<string, string> {
   readIntelFiles(dir, true);
+  const wallets = readFileSync(join(dir, WALLET_FORMATS_FILE), 'utf8');
+  parseWalletFormats(JSON.parse(wallets));
   const files: Record<string, string> = {};
   for (const kind of INTEL_KINDS)
     files[`${kind}.json`] = intelDigest(readFileSync(join(dir, `${kind}.json`), 'utf8'));
+  files[WALLET_FORMATS_FILE] = intelDigest(wallets);
   writeFileSync(
     join(dir, INTEL_STAMP),
     `${JSON.stringify({ schema: INTEL_STAMP_SCHEMA, files }, null, 2)}\n`,

@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { readWalletFormats, WALLET_FORMATS_FILE } from '../wallets/formats.ts';
 import { BUILTIN_DATA_DIR, INTEL_STAMP, IntelSchemaError, intelDigest, readIntelFiles } from './load.ts';
 import { INTEL_KINDS } from './schema.ts';
 
@@ -17,8 +18,7 @@ test('the stamp matches every built-in intel file (after changing one: npm run i
   const stamp = JSON.parse(readFileSync(join(BUILTIN_DATA_DIR, INTEL_STAMP), 'utf8')) as {
     files: Record<string, string>;
   };
-  for (const kind of INTEL_KINDS) {
-    const name = `${kind}.json`;
+  for (const name of [...INTEL_KINDS.map((k) => `${k}.json`), WALLET_FORMATS_FILE]) {
     assert.equal(
       stamp.files[name],
       intelDigest(readFileSync(join(BUILTIN_DATA_DIR, name), 'utf8')),
@@ -50,4 +50,21 @@ test('a changed file is checked in full even where a stamp lies beside it', () =
   ports.entries[0]!.sources = [{ id: 'no-such-source' }];
   writeFileSync(join(dir, 'ports.json'), JSON.stringify(ports));
   assert.throws(() => readIntelFiles(dir), /unknown source id 'no-such-source'/);
+});
+
+test('the wallet formats: stamped ones load unchecked, a changed file is checked in full', () => {
+  const dir = join(tmp, 'wallets');
+  cpSync(BUILTIN_DATA_DIR, dir, { recursive: true });
+  assert.deepEqual(readWalletFormats(dir), readWalletFormats(BUILTIN_DATA_DIR));
+  const doc = JSON.parse(readFileSync(join(dir, WALLET_FORMATS_FILE), 'utf8')) as {
+    entries: Array<Record<string, unknown>>;
+  };
+  // A duplicate id: well-formed JSON of the right shape, caught only by the full check.
+  doc.entries.push({ ...doc.entries[0]! });
+  writeFileSync(join(dir, WALLET_FORMATS_FILE), JSON.stringify(doc));
+  assert.throws(() => readWalletFormats(dir), /duplicate id/);
+  doc.entries.pop();
+  doc.entries[0]!.encoding = 'no-such-encoding';
+  writeFileSync(join(dir, WALLET_FORMATS_FILE), JSON.stringify(doc));
+  assert.throws(() => readWalletFormats(dir), /wallet-formats/);
 });

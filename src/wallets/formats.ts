@@ -3,9 +3,11 @@
  * for the validators. The numbers live in data, not code, so adding a coin is a data change with a source.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { stamped } from '../intel/stamp.ts';
 import { packagePath } from '../package-root.ts';
 import type { WalletInfo, WalletNetwork } from './types.ts';
 
@@ -79,11 +81,24 @@ export function parseWalletFormats(json: unknown): WalletFormatsFile {
   return json;
 }
 
-export const WALLET_FORMATS_URL = pathToFileURL(packagePath('data', 'intel', 'wallet-formats.json'));
+export const WALLET_FORMATS_FILE = 'wallet-formats.json';
+const BUILTIN_DIR = packagePath('data', 'intel');
+export const WALLET_FORMATS_URL = pathToFileURL(join(BUILTIN_DIR, WALLET_FORMATS_FILE));
+
+/**
+ * The wallet formats of an intel directory, checked in full unless the directory's stamp (intel/stamp.ts,
+ * `npm run intel:stamp`) vouches for exactly this text.
+ */
+export function readWalletFormats(dir: string = BUILTIN_DIR): WalletFormatsFile {
+  const text = readFileSync(join(dir, WALLET_FORMATS_FILE), 'utf8');
+  const doc = JSON.parse(text) as unknown;
+  return stamped(dir, WALLET_FORMATS_FILE, text) ? (doc as WalletFormatsFile) : parseWalletFormats(doc);
+}
 
 let cached: WalletFormatsFile | undefined;
+/** The built-in formats, read once per process. */
 export function loadWalletFormats(): WalletFormatsFile {
-  cached ??= parseWalletFormats(JSON.parse(readFileSync(WALLET_FORMATS_URL, 'utf8')));
+  cached ??= readWalletFormats();
   return cached;
 }
 
