@@ -56,7 +56,8 @@ const JSON_PIECE = 12;
  * piece is the same document cut to those findings, so JSON.stringify indents them as it would in the whole, and
  * its elements are cut out of it. Why not the one string: it was three fresh allocations of the report's size
  * (the string, its flattened copy, the bytes written), pages the process had never touched, and a first touch
- * costs ~11 us on the bench machine (docs/packet-core.md, "Page faults"); the pieces reuse the same few pages.
+ * costs ~11 us on the bench machine (docs/packet-core.md, "Page faults and the young generation"); the pieces
+ * reuse the same few pages.
  */
 export function writeJsonReport(
   out: { write(chunk: string): unknown },

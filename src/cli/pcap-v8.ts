@@ -1,7 +1,8 @@
 /**
- * The V8 settings `minewatch pcap` runs under, set at run time (V8 reads all three as it goes) when the command
- * starts. Each was measured on the bench captures on one core (`taskset -c 0`), the floods, and reports that stay
- * byte-identical (the numbers are in docs/packet-core.md, "Start-up and the optimizing compiler", and docs/traffic.md, "Memory").
+ * The V8 settings `minewatch pcap` runs under, set at run time (V8 reads them as it goes) when the command starts.
+ * Each was measured on the bench captures on one core (`taskset -c 0`), the floods, and reports that stay
+ * byte-identical (the numbers are in docs/packet-core.md, "Start-up and the optimizing compiler" and "Page faults
+ * and the young generation", and docs/traffic.md, "Memory").
  *
  * `--heap-growing-percent=50`: the flow table's bounds fix what is live (~30 MB of JavaScript in a 1M-short-flow
  * flood), but V8 sizes its old space by how cheap collection is, not by what is live: with Node's default heap
@@ -24,8 +25,8 @@
  * fault in a paravirtualized guest: 100 MB of fresh pages took 280 ms), and every page the young generation grew
  * into was one: the 500 MB capture took 20,700 minor faults (bare Node 2,240). Semi-spaces fixed from the command
  * line (V8 then refuses the code cache, so each run equally without it), three runs each, 500 MB: 1 MB 1.66-1.69 s
- * (306 collections, 12,100-12,300 faults), 2 MB 1.63-1.73 s, 4 MB 1.58-1.63 s (79, 13,300-13,500), 8 MB 1.61-1.65 s,
- * 16 MB 1.67-1.75 s (39, 19,700); 158 MB: 2 MB 0.74-0.77 s, 1 and 4 MB 0.77-0.80 s, 8 MB 0.79-0.81 s. Fewer
+ * (306 collections, 12,100-12,300 faults), 2 MB 1.63-1.73 s, 4 MB 1.58-1.63 s (79, 13,300-13,500), 8 MB 1.61-1.65 s
+ * (39), 16 MB 1.67-1.75 s (19,700 faults); 158 MB: 2 MB 0.74-0.77 s, 1 and 4 MB 0.77-0.80 s, 8 MB 0.79-0.81 s. Fewer
  * collections pay until the young generation no longer fits the cache and its pages are fresh. V8 sizes the young
  * generation when the process starts and only grows it after, so the command lets it grow and stops it there
  * (holdYoungGeneration); stopped where start-up left it, it stayed at 1 MB on some runs and 2 MB on others.
