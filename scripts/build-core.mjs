@@ -28,7 +28,7 @@ export async function buildCore(dir = outdir, { debugBuild = debug } = {}) {
       '--initialMemory',
       '64',
       '--exportRuntime',
-      // 128-bit SIMD (in Node since 16.4): the needle scan's first-byte filter (assembly/needles.ts).
+      // 128-bit SIMD (in Node since 16.4): the needle scan's two-byte filter (assembly/needles.ts).
       '--enable',
       'simd',
     ],
