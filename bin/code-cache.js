@@ -11,6 +11,7 @@
 // V8 checks a cache against its own version, its flags and the source before using it, and compiles from the
 // source when they differ (another Node, a flag on the command line): the run is the same, only slower. The
 // cache is never written at run time (an installed dist/ may be read-only); `npm run build` makes it.
+//
 // CommonJS, as bin/minewatch.js is (bin/package.json says so for the folder).
 'use strict';
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');

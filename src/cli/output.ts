@@ -68,13 +68,13 @@ export function writeJsonReport(
     out.write(`${JSON.stringify({ findings, summary }, null, 2)}\n`);
     return;
   }
-  // '{\n  "findings": [\n' ... '\n  ]\n}'
-  const head = 18;
-  const tail = 6;
+  // What JSON.stringify puts around a piece's elements.
+  const head = '{\n  "findings": [\n';
+  const tail = '\n  ]\n}';
   for (let i = 0; i < findings.length; i += JSON_PIECE) {
     const doc = JSON.stringify({ findings: findings.slice(i, i + JSON_PIECE) }, null, 2);
-    const elements = doc.slice(head, doc.length - tail);
-    out.write(i === 0 ? `${doc.slice(0, head)}${elements}` : `,\n${elements}`);
+    const elements = doc.slice(head.length, doc.length - tail.length);
+    out.write(i === 0 ? `${head}${elements}` : `,\n${elements}`);
   }
   const rest = JSON.stringify({ findings: [], summary }, null, 2);
   // '{\n  "findings": [],' + summary...

@@ -71,6 +71,7 @@ export function tunePcapV8(): void {
   for (const flag of PCAP_V8_FLAGS) setFlagsFromString(flag);
   holdYoungGeneration();
 }
+
 /**
  * Puts V8's own values back. The bundle's code cache is written after a run (bin/code-cache.js) and read before
  * the next run has set these, and V8 refuses a cache made under other flags (the bundle test holds it to that).

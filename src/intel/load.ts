@@ -29,7 +29,7 @@ import {
   type SourceRef,
   UserIntelFile,
 } from './schema.ts';
-import { INTEL_STAMP, INTEL_STAMP_SCHEMA, intelDigest, readStamp } from './stamp.ts';
+import { INTEL_STAMP, INTEL_STAMP_SCHEMA, intelDigest, readStamp, vouches } from './stamp.ts';
 
 export const BUILTIN_DATA_DIR = `${packagePath('data', 'intel')}/`;
 
@@ -161,7 +161,7 @@ export function readIntelFiles(dir = BUILTIN_DATA_DIR, force = false): IntelFile
     const file = join(dir, `${kind}.json`);
     const text = readFileSync(file, 'utf8');
     const doc = parseJson(file, text);
-    if (stamp?.[`${kind}.json`] !== intelDigest(text)) {
+    if (!vouches(stamp, `${kind}.json`, text)) {
       stamped = false;
       validateIntelFile(kind, file, doc);
     }

@@ -33,8 +33,13 @@ export function readStamp(dir: string): Record<string, string> | undefined {
   }
 }
 
+/** True when a stamp (readStamp's answer) vouches for exactly this text of `name`. */
+export function vouches(stamp: Record<string, string> | undefined, name: string, text: string): boolean {
+  const digest = stamp?.[name];
+  return digest !== undefined && digest === intelDigest(text);
+}
+
 /** True when `dir`'s stamp vouches for exactly this text of `name`. */
 export function stamped(dir: string, name: string, text: string): boolean {
-  const digest = readStamp(dir)?.[name];
-  return digest !== undefined && digest === intelDigest(text);
+  return vouches(readStamp(dir), name, text);
 }
