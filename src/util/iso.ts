@@ -3,7 +3,8 @@
 /** 'YYYY-MM-DDT' of the last day `msIso` formatted (logs and captures are in time order: nearly every call hits it). */
 let isoDay = -1;
 let isoDayText = '';
-const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+/** '00'..'99', also JA4's counts (sensors/protocols/tls.ts). */
+export const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
 /**

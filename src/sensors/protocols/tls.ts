@@ -20,6 +20,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { TWO } from '../../util/iso.ts';
 import { remembered } from '../../util/remembered.ts';
 import { type Latin1Buffer, latin1 } from './bytes.ts';
 
@@ -572,9 +573,6 @@ export function ja3String(
   )},${joinNumbers(h.ecPointFormats, dash, false)}`;
 }
 
-/** '00'..'99': JA4's counts. */
-const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-
 const JA4_VERSIONS: Record<number, string> = {
   772: '13',
   771: '12',
@@ -612,8 +610,8 @@ export function ja4(
     (JA4_VERSIONS[h.maxVersion] ?? '00') +
     // server_name (0) is never GREASE: among all extensions or the kept ones alike.
     (h.sni !== undefined || h.extensions.includes(TLS_EXT.SERVER_NAME) ? 'd' : 'i') +
-    TWO_DIGITS[Math.min(countNoGrease(h.cipherSuites), 99)] +
-    TWO_DIGITS[Math.min(countNoGrease(h.extensions), 99)] +
+    TWO[Math.min(countNoGrease(h.cipherSuites), 99)] +
+    TWO[Math.min(countNoGrease(h.extensions), 99)] +
     ja4Alpn(h.alpn);
   const cipherList = hexList(h.cipherSuites, true, Keep.NoGrease);
   const extList = hexList(h.extensions, true, Keep.NoGreaseSniAlpn);
