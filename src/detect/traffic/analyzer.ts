@@ -44,6 +44,11 @@ const POOL_NAMES_MAX = 4096;
 const SNIFF_LIMIT = 4096;
 /** Packets of an HTTP flow we parse: a miner's getwork/getblocktemplate shows in its first exchange. */
 const HTTP_PACKET_LIMIT = 12;
+/**
+ * The UDP the analyzer reads: DNS. Other UDP flows never leave the core (on the bench capture, 3,400 of 17,864
+ * flows had cost a Flow object, two formatted addresses and three calls for nothing).
+ */
+const DNS_PORTS: ReadonlySet<number> = new Set([53]);
 
 type Kind = 'unknown' | 'proxy' | 'stratum' | 'tls' | 'http' | 'dns' | 'opaque';
 
@@ -152,6 +157,7 @@ export class TrafficAnalyzer {
       onClose: (flow) => this.onClose(flow),
       onOpen: (flow, pkt, ts) => this.onOpen(flow, pkt, ts),
       onGap: (flow, dir) => (flow.state as FlowState | undefined)?.tlsRhythm?.gap(dir === 'c2s' ? 0 : 1),
+      datagramPorts: DNS_PORTS,
     };
     this.dnsHandlers = {
       onOpen: (flow) => {
@@ -168,6 +174,7 @@ export class TrafficAnalyzer {
       onClose: (flow) => {
         flow.state = undefined;
       },
+      datagramPorts: DNS_PORTS,
     };
   }
 
@@ -214,11 +221,8 @@ export class TrafficAnalyzer {
   }
 
   private onOpen(flow: Flow, pkt: number, ts: number): void {
-    if (flow.proto !== 'tcp') {
-      // Only DNS datagrams are read; the others need not even be cut out of their packets.
-      if (flow.serverPort !== 53 && flow.clientPort !== 53) flow.countOnly = true;
-      return;
-    }
+    // A UDP flow here is DNS (datagramPorts): the core keeps the others to itself.
+    if (flow.proto !== 'tcp') return;
     // Per-flow state (and the behaviour tracker) waits for the first payload: a SYN flood's half-open flows
     // then cost the flow table's record and nothing here.
     if (flow.serverPort === 53) {
@@ -502,7 +506,6 @@ export class TrafficAnalyzer {
   }
 
   private onDatagram(flow: Flow, _dir: Direction, data: Uint8Array, pkt: number, ts: number): void {
-    if (flow.serverPort !== 53 && flow.clientPort !== 53) return;
     const m = parseDnsMessage(data);
     if (m) this.onDns(flow, m, pkt, ts);
   }

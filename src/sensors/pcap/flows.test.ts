@@ -725,3 +725,99 @@ describe('FlowTable: the fused path', () => {
     assert.equal(table.stats.packets, 3);
   });
 });
+
+describe('FlowTable: datagramPorts', () => {
+  function table(ports: ReadonlySet<number> | undefined, opts: FlowTableOptions = {}) {
+    const events: string[] = [];
+    const open = new Set<number>();
+    const t = new FlowTable(
+      {
+        onOpen: (f) => {
+          open.add(f.id);
+          events.push(`open ${f.proto} ${f.client}:${f.clientPort}>${f.server}:${f.serverPort}`);
+        },
+        onDatagram: (f, dir, data) => events.push(`${f.serverPort} ${dir} ${new TextDecoder().decode(data)}`),
+        onClose: (f, reason) => {
+          assert.ok(open.delete(f.id), `close of a flow never opened: ${f.id}`);
+          events.push(`close ${f.proto} ${f.serverPort} ${reason}`);
+        },
+        ...(ports ? { datagramPorts: ports } : {}),
+      },
+      opts,
+    );
+    let index = 0;
+    const feed = (ip: Uint8Array, ts: number): void => t.add(decodePacket(101, ip)!, ++index, ts);
+    return { t, events, feed };
+  }
+
+  const traffic = (feed: (ip: Uint8Array, ts: number) => void): void => {
+    feed(udp({ src: '10.0.0.2', dst: '10.0.0.53', sport: 40000, dport: 53, payload: 'query' }), 1);
+    feed(udp({ src: '10.0.0.2', dst: '10.0.0.9', sport: 40001, dport: 123, payload: 'ntp' }), 1.1);
+    feed(udp({ src: '10.0.0.9', dst: '10.0.0.2', sport: 123, dport: 40001, payload: 'ntp-reply' }), 1.2);
+    feed(udp({ src: '10.0.0.53', dst: '10.0.0.2', sport: 53, dport: 40000, payload: 'answer' }), 1.3);
+    feed(tcp({ src: '10.0.0.2', dst: '10.0.0.7', sport: 40002, dport: 3333, flags: 0x02, seq: 1 }), 1.4);
+    // A DNS server's packet seen first: port 53 is still the server's end.
+    feed(udp({ src: '10.0.0.3', dst: '10.0.0.53', sport: 53, dport: 5300, payload: 'zone' }), 1.5);
+  };
+
+  it('reports the UDP flows with a listed port at either end and counts the others', () => {
+    const { t, events, feed } = table(new Set([53]));
+    traffic(feed);
+    assert.equal(t.size, 4, 'a silent flow is held (and times out, and is evicted) like any other');
+    t.end();
+    assert.deepEqual(events, [
+      'open udp 10.0.0.2:40000>10.0.0.53:53',
+      '53 c2s query',
+      '53 s2c answer',
+      'open tcp 10.0.0.2:40002>10.0.0.7:3333',
+      'open udp 10.0.0.53:5300>10.0.0.3:53',
+      '53 s2c zone',
+      'close udp 53 end',
+      'close tcp 3333 end',
+      'close udp 53 end',
+    ]);
+    const st = t.stats;
+    assert.deepEqual([st.flows, st.udpFlows, st.tcpFlows, st.packets], [4, 3, 1, 6]);
+    assert.equal(st.closed.end, 4, 'silent flows close in the stats too');
+  });
+
+  it('without datagramPorts every UDP flow is reported; an empty set reports none', () => {
+    const all = table(undefined);
+    traffic(all.feed);
+    all.t.end();
+    assert.equal(all.events.filter((e) => e.startsWith('open udp')).length, 3);
+    const none = table(new Set());
+    traffic(none.feed);
+    none.t.end();
+    assert.deepEqual(none.events, ['open tcp 10.0.0.2:40002>10.0.0.7:3333', 'close tcp 3333 end']);
+    assert.equal(none.t.stats.udpFlows, 3);
+  });
+
+  it('silent flows evicted and timed out among reported ones leave every reported flow one open and one close', () => {
+    const { t, events, feed } = table(new Set([53]), {
+      maxFlows: 8,
+      idleTimeoutSec: 5,
+      halfOpenTimeoutSec: 5,
+    });
+    let ts = 0;
+    for (let i = 0; i < 400; i++) {
+      ts += 0.05;
+      const host = `10.1.${i % 7}.${1 + (i % 200)}`;
+      if (i % 3 === 0)
+        feed(udp({ src: host, dst: '10.0.0.53', sport: 20000 + i, dport: 53, payload: `q${i}` }), ts);
+      else
+        feed(udp({ src: host, dst: '10.0.0.9', sport: 30000 + i, dport: 9000 + (i % 5), payload: 'x' }), ts);
+      if (i % 50 === 0) ts += 10; // the sweep times out what is left
+    }
+    t.end();
+    const opens = events.filter((e) => e.startsWith('open'));
+    const closes = events.filter((e) => e.startsWith('close'));
+    assert.equal(opens.length, 134);
+    assert.equal(closes.length, 134);
+    assert.ok(opens.every((e) => e.endsWith(':53')));
+    const st = t.stats;
+    assert.equal(st.udpFlows, 400);
+    assert.ok(st.evicted.halfOpen > 0, JSON.stringify(st));
+    assert.ok(st.timedOut.halfOpen > 0, JSON.stringify(st.timedOut));
+  });
+});

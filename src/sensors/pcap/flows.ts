@@ -103,6 +103,12 @@ export interface FlowHandlers {
   onGap?(flow: Flow, dir: Direction, bytes: number, packetIndex: number, ts: number): void;
   onOpen?(flow: Flow, packetIndex: number, ts: number): void;
   onClose?(flow: Flow, reason: CloseReason): void;
+  /**
+   * The UDP flows these handlers read: those with one of these ports at either end. Any other UDP flow is counted
+   * in the stats and never reported (no onOpen, onDatagram or onClose, no Flow object), as nDPI leaves a flow no
+   * dissector wants. Absent: every UDP flow is reported.
+   */
+  datagramPorts?: ReadonlySet<number>;
 }
 
 export interface FlowTableOptions {
@@ -177,6 +183,7 @@ export interface FlowCore extends CoreExports {
     handlers: number,
   ): void;
   flowServerPort(port: number): void;
+  flowDatagramPort(port: number): void;
   flowStatsPtr(): number;
   flowCurrentPtr(): number;
   flowHeld(cls: number): number;
@@ -477,6 +484,12 @@ export class FlowTable {
     // Only what a packet's port can equal (the core keeps one bit per port).
     for (const port of opts.serverPorts ?? DEFAULT_SERVER_PORTS)
       if (Number.isInteger(port) && port >= 0 && port <= 0xffff) this.core.flowServerPort(port);
+    if (h.datagramPorts) {
+      // -1 turns the filter on even for an empty set (no UDP flow wanted).
+      this.core.flowDatagramPort(-1);
+      for (const port of h.datagramPorts)
+        if (Number.isInteger(port) && port >= 0 && port <= 0xffff) this.core.flowDatagramPort(port);
+    }
     this.statsPtr = this.core.flowStatsPtr();
     this.currentPtr = this.core.flowCurrentPtr();
   }

@@ -149,6 +149,8 @@ class Rec {
   /** The message rhythm of a TCP flow (rhythm.ts), made at its first delivered payload; 0 before. */
   rhythm: usize = 0;
   // Internal.
+  /** A UDP flow no handler wants (datagramFilter): no events at all, no slot. */
+  silent: u8 = 0;
   lowIsClient: bool = true;
   ver: u8 = 0;
   proto: u8 = 0;
@@ -214,6 +216,12 @@ let sweepEvery: f64 = 10;
 let handlers: i32 = 0;
 /** Server ports, one bit each (65,536 bits). */
 const SERVER_PORTS: usize = memory.data(8192, 8);
+/**
+ * Ports whose UDP flows the handlers see (one bit each), once `datagramFilter` is on (flowDatagramPort): any other
+ * UDP flow is silent, counted here and never reported, as nDPI leaves a flow no dissector wants.
+ */
+const DATAGRAM_PORTS: usize = memory.data(8192, 8);
+let datagramFilter: bool = false;
 
 const lists: StaticArray<LruList> = [new LruList(), new LruList(), new LruList(), new LruList()];
 let buckets: StaticArray<Rec | null> = new StaticArray<Rec | null>(4096);
@@ -265,6 +273,8 @@ export function flowInit(
   sweepEvery = Math.min(Math.min(Math.min(idle_, halfOpen_), linger_) / 4, 10);
   handlers = handlers_;
   memory.fill(SERVER_PORTS, 0, 8192);
+  memory.fill(DATAGRAM_PORTS, 0, 8192);
+  datagramFilter = false;
   memory.fill(STATS, 0, <usize>S_COUNT * 8);
   lastSweep = -Infinity;
   nextId = 1;
@@ -275,6 +285,18 @@ export function flowServerPort(port: i32): void {
   if (port < 0 || port > 0xffff) return;
   const p = SERVER_PORTS + (<usize>port >> 3);
   store<u8>(p, load<u8>(p) | ((<u8>1) << (<u8>(port & 7))));
+}
+
+/** Report the UDP flows with this port at either end, and (from the first call) no other UDP flow. */
+export function flowDatagramPort(port: i32): void {
+  datagramFilter = true;
+  if (port < 0 || port > 0xffff) return;
+  const p = DATAGRAM_PORTS + (<usize>port >> 3);
+  store<u8>(p, load<u8>(p) | ((<u8>1) << (<u8>(port & 7))));
+}
+
+function isDatagramPort(port: i32): bool {
+  return (load<u8>(DATAGRAM_PORTS + (<usize>port >> 3)) & ((<u8>1) << (<u8>(port & 7)))) !== 0;
 }
 
 function isServerPort(port: i32): bool {
@@ -490,7 +512,7 @@ export function flowEnd(): void {
       r.prev = null;
       r.next = null;
       r.hnext = null;
-      evDrop(r.slot);
+      if (r.silent === 0) evDrop(r.slot);
       if (r.rhythm !== 0) heap.free(r.rhythm);
       heap.free(changetype<usize>(r));
       r = next;
@@ -657,6 +679,12 @@ function create(srcLow: bool, flags: i32, ts: f64): Rec {
   // A new flow is half-open until it carries payload (UDP: until it is answered).
   rec.cls = HALF_OPEN;
   unchecked(lists[HALF_OPEN]).append(rec);
+  if (!isTcp && datagramFilter && !isDatagramPort(sp) && !isDatagramPort(dp)) {
+    rec.silent = 1;
+    rec.quiet = 1;
+    rec.slot = -1;
+    return rec;
+  }
   rec.slot = freeSlots.length > 0 ? freeSlots.pop() : nextSlot++;
   evOpen(
     rec.slot,
@@ -730,8 +758,10 @@ function remove(rec: Rec): void {
   rec.hnext = null;
   count--;
   counterSet(STATS, S_ACTIVE, <f64>count);
-  evDrop(rec.slot);
-  freeSlots.push(rec.slot);
+  if (rec.silent === 0) {
+    evDrop(rec.slot);
+    freeSlots.push(rec.slot);
+  }
   if (rec.rhythm !== 0) heap.free(rec.rhythm);
   heap.free(changetype<usize>(rec));
 }
@@ -745,7 +775,7 @@ function close(rec: Rec, reason: i32): void {
   }
   rec.closed = 1;
   counterAdd(STATS, S_CLOSED + reason, 1);
-  if (handlers & H_CLOSE) evClose(rec.slot, reason);
+  if (handlers & H_CLOSE && rec.silent === 0) evClose(rec.slot, reason);
   if (reason === R_FIN || reason === R_RST) {
     // It lingers only to absorb trailing packets: no reassembly state, first in line for eviction.
     const h0 = rec.h0;

@@ -166,6 +166,7 @@ export {
   flowAddPacket,
   flowCount,
   flowCurrentPtr,
+  flowDatagramPort,
   flowEnd,
   flowHeld,
   flowInit,
