@@ -167,6 +167,9 @@ export const DEFAULT_SERVER_PORTS: ReadonlySet<number> = new Set([
   14444, 15555, 17777, 18080, 18081, 18089, 20535, 20580, 25565, 27017, 30303, 45560, 45700,
 ]);
 
+/** What a packet's port can equal (the core keeps one bit per port; a fraction would be truncated to another). */
+const isPort = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffff;
+
 const DIRS: readonly Direction[] = ['c2s', 's2c'];
 const REASONS: readonly CloseReason[] = ['fin', 'rst', 'idle', 'evicted', 'end'];
 
@@ -481,14 +484,12 @@ export class FlowTable {
         (h.onGap ? H_GAP : 0) |
         (h.onClose ? H_CLOSE : 0),
     );
-    // Only what a packet's port can equal (the core keeps one bit per port).
     for (const port of opts.serverPorts ?? DEFAULT_SERVER_PORTS)
-      if (Number.isInteger(port) && port >= 0 && port <= 0xffff) this.core.flowServerPort(port);
+      if (isPort(port)) this.core.flowServerPort(port);
     if (h.datagramPorts) {
       // -1 turns the filter on even for an empty set (no UDP flow wanted).
       this.core.flowDatagramPort(-1);
-      for (const port of h.datagramPorts)
-        if (Number.isInteger(port) && port >= 0 && port <= 0xffff) this.core.flowDatagramPort(port);
+      for (const port of h.datagramPorts) if (isPort(port)) this.core.flowDatagramPort(port);
     }
     this.statsPtr = this.core.flowStatsPtr();
     this.currentPtr = this.core.flowCurrentPtr();

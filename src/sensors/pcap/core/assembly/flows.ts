@@ -280,27 +280,31 @@ export function flowInit(
   nextId = 1;
 }
 
+/** Sets a port's bit in a 65,536-bit port set (SERVER_PORTS, DATAGRAM_PORTS); a port out of range is ignored. */
+function markPort(set: usize, port: i32): void {
+  if (port < 0 || port > 0xffff) return;
+  const p = set + (<usize>port >> 3);
+  store<u8>(p, load<u8>(p) | ((<u8>1) << (<u8>(port & 7))));
+}
+
+/** Whether a port (0..65535, as a packet's) is in a port set. */
+function hasPort(set: usize, port: i32): bool {
+  return (load<u8>(set + (<usize>port >> 3)) & ((<u8>1) << (<u8>(port & 7)))) !== 0;
+}
+
 /** Mark one server port (the JS side calls it for each of FlowTableOptions.serverPorts). */
 export function flowServerPort(port: i32): void {
-  if (port < 0 || port > 0xffff) return;
-  const p = SERVER_PORTS + (<usize>port >> 3);
-  store<u8>(p, load<u8>(p) | ((<u8>1) << (<u8>(port & 7))));
+  markPort(SERVER_PORTS, port);
 }
 
 /** Report the UDP flows with this port at either end, and (from the first call) no other UDP flow. */
 export function flowDatagramPort(port: i32): void {
   datagramFilter = true;
-  if (port < 0 || port > 0xffff) return;
-  const p = DATAGRAM_PORTS + (<usize>port >> 3);
-  store<u8>(p, load<u8>(p) | ((<u8>1) << (<u8>(port & 7))));
-}
-
-function isDatagramPort(port: i32): bool {
-  return (load<u8>(DATAGRAM_PORTS + (<usize>port >> 3)) & ((<u8>1) << (<u8>(port & 7)))) !== 0;
+  markPort(DATAGRAM_PORTS, port);
 }
 
 function isServerPort(port: i32): bool {
-  return port < 1024 || (load<u8>(SERVER_PORTS + (<usize>port >> 3)) & ((<u8>1) << (<u8>(port & 7)))) !== 0;
+  return port < 1024 || hasPort(SERVER_PORTS, port);
 }
 
 export function flowStatsPtr(): usize {
@@ -679,7 +683,7 @@ function create(srcLow: bool, flags: i32, ts: f64): Rec {
   // A new flow is half-open until it carries payload (UDP: until it is answered).
   rec.cls = HALF_OPEN;
   unchecked(lists[HALF_OPEN]).append(rec);
-  if (!isTcp && datagramFilter && !isDatagramPort(sp) && !isDatagramPort(dp)) {
+  if (!isTcp && datagramFilter && !hasPort(DATAGRAM_PORTS, sp) && !hasPort(DATAGRAM_PORTS, dp)) {
     rec.silent = 1;
     rec.quiet = 1;
     rec.slot = -1;
