@@ -13,7 +13,7 @@ import { type DnsMessage, DnsTcpStream, parseDnsMessage } from '../../sensors/pr
 import { HttpMiningSession, looksLikeHttpRequestStart } from '../../sensors/protocols/http.ts';
 import { looksLikeProxyStart, ProxyHandshake, type ProxyTarget } from '../../sensors/protocols/proxy.ts';
 import { looksLikeStratumStart, type StratumResult } from '../../sensors/protocols/stratum.ts';
-import { type ClientHello, ClientHelloParser, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
+import { type ClientHello, type HelloArea, looksLikeTlsStart } from '../../sensors/protocols/tls.ts';
 import { msIso } from '../../util/iso.ts';
 import { remembered } from '../../util/remembered.ts';
 import { accountKey, type LoginParts, parseLogin } from '../../wallets/index.ts';
@@ -63,7 +63,10 @@ interface FlowState {
   kind: Kind;
   sniffed: number;
   stratum?: StratumTracker;
-  hello?: ClientHelloParser;
+  /**
+   * The ClientHello (read by the core: FlowHandlers.onHello), kept for the flows a verdict reads it from: one whose
+   * SNI names a pool, and one to a bare address judged by its record rhythm at close.
+   */
   clientHello?: ClientHello;
   http?: HttpMiningSession;
   /** The last login (and password) parsed for this flow, so re-signalling does not validate the wallet again. */
@@ -157,6 +160,7 @@ export class TrafficAnalyzer {
       onClose: (flow) => this.onClose(flow),
       onOpen: (flow, pkt, ts) => this.onOpen(flow, pkt, ts),
       onGap: (flow, dir) => (flow.state as FlowState | undefined)?.tlsRhythm?.gap(dir === 'c2s' ? 0 : 1),
+      onHello: (flow, hello, pkt, ts) => this.onHello(flow, hello, pkt, ts),
       datagramPorts: DNS_PORTS,
     };
     this.dnsHandlers = {
@@ -196,10 +200,10 @@ export class TrafficAnalyzer {
     if (!s) {
       // Every field from the start: one hidden class for all flow states, whatever the flow turns out to be.
       s = {
-        kind: 'unknown',
+        // A flow whose hello the core is still collecting is TLS (its server bytes may come first).
+        kind: flow.proto === 'tcp' && flow.helloPending ? 'tls' : 'unknown',
         sniffed: 0,
         stratum: undefined,
-        hello: undefined,
         clientHello: undefined,
         http: undefined,
         loginUser: undefined,
@@ -226,6 +230,8 @@ export class TrafficAnalyzer {
     // Per-flow state (and the behaviour tracker) waits for the first payload: a SYN flood's half-open flows
     // then cost the flow table's record and nothing here.
     if (flow.serverPort === 53) {
+      // DNS over TCP is read here whatever its first bytes: the core does not take its "hello".
+      flow.helloOff();
       const s = this.state(flow);
       s.kind = 'dns';
       s.dnsTcp = { c2s: new DnsTcpStream(), s2c: new DnsTcpStream() };
@@ -283,16 +289,19 @@ export class TrafficAnalyzer {
       if (!rest?.length) return;
       data = rest;
     }
-    if (s.kind === 'unknown') this.sniff(flow, s, dir, data);
+    if (s.kind === 'unknown') {
+      this.sniff(flow, s, dir, data, pkt, ts);
+      // A hello found here went to the core with these bytes (sniff): nothing more to do with them.
+      if ((s.kind as Kind) === 'tls') return;
+    }
     switch (s.kind) {
       case 'stratum':
         this.onStratum(flow, s, dir, data, pkt, ts);
         break;
       case 'tls':
-        // The hello first: the rhythm reads only record headers, and is not wanted if the hello names the server.
-        if (dir === 'c2s' && s.hello && !s.clientHello) this.onTls(flow, s, data, pkt, ts);
-        if (s.kind === 'tls' && s.tlsRhythm !== null)
-          (s.tlsRhythm ??= new TlsRhythm()).feed(dir === 'c2s' ? 0 : 1, data, ts);
+        // Server bytes while the core reads the hello, or any bytes after it: the record rhythm, unless the hello
+        // named the server (null). The core's onHello answer comes first for the client's bytes.
+        if (s.tlsRhythm !== null) (s.tlsRhythm ??= new TlsRhythm()).feed(dir === 'c2s' ? 0 : 1, data, ts);
         break;
       case 'http':
         this.onHttp(flow, s, dir, data, pkt, ts);
@@ -303,10 +312,13 @@ export class TrafficAnalyzer {
     }
   }
 
-  private sniff(flow: Flow, s: FlowState, dir: Direction, data: Uint8Array): void {
+  private sniff(flow: Flow, s: FlowState, dir: Direction, data: Uint8Array, pkt: number, ts: number): void {
     if (dir === 'c2s' && looksLikeTlsStart(data)) {
+      // A hello where the core did not look for one (after a proxy's handshake, or after server bytes): the core
+      // reads it from these bytes on, and answers now or through onHello.
       s.kind = 'tls';
-      s.hello = new ClientHelloParser();
+      const answer = flow.takeHello(data);
+      if (answer) this.helloAnswer(flow, s, answer, pkt, ts);
     } else if (dir === 'c2s' && looksLikeHttpRequestStart(data)) {
       s.kind = 'http';
       s.http = new HttpMiningSession();
@@ -434,19 +446,31 @@ export class TrafficAnalyzer {
     });
   }
 
-  private onTls(flow: Flow, s: FlowState, data: Uint8Array, pkt: number, ts: number): void {
-    const r = s.hello!.feed(data);
-    if (r.status === 'need-more') return;
-    if (r.status === 'not-tls') {
+  /** The core read a flow's ClientHello (or found it is none): FlowHandlers.onHello. */
+  private onHello(flow: Flow, hello: HelloArea, pkt: number, ts: number): void {
+    const s = this.state(flow);
+    s.kind = 'tls';
+    this.helloAnswer(flow, s, hello, pkt, ts);
+  }
+
+  private helloAnswer(flow: Flow, s: FlowState, area: HelloArea, pkt: number, ts: number): void {
+    if (area.code !== 0) {
       this.opaque(flow, s);
       return;
     }
-    s.clientHello = r.hello;
-    const sni = r.hello.sni;
+    const sni = area.sni();
     if (!sni && !s.proxy && !this.dnsNames.get(flow.server)) {
       // TLS to a bare address: go on reading record headers (5 bytes a record) for the stratum rhythm, and
-      // keep the flow through floods while it is judged.
+      // keep the flow through floods while it is judged. The rhythm starts with what followed the hello (the
+      // hello's own records are handshake records, which it skips; a hole while the core collected the hello
+      // leaves it unreadable, as it did when it read the hello's segments itself).
+      s.clientHello = area.hello();
       flow.keep = true;
+      if (s.tlsRhythm !== null) {
+        const rhythm = (s.tlsRhythm ??= new TlsRhythm());
+        if (area.gap) rhythm.gap(0);
+        rhythm.feed(0, area.tail(), ts);
+      }
     } else {
       // The ClientHello was all this flow's content had to give (kind stays 'tls': the behaviour judge asks).
       s.tlsRhythm = null;
@@ -454,11 +478,12 @@ export class TrafficAnalyzer {
     }
     const m = sni ? this.matchDomain(sni) : undefined;
     if (m && sni) {
+      const fp = area.fingerprints();
       this.signal(flow, 'sni', pkt, ts, {
         host: sni,
         pool: m.pool,
         reason: `TLS ClientHello names pool host ${sni} (${m.pool.name})`,
-        fields: { tls: true, sni, ja3: r.hello.ja3Hash, ja4: r.hello.ja4, alpn: r.hello.alpn },
+        fields: { tls: true, sni, ja3: fp.ja3Hash, ja4: fp.ja4, alpn: area.alpn() },
       });
     }
   }
@@ -574,8 +599,13 @@ export class TrafficAnalyzer {
   }
 
   private onClose(flow: Flow): void {
-    const s = flow.state as FlowState | undefined;
-    if (!s) return;
+    let s = flow.state as FlowState | undefined;
+    if (!s) {
+      // A TLS flow whose hello the core never finished reading: its first bytes made it TLS (and tracked).
+      if (!flow.helloPending) return;
+      s = this.state(flow);
+      s.tracked = true;
+    }
     const lastPacket = flow.lastDataPacket;
     if (s.stratum) {
       if (flow.countStratum) s.stratum.addCounted(flow.shares, flow.jobs);
@@ -630,7 +660,6 @@ export class TrafficAnalyzer {
     }
     // Let go of parser state: a closed flow may linger in the table until evicted.
     s.stratum = undefined;
-    s.hello = undefined;
     s.http = undefined;
     s.dnsTcp = undefined;
     s.tlsRhythm = undefined;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseClientHello } from '../protocols/tls.ts';
 import { decodePacket } from './decode.ts';
 import { type CloseReason, type Direction, type Flow, FlowTable, type FlowTableOptions } from './flows.ts';
 import { readCaptureFlows } from './source.ts';
@@ -819,5 +820,350 @@ describe('FlowTable: datagramPorts', () => {
     assert.equal(st.udpFlows, 400);
     assert.ok(st.evicted.halfOpen > 0, JSON.stringify(st));
     assert.ok(st.timedOut.halfOpen > 0, JSON.stringify(st.timedOut));
+  });
+});
+
+describe('FlowTable: onHello (the core reads the ClientHello)', () => {
+  const u16 = (v: number): number[] => [(v >> 8) & 255, v & 255];
+  /** A ClientHello handshake message naming `sni` (cipher suites, SNI and ALPN extensions). */
+  const helloMessage = (sni: string): number[] => {
+    const name = [...Buffer.from(sni)];
+    const sniExt = [
+      ...u16(0),
+      ...u16(name.length + 5),
+      ...u16(name.length + 3),
+      0,
+      ...u16(name.length),
+      ...name,
+    ];
+    const alpn = [...u16(16), ...u16(5), ...u16(3), 2, 0x68, 0x32];
+    const exts = [...sniExt, ...alpn];
+    const body = [
+      3,
+      3,
+      ...new Array(32).fill(7),
+      0,
+      ...u16(4),
+      0x13,
+      0x01,
+      0xc0,
+      0x2f,
+      1,
+      0,
+      ...u16(exts.length),
+      ...exts,
+    ];
+    return [1, 0, ...u16(body.length), ...body];
+  };
+  const record = (type: number, bytes: number[]): number[] => [type, 3, 1, ...u16(bytes.length), ...bytes];
+  const appData = record(23, [1, 2, 3, 4, 5, 6, 7, 8]);
+
+  interface HelloEvent {
+    code: number;
+    sni: string | undefined;
+    tail: number[];
+    gap: boolean;
+    reason: string;
+    at: number;
+  }
+
+  function table(take = false) {
+    const data: string[] = [];
+    const hellos: HelloEvent[] = [];
+    const pendingAtClose: boolean[] = [];
+    const t = new FlowTable({
+      onData: (f, dir, bytes, pkt) => {
+        data.push(`${dir} ${bytes.length} @${pkt}`);
+        // A handler that finds the hello itself (the core saw server bytes first) hands it to the core.
+        if (take && dir === 'c2s' && bytes[0] === 0x16) {
+          const a = f.takeHello(bytes);
+          if (a)
+            hellos.push({ code: a.code, sni: a.sni(), tail: [...a.tail()], gap: a.gap, reason: '', at: -1 });
+        }
+      },
+      onHello: (f, a, pkt) => {
+        assert.equal(f.helloPending, false, 'answered: no longer pending');
+        hellos.push({
+          code: a.code,
+          sni: a.sni(),
+          tail: [...a.tail()],
+          gap: a.gap,
+          reason: a.reason(1),
+          at: pkt,
+        });
+      },
+      onGap: (_f, dir, n) => data.push(`gap ${dir} ${n}`),
+      onClose: (f) => pendingAtClose.push(f.helloPending),
+    });
+    let index = 0;
+    let cseq = 1001;
+    let sseq = 5001;
+    const c = (payload: number[], opts: { skip?: number } = {}) => {
+      cseq += opts.skip ?? 0;
+      const ip = tcp({ ...C, flags: 0x18, seq: cseq, ack: sseq, payload: Uint8Array.from(payload) });
+      cseq += payload.length;
+      t.add(decodePacket(101, ip)!, ++index, index);
+    };
+    const s = (payload: number[]) => {
+      const ip = tcp({ ...S, flags: 0x18, seq: sseq, ack: cseq, payload: Uint8Array.from(payload) });
+      sseq += payload.length;
+      t.add(decodePacket(101, ip)!, ++index, index);
+    };
+    const open = () => {
+      t.add(decodePacket(101, tcp({ ...C, flags: 0x02, seq: cseq - 1 }))!, ++index, index);
+      t.add(decodePacket(101, tcp({ ...S, flags: 0x12, seq: sseq - 1, ack: cseq }))!, ++index, index);
+    };
+    return { t, data, hellos, pendingAtClose, c, s, open };
+  }
+
+  it('a hello across three segments comes once through onHello, never through onData; what followed it is the tail', () => {
+    const { t, data, hellos, c, s, open } = table();
+    open();
+    const stream = [...record(22, helloMessage('Pool.Example.COM')), ...appData];
+    c(stream.slice(0, 10));
+    s([0x15, 3, 3, 0, 2, 1, 0]); // server bytes while the hello is collected still reach onData
+    c(stream.slice(10, 40));
+    c(stream.slice(40));
+    c([9, 9, 9]);
+    t.end();
+    assert.deepEqual(data, ['s2c 7 @4', 'c2s 3 @7']);
+    assert.equal(hellos.length, 1);
+    const [h] = hellos;
+    assert.equal(h!.code, 0);
+    assert.equal(h!.sni, 'pool.example.com', 'lowercased as the parser always gave it');
+    assert.deepEqual(h!.tail, appData);
+    assert.equal(h!.at, 6, 'answered at the packet that completed it');
+    assert.equal(h!.gap, false);
+  });
+
+  it('the same hello as parseClientHello, whatever the segments and their order', () => {
+    const r = rng(18);
+    const stream = Uint8Array.from([...record(22, helloMessage('us1.bitminter.com')), ...appData]);
+    for (let round = 0; round < 60; round++) {
+      const hellos: { sni: string | undefined; tail: number[]; fields: string; consumed: number }[] = [];
+      const after: number[] = [];
+      const t = new FlowTable({
+        onData: (_f, dir, b) => {
+          assert.equal(hellos.length, 1, 'client bytes reach onData only once the hello is answered');
+          if (dir === 'c2s') after.push(...b);
+        },
+        onHello: (_f, a) =>
+          hellos.push({
+            sni: a.sni(),
+            tail: [...a.tail()],
+            fields: JSON.stringify(a.hello()),
+            consumed: a.consumed,
+          }),
+      });
+      let index = 0;
+      const add = (ip: Uint8Array) => t.add(decodePacket(101, ip)!, ++index, index);
+      add(tcp({ ...C, flags: 0x02, seq: 999 }));
+      // The first segment holds a record header's first three bytes at least: fewer do not say TLS (the analyzer's
+      // looksLikeTlsStart did not either).
+      const head = 3 + Math.floor(r() * 20);
+      const segs = [
+        { seq: 1000, payload: stream.subarray(0, head) },
+        ...segments(stream.subarray(head), 1000 + head, r, 1 + Math.floor(r() * 60)),
+      ];
+      // Out of order: swap a few neighbours (the core holds them and delivers in order).
+      for (let i = 0; i + 1 < segs.length; i++)
+        if (r() < 0.3) [segs[i], segs[i + 1]] = [segs[i + 1]!, segs[i]!];
+      for (const g of segs) add(tcp({ ...C, flags: 0x18, seq: g.seq, payload: g.payload }));
+      t.end();
+      assert.equal(hellos.length, 1, `round ${round}`);
+      const expected = parseClientHello(stream);
+      assert.ok(expected);
+      assert.equal(hellos[0]!.fields, JSON.stringify(expected));
+      assert.equal(hellos[0]!.sni, 'us1.bitminter.com');
+      // Nothing lost or doubled: the tail and the later client bytes are the stream after the hello's record.
+      assert.deepEqual([...hellos[0]!.tail, ...after], [...stream.subarray(hellos[0]!.consumed)]);
+    }
+  });
+
+  it("fingerprints remembered by their inputs equal each hello's own, across 600 hellos of 40 stacks", () => {
+    const r = rng(4);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
+    const ext = (type: number, data: number[]) => [...u16(type), ...u16(data.length), ...data];
+    const list16 = (xs: number[]) => [...u16(xs.length * 2), ...xs.flatMap(u16)];
+    // A small space of stacks, so that most hellos repeat one (the cache's hits) and some differ in one input only.
+    const ciphers = [[0x1301, 0x1302], [0x0a0a, 0xc02f, 0x1301], [0xc02b], []];
+    const groups = [
+      [0x001d, 0x0017],
+      [0x2a2a, 0x001d],
+    ];
+    const sigs = [[0x0403, 0x0804], [0x0804, 0x0403], []];
+    const alpns = [[], ['h2'], ['http/1.1', 'h2'], ['']];
+    const versions = [[0x0304, 0x0303], [0x1a1a, 0x0303], []];
+    // Forty stacks, each a choice of every input; each hello is one of them (with its own random bytes).
+    const stacks = Array.from({ length: 40 }, () => {
+      const exts: number[] = [];
+      if (r() < 0.7) exts.push(...ext(0, [...u16(8), 0, ...u16(5), ...Buffer.from('a.b.c')]));
+      if (r() < 0.8) exts.push(...ext(10, list16(pick(groups))));
+      if (r() < 0.5) exts.push(...ext(11, [1, pick([0, 1])]));
+      if (r() < 0.8) exts.push(...ext(13, list16(pick(sigs))));
+      const alpn = pick(alpns);
+      if (alpn.length) {
+        const l = alpn.flatMap((a) => [a.length, ...Buffer.from(a)]);
+        exts.push(...ext(16, [...u16(l.length), ...l]));
+      }
+      const v = pick(versions);
+      if (v.length) exts.push(...ext(43, [v.length * 2, ...v.flatMap(u16)]));
+      if (r() < 0.3) exts.push(...ext(0xff01, [0]));
+      return { exts, version: pick([1, 3]), ciphers: pick(ciphers) };
+    });
+    let same = 0;
+    const seen = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      const { exts, version, ciphers: cs } = pick(stacks);
+      const body = [3, version, ...new Array(32).fill(i & 255), 0, ...list16(cs), 1, 0];
+      body.push(...u16(exts.length), ...exts);
+      const stream = record(22, [1, 0, ...u16(body.length), ...body]);
+      const got: { fp: string; own: string }[] = [];
+      const t = new FlowTable({
+        onHello: (_f, a) => {
+          const h = a.hello();
+          const fp = a.fingerprints();
+          got.push({ fp: `${fp.ja3Hash} ${fp.ja4}`, own: `${h.ja3Hash} ${h.ja4}` });
+        },
+      });
+      t.add(decodePacket(101, tcp({ ...C, flags: 0x18, seq: 1, payload: Uint8Array.from(stream) }))!, 1, 1);
+      t.end();
+      assert.equal(got.length, 1);
+      assert.equal(got[0]!.fp, got[0]!.own);
+      if (seen.has(got[0]!.own)) same++;
+      seen.add(got[0]!.own);
+    }
+    assert.ok(seen.size > 20 && same > 500, `${seen.size} stacks, ${same} repeats`);
+    // Pairs that differ in one input only, each after its base: a key without that input would answer the base's.
+    const sniExt = ext(0, [...u16(8), 0, ...u16(5), ...Buffer.from('a.b.c')]);
+    const alpnExt = (a: string) => ext(16, [...u16(a.length + 1), a.length, ...Buffer.from(a)]);
+    const base = {
+      version: 3,
+      ciphers: [0x1301, 0x1302],
+      exts: [...sniExt, ...ext(13, list16([0x0403, 0x0804]))],
+    };
+    const variants = [
+      { ...base, version: 1 },
+      { ...base, ciphers: [0x1302, 0x1301] },
+      { ...base, exts: [...ext(13, list16([0x0403, 0x0804]))] },
+      { ...base, exts: [...sniExt, ...ext(13, list16([0x0804, 0x0403]))] },
+      { ...base, exts: [...base.exts, ...ext(10, list16([0x001d]))] },
+      { ...base, exts: [...base.exts, ...ext(11, [1, 0])] },
+      { ...base, exts: [...base.exts, ...alpnExt('h2')] },
+      { ...base, exts: [...base.exts, ...alpnExt('h3')] },
+      { ...base, exts: [...base.exts, ...ext(43, [2, 3, 4])] },
+    ];
+    for (const v of variants) {
+      for (const st of [base, v]) {
+        const body = [
+          3,
+          st.version,
+          ...new Array(32).fill(1),
+          0,
+          ...list16(st.ciphers),
+          1,
+          0,
+          ...u16(st.exts.length),
+          ...st.exts,
+        ];
+        const stream = record(22, [1, 0, ...u16(body.length), ...body]);
+        const t = new FlowTable({
+          onHello: (_f, a) => {
+            const h = a.hello();
+            const fp = a.fingerprints();
+            assert.equal(`${fp.ja3Hash} ${fp.ja4}`, `${h.ja3Hash} ${h.ja4}`);
+          },
+        });
+        t.add(decodePacket(101, tcp({ ...C, flags: 0x18, seq: 1, payload: Uint8Array.from(stream) }))!, 1, 1);
+        t.end();
+      }
+    }
+  });
+
+  it('a handshake record that is no hello is answered with its reason; the later bytes go to onData', () => {
+    const { t, data, hellos, c, open } = table();
+    open();
+    c([0x16, 3, 1, 0, 4, 2, 0, 0, 0]); // a ServerHello's type from the client
+    c([1, 2, 3]);
+    t.end();
+    assert.equal(hellos.length, 1);
+    assert.notEqual(hellos[0]!.code, 0);
+    assert.equal(hellos[0]!.reason, 'handshake type 2 is not 1');
+    assert.deepEqual(data, ['c2s 3 @4']);
+  });
+
+  it('server bytes first: the handler decides, and takeHello hands the core the hello from there on', () => {
+    const { t, data, hellos, c, s, open } = table(true);
+    open();
+    s([0x32, 0x32, 0x30, 0x20]); // a banner
+    const stream = record(22, helloMessage('x.example'));
+    c(stream.slice(0, 20)); // onData: the handler takes it (need more)
+    c(stream.slice(20)); // the core collects, answers through onHello
+    t.end();
+    assert.deepEqual(data, ['s2c 4 @3', 'c2s 20 @4']);
+    assert.equal(hellos.length, 1);
+    assert.equal(hellos[0]!.sni, 'x.example');
+    assert.equal(hellos[0]!.at, 5);
+  });
+
+  it('takeHello answers at once when the bytes hold the whole hello', () => {
+    const { t, hellos, c, s, open } = table(true);
+    open();
+    s([0x32]);
+    c(record(22, helloMessage('y.example')));
+    t.end();
+    assert.deepEqual(
+      hellos.map((h) => [h.sni, h.at]),
+      [['y.example', -1]],
+    );
+  });
+
+  it('helloOff: the handler reads the flow itself', () => {
+    const data: string[] = [];
+    const t = new FlowTable({
+      onOpen: (f) => f.helloOff(),
+      onData: (_f, dir, b) => data.push(`${dir} ${b.length}`),
+      onHello: () => assert.fail('not taken'),
+    });
+    t.add(
+      decodePacket(
+        101,
+        tcp({ ...C, flags: 0x18, seq: 1, payload: Uint8Array.from(record(22, helloMessage('a.b'))) }),
+      )!,
+      1,
+      1,
+    );
+    t.end();
+    assert.equal(data.length, 1);
+  });
+
+  it('without onHello a hello is bytes like any other', () => {
+    const data: number[] = [];
+    const t = new FlowTable({ onData: (_f, _d, b) => data.push(b.length) });
+    const hello = record(22, helloMessage('a.b'));
+    t.add(decodePacket(101, tcp({ ...C, flags: 0x18, seq: 1, payload: Uint8Array.from(hello) }))!, 1, 1);
+    t.end();
+    assert.deepEqual(data, [hello.length]);
+  });
+
+  it('a hole while the hello is collected is flagged; a flow that ends mid-hello is pending at its close', () => {
+    const { t, data, hellos, c, open } = table();
+    open();
+    const stream = record(22, helloMessage('gap.example'));
+    c(stream.slice(0, 10));
+    // The rest of the hello behind a 10-byte hole: given up at the end, and the collector reads on across it (as
+    // the parser did), so the hello completes, flagged.
+    c(stream.slice(10), { skip: 10 });
+    t.end();
+    assert.ok(data.includes('gap c2s 10'));
+    assert.equal(hellos.length, 1);
+    assert.equal(hellos[0]!.gap, true);
+
+    const second = table();
+    second.open();
+    second.c(stream.slice(0, 10));
+    second.t.end();
+    assert.deepEqual(second.hellos, []);
+    assert.deepEqual(second.pendingAtClose, [true]);
   });
 });

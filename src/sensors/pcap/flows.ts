@@ -32,6 +32,7 @@
  * its last values and is forgotten here.
  */
 
+import { HELLO_NEED_MORE, HelloArea, type TlsCore } from '../protocols/tls.ts';
 import { type CoreExports, type CoreImports, instantiateCore } from './core/load.ts';
 import { type CoreRhythm, emptyRhythm, type RhythmCore, readRhythm, rhythmSpan } from './core/rhythm.ts';
 import type { DecodedPacket } from './decode.ts';
@@ -89,6 +90,20 @@ export interface Flow extends FlowKey {
   rhythm(): CoreRhythm;
   /** Seconds from the flow's first to its last delivered payload (0 without payload): cheaper than rhythm(). */
   rhythmSpan(): number;
+  /**
+   * With an onHello handler: the core is collecting this flow's ClientHello (its client bytes went to the core, not
+   * to onData, and onHello has not been called yet).
+   */
+  readonly helloPending: boolean;
+  /** With an onHello handler: the handler reads this flow's bytes itself; the core never takes its hello. */
+  helloOff(): void;
+  /**
+   * With an onHello handler: this flow's client bytes from `data` on are a TLS stream whose hello the core is to
+   * read (a handler found it where the core did not look: after a proxy's handshake, or after server bytes). The
+   * answer, if these bytes give one, is returned (valid until the next); null: the core collects the client's next
+   * bytes (they no longer reach onData) and calls onHello when it answers.
+   */
+  takeHello(data: Uint8Array): HelloArea | null;
 }
 
 export type CloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'end';
@@ -103,6 +118,13 @@ export interface FlowHandlers {
   onGap?(flow: Flow, dir: Direction, bytes: number, packetIndex: number, ts: number): void;
   onOpen?(flow: Flow, packetIndex: number, ts: number): void;
   onClose?(flow: Flow, reason: CloseReason): void;
+  /**
+   * A TCP flow whose client opened with a TLS handshake record: its ClientHello, read by the core
+   * (core/assembly/tls.ts). Given this handler, such a flow's client bytes go to the core until it answers, and
+   * this is called once in place of those onData calls: `hello.code` 0 and the hello's fields, or the reason it is
+   * not one. `hello` is valid during the call; `hello.tail()` is what followed the hello in the segment that ended it.
+   */
+  onHello?(flow: Flow, hello: HelloArea, packetIndex: number, ts: number): void;
   /**
    * The UDP flows these handlers read: those with one of these ports at either end. Any other UDP flow is counted
    * in the stats and never reported (no onOpen, onDatagram or onClose, no Flow object), as nDPI leaves a flow no
@@ -211,6 +233,8 @@ export interface FlowCore extends CoreExports {
   ): void;
   flowScratch(n: number): number;
   flowEnd(): void;
+  flowHelloTake(rec: number, ptr: number, len: number): number;
+  tlsScratch(n: number): number;
 }
 
 // Handler bits for flowInit (an absent handler costs no call out of the core).
@@ -219,6 +243,10 @@ const H_DATAGRAM = 2;
 const H_SIZE = 4;
 const H_GAP = 8;
 const H_CLOSE = 16;
+const H_HELLO = 32;
+/** Rec.hello (core/assembly/flows.ts): collecting, and off. */
+const HELLO_COLLECTING = 1;
+const HELLO_OFF = 3;
 
 /** Record field offsets (flowLayout 0..9): the same for every instance of the one module. */
 let L_LAST_TS = -1;
@@ -237,6 +265,7 @@ let L_LAST_DATA = 0;
 let L_SHARES = 0;
 let L_JOBS = 0;
 let L_RHYTHM = 0;
+let L_HELLO = 0;
 
 function readLayout(core: FlowCore): void {
   if (L_LAST_TS >= 0) return;
@@ -255,6 +284,7 @@ function readLayout(core: FlowCore): void {
   L_SHARES = core.flowLayout(16);
   L_JOBS = core.flowLayout(17);
   L_RHYTHM = core.flowLayout(18);
+  L_HELLO = core.flowLayout(19);
   L_LAST_TS = core.flowLayout(0);
 }
 
@@ -289,6 +319,7 @@ class CoreFlow implements Flow {
   private lShares = 0;
   private lJobs = 0;
   private lRhythm: CoreRhythm | null = null;
+  private lHello = 0;
 
   constructor(t: FlowTable, rec: number) {
     this.t = t;
@@ -313,6 +344,7 @@ class CoreFlow implements Flow {
     this.lLastData = v.getFloat64(r + L_LAST_DATA, true);
     this.lShares = v.getFloat64(r + L_SHARES, true);
     this.lJobs = v.getFloat64(r + L_JOBS, true);
+    this.lHello = v.getUint8(r + L_HELLO);
     // Only read after a drop by a handler that kept the object: the rhythm is read (and freed with the record) now.
     this.lRhythm = null;
     this.t = null;
@@ -385,6 +417,16 @@ class CoreFlow implements Flow {
     const p = this.t.view().getUint32(this.rec + L_RHYTHM, true);
     return p === 0 ? emptyRhythm() : readRhythm(this.t.core as unknown as RhythmCore, p);
   }
+  get helloPending(): boolean {
+    return (this.t ? this.t.view().getUint8(this.rec + L_HELLO) : this.lHello) === HELLO_COLLECTING;
+  }
+  helloOff(): void {
+    if (this.t) this.t.view().setUint8(this.rec + L_HELLO, HELLO_OFF);
+    else this.lHello = HELLO_OFF;
+  }
+  takeHello(data: Uint8Array): HelloArea | null {
+    return this.t ? this.t.takeHello(this.rec, data) : null;
+  }
   rhythmSpan(): number {
     if (!this.t) return 0;
     const v = this.t.view();
@@ -453,6 +495,8 @@ export class FlowTable {
   private inAdd = false;
   private readonly currentPtr: number;
   private currentSeen = -1;
+  /** The core's parsed hello (HELLO), as onHello and takeHello give it. */
+  private readonly hello: HelloArea;
 
   /**
    * `instantiate` makes the core instance this table runs in, given the flow table's imports (default: a core of
@@ -482,7 +526,8 @@ export class FlowTable {
         (h.onDatagram ? H_DATAGRAM : 0) |
         (h.onSize ? H_SIZE : 0) |
         (h.onGap ? H_GAP : 0) |
-        (h.onClose ? H_CLOSE : 0),
+        (h.onClose ? H_CLOSE : 0) |
+        (h.onHello ? H_HELLO : 0),
     );
     for (const port of opts.serverPorts ?? DEFAULT_SERVER_PORTS)
       if (isPort(port)) this.core.flowServerPort(port);
@@ -493,6 +538,17 @@ export class FlowTable {
     }
     this.statsPtr = this.core.flowStatsPtr();
     this.currentPtr = this.core.flowCurrentPtr();
+    this.hello = new HelloArea(this.core as unknown as TlsCore);
+  }
+
+  /** Flow.takeHello: the bytes where the core can read them (a view of its memory already is), then the core. */
+  takeHello(rec: number, data: Uint8Array): HelloArea | null {
+    let p = data.byteOffset;
+    if (data.buffer !== this.memory.buffer) {
+      p = this.core.tlsScratch(data.length);
+      this.bytes().set(data, p);
+    }
+    return this.core.flowHelloTake(rec, p, data.length) === HELLO_NEED_MORE ? null : this.hello;
   }
 
   /**
@@ -569,6 +625,11 @@ export class FlowTable {
       flowGap: (slot, dir, n) => {
         if (!this.inAdd) this.sync();
         h.onGap!(flows[slot!]!, DIRS[dir!]!, n!, this.curIndex, this.curTs);
+        return undefined;
+      },
+      flowHello: (slot) => {
+        if (!this.inAdd) this.sync();
+        h.onHello!(flows[slot!]!, this.hello, this.curIndex, this.curTs);
         return undefined;
       },
       flowClose: (slot, reason) => {

@@ -3,7 +3,8 @@
  * that take bytes of one flow and return records. No I/O; every buffer and loop is bounded.
  *
  * - dns.ts: DNS messages over UDP and TCP (pool names and the IPs they resolve to).
- * - tls.ts: ClientHello / ServerHello, SNI, ALPN, JA3, JA3S, JA4.
+ * - tls.ts: ClientHello / ServerHello, SNI, ALPN, JA3, JA3S, JA4 (the record layer and the ClientHello are read by
+ *   the packet core, sensors/pcap/core/assembly/tls.ts; this module reads its answer and builds the fingerprints).
  * - stratum.ts: mining pool JSON-RPC (Monero, Bitcoin/ZCash, Ethereum, NiceHash) with a scored verdict.
  * - http.ts: HTTP/1.x heads, getwork/getblocktemplate miners, pool headers, WebSocket upgrades.
  */

@@ -6,10 +6,14 @@
  * JA3/JA4 fingerprints name the client library (xmrig's OpenSSL build differs from a browser).
  *
  * The hello arrives as the first bytes of a client→server TCP stream and may span several TLS records and
- * several TCP segments, so `ClientHelloParser` is fed bytes and answers need-more / done / not-tls. Work is
- * bounded: the handshake message may be at most `maxBytes` (16 KiB by default; post-quantum key shares
- * make real hellos ~2 KiB), at most 32 records are read, and every inner length is checked against its
- * container before use, so lying lengths end in `not-tls`, never in an over-read.
+ * several TCP segments, so `ClientHelloParser` is fed bytes and answers need-more / done / not-tls. The record
+ * layer and the ClientHello body are read by the packet core (core/assembly/tls.ts), the one implementation: a
+ * capture's flows are handed to it by the flow table without a call into JavaScript, and this module's parsers
+ * run the same code in a core instance of their own. This module reads the parsed hello out of the core's memory
+ * (`HelloArea`) and builds the fingerprints. Work is bounded: the handshake message may be at most `maxBytes`
+ * (16 KiB by default; post-quantum key shares make real hellos ~2 KiB), at most 32 records are read, and every
+ * inner length is checked against its container before use, so lying lengths end in `not-tls`, never in an
+ * over-read.
  *
  * Fingerprints:
  * - JA3 (salesforce/ja3): `version,ciphers,extensions,groups,point_formats`, decimal, dash-joined, GREASE
@@ -22,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import { TWO } from '../../util/iso.ts';
 import { remembered } from '../../util/remembered.ts';
+import { instantiateCore } from '../pcap/core/load.ts';
 import { type Latin1Buffer, latin1 } from './bytes.ts';
 
 export const TLS_EXT = {
@@ -92,99 +97,6 @@ export interface TlsParserOptions {
    *  QUIC hellos go through parseClientHelloMessage, DTLS is not parsed (ja4() accepts 'd' for callers
    *  that build a ClientHello themselves). */
   transport?: 't' | 'q';
-}
-
-const MAX_RECORDS = 32;
-/** TLSPlaintext.length is at most 2^14; allow a little slack for odd stacks. */
-const MAX_RECORD_LEN = 16384 + 256;
-
-/** Shared empty buffer: a reader holds nothing most of the time, and each typed array is an off-heap allocation. */
-const EMPTY = new Uint8Array(0);
-
-/** Collects the first handshake message of one type from a TLS record stream. */
-class HandshakeReader {
-  private pending: Uint8Array = EMPTY;
-  private hs: Uint8Array = EMPTY;
-  private records = 0;
-  private consumed = 0;
-  private final:
-    | { status: 'done'; body: Uint8Array; consumed: number }
-    | { status: 'not-tls'; reason: string }
-    | null = null;
-  recordVersion = 0;
-
-  constructor(
-    private readonly wantType: number,
-    private readonly maxBytes: number,
-  ) {}
-
-  /**
-   * The body of a 'done' answer may be a view of `chunk` itself (a hello in one record, the usual case): it is
-   * valid while the caller's chunk is, and the callers here parse it at once. Copying every hello's record
-   * twice was most of the garbage of the 158 MB bench capture's TLS flows (each copy an off-heap buffer).
-   */
-  feed(chunk: Uint8Array): { status: 'need-more' } | NonNullable<HandshakeReader['final']> {
-    if (this.final) return this.final;
-    let data = chunk;
-    if (this.pending.length > 0) {
-      data = new Uint8Array(this.pending.length + chunk.length);
-      data.set(this.pending, 0);
-      data.set(chunk, this.pending.length);
-    }
-    let off = 0;
-    for (;;) {
-      const avail = data.length - off;
-      // Reject as early as the bytes allow, so the caller can drop a non-TLS flow after one byte.
-      if (avail >= 1 && data[off] !== 0x16)
-        return this.fail(this.records === 0 ? 'not a handshake record' : 'record interleaved');
-      if (avail >= 2 && data[off + 1] !== 0x03) return this.fail('bad record version');
-      if (avail < 5) break;
-      const minor = data[off + 2]!;
-      const len = (data[off + 3]! << 8) | data[off + 4]!;
-      if (minor > 4) return this.fail('bad record version');
-      if (len === 0 || len > MAX_RECORD_LEN) return this.fail('bad record length');
-      if (avail < 5 + len) break;
-      if (this.records === 0) this.recordVersion = 0x0300 | minor;
-      if (++this.records > MAX_RECORDS) return this.fail('too many records');
-      const frag = data.subarray(off + 5, off + 5 + len);
-      off += 5 + len;
-      this.consumed += 5 + len;
-      if (this.hs.length === 0) {
-        // Kept as a view for now; copied below only if the message goes on in a later record.
-        this.hs = frag;
-      } else {
-        const next = new Uint8Array(this.hs.length + frag.length);
-        next.set(this.hs, 0);
-        next.set(frag, this.hs.length);
-        this.hs = next;
-      }
-      if (this.hs.length >= 4) {
-        if (this.hs[0] !== this.wantType)
-          return this.fail(`handshake type ${this.hs[0]} is not ${this.wantType}`);
-        const mlen = (this.hs[1]! << 16) | (this.hs[2]! << 8) | this.hs[3]!;
-        if (mlen > this.maxBytes) return this.fail('handshake message too large');
-        if (this.hs.length >= 4 + mlen) {
-          this.final = { status: 'done', body: this.hs.subarray(4, 4 + mlen), consumed: this.consumed };
-          this.pending = EMPTY;
-          this.hs = EMPTY;
-          return this.final;
-        }
-      }
-      if (this.hs.length > this.maxBytes + 4) return this.fail('handshake message too large');
-      // The message continues: what we hold must outlive the caller's chunk.
-      if (this.hs === frag) this.hs = frag.slice();
-    }
-    // Only the incomplete record stays: at most 5 + MAX_RECORD_LEN bytes.
-    this.pending = off === data.length ? EMPTY : data.slice(off);
-    return { status: 'need-more' };
-  }
-
-  private fail(reason: string): { status: 'not-tls'; reason: string } {
-    this.pending = EMPTY;
-    this.hs = EMPTY;
-    this.final = { status: 'not-tls', reason };
-    return this.final;
-  }
 }
 
 /** Bounds-checked big-endian reader; any over-read throws Malformed, caught by the hello parsers. */
@@ -300,141 +212,6 @@ class ParsedClientHello implements ClientHello {
       sni: this.sni,
     };
   }
-}
-
-// Offset-based reads for the ClientHello, the one parsed for every TLS flow: each throws Malformed as the Reader
-// method of the same name does, but nothing is allocated per field (a Reader per vector and a view per byte
-// string made the hello parser one of the larger sources of garbage of the bench capture's first pass, and
-// the GC pauses it triggered landed in its own calls: 7-40 us a hello, against 1.6 us warm without them).
-function u8At(b: Uint8Array, p: number, end: number): number {
-  if (p + 1 > end) throw new Malformed('u8');
-  return b[p]!;
-}
-function u16At(b: Uint8Array, p: number, end: number): number {
-  if (p + 2 > end) throw new Malformed('u16');
-  return (b[p]! << 8) | b[p + 1]!;
-}
-/** The end of an n-byte vector at p within [.., end). */
-function within(p: number, n: number, end: number): number {
-  if (n < 0 || p + n > end) throw new Malformed('length beyond its container');
-  return p + n;
-}
-function u16sAt(b: Uint8Array, start: number, end: number): number[] {
-  if ((end - start) % 2 !== 0) throw new Malformed('odd u16 vector');
-  const out: number[] = [];
-  for (let p = start; p < end; p += 2) out.push((b[p]! << 8) | b[p + 1]!);
-  return out;
-}
-function u8sAt(b: Uint8Array, start: number, end: number): number[] {
-  const out: number[] = [];
-  for (let p = start; p < end; p++) out.push(b[p]!);
-  return out;
-}
-
-/** Parses a ClientHello body (after the 4-byte handshake header). Throws Malformed. */
-function parseClientHelloBody(
-  body: Uint8Array,
-  recordVersion: number,
-  transport: 't' | 'q' | 'd',
-): ClientHello {
-  const b = body;
-  const end = b.length;
-  const version = u16At(b, 0, end);
-  let p = within(2, 32, end); // random
-  const sidLen = u8At(b, p, end);
-  p += 1;
-  if (sidLen > 32) throw new Malformed('session id too long');
-  p = within(p, sidLen, end);
-  let n = u16At(b, p, end);
-  const csEnd = within(p + 2, n, end);
-  const cipherSuites = u16sAt(b, p + 2, csEnd);
-  p = csEnd;
-  n = u8At(b, p, end);
-  const cmEnd = within(p + 1, n, end);
-  const compressionMethods = u8sAt(b, p + 1, cmEnd);
-  p = cmEnd;
-  const h = new ParsedClientHello(
-    recordVersion,
-    version,
-    version,
-    sidLen,
-    cipherSuites,
-    compressionMethods,
-    transport,
-  );
-  // Extensions are optional in pre-TLS-1.0-style hellos.
-  if (end - p > 0) {
-    const extsEnd = within(p + 2, u16At(b, p, end), end);
-    let e = p + 2;
-    while (extsEnd - e > 0) {
-      const type = u16At(b, e, extsEnd);
-      const dataEnd = within(e + 4, u16At(b, e + 2, extsEnd), extsEnd);
-      const d = e + 4;
-      e = dataEnd;
-      h.extensions.push(type);
-      switch (type) {
-        case TLS_EXT.SERVER_NAME: {
-          const listEnd = within(d + 2, u16At(b, d, dataEnd), dataEnd);
-          let q = d + 2;
-          while (listEnd - q > 0) {
-            const nameType = u8At(b, q, listEnd);
-            const len = u16At(b, q + 1, listEnd);
-            const nameEnd = within(q + 3, len, listEnd);
-            if (nameType === 0 && h.sni === undefined) h.sni = sniText(b, q + 3, nameEnd);
-            q = nameEnd;
-          }
-          break;
-        }
-        case TLS_EXT.SUPPORTED_GROUPS:
-          h.supportedGroups = u16sAt(b, d + 2, within(d + 2, u16At(b, d, dataEnd), dataEnd));
-          break;
-        case TLS_EXT.EC_POINT_FORMATS:
-          h.ecPointFormats = u8sAt(b, d + 1, within(d + 1, u8At(b, d, dataEnd), dataEnd));
-          break;
-        case TLS_EXT.SIGNATURE_ALGORITHMS:
-          h.signatureAlgorithms = u16sAt(b, d + 2, within(d + 2, u16At(b, d, dataEnd), dataEnd));
-          break;
-        case TLS_EXT.ALPN: {
-          const listEnd = within(d + 2, u16At(b, d, dataEnd), dataEnd);
-          let q = d + 2;
-          while (listEnd - q > 0) {
-            const len = u8At(b, q, listEnd);
-            const protoEnd = within(q + 1, len, listEnd);
-            h.alpn.push(latin1(b, q + 1, protoEnd));
-            q = protoEnd;
-          }
-          break;
-        }
-        case TLS_EXT.SUPPORTED_VERSIONS:
-          h.supportedVersions = u16sAt(b, d + 1, within(d + 1, u8At(b, d, dataEnd), dataEnd));
-          break;
-      }
-    }
-    p = extsEnd;
-  }
-  if (end - p > 0) throw new Malformed('bytes after the extensions');
-  const real = h.supportedVersions.filter((v) => !isGrease(v));
-  if (real.length > 0) h.maxVersion = Math.max(...real);
-  return h;
-}
-
-/** SNI host_name: printable ASCII lowercased; anything else escaped so it cannot forge log fields. Written into
- *  the fingerprints' scratch buffer and cut out once (a string grown char by char was most of a hello's garbage). */
-function sniText(b: Uint8Array, start: number, end: number): string {
-  const stop = Math.min(end, start + 255);
-  room((stop - start) * 4);
-  let n = 0;
-  for (let i = start; i < stop; i++) {
-    const c = b[i]!;
-    if (c > 0x20 && c < 0x7f) scratch[n++] = c >= 0x41 && c <= 0x5a ? c + 32 : c;
-    else {
-      scratch[n++] = 0x5c; // \x and two hex digits
-      scratch[n++] = 0x78;
-      scratch[n++] = HEX_DIGITS[c >> 4]!;
-      scratch[n++] = HEX_DIGITS[c & 0xf]!;
-    }
-  }
-  return scratch.latin1Slice(0, n);
 }
 
 // Fingerprint strings repeat within a capture (a fleet's clients share a few TLS stacks): hashing each
@@ -658,55 +435,285 @@ function parseServerHelloBody(body: Uint8Array): ServerHello {
   return sh;
 }
 
+// ---- the parsed hello in the core's memory ----
+
+/** What a core exports for the TLS reader (core/assembly/tls.ts). */
+export interface TlsCore {
+  memory: WebAssembly.Memory;
+  helloPtr(): number;
+  helloParse(ptr: number, len: number): number;
+  tlsReaderNew(wantType: number, maxBytes: number): number;
+  tlsReaderFeed(h: number, ptr: number, len: number): number;
+  tlsHelloFeed(h: number, ptr: number, len: number): number;
+  tlsReaderFree(h: number): void;
+  tlsScratch(n: number): number;
+}
+
+/** The core's answers (HS_* in core/assembly/tls.ts). */
+export const HELLO_NEED_MORE = 0;
+export const HELLO_DONE = 1;
+export const HELLO_FAIL = 2;
+
+// HELLO's i32 fields (core/assembly/tls.ts, H_*).
+const H_STATUS = 0;
+const H_VERSION = 1;
+const H_MAX_VERSION = 2;
+const H_SID = 3;
+const H_RECORD_VERSION = 4;
+const H_CONSUMED = 5;
+const H_HAS_SNI = 6;
+const H_SNI = 7;
+const H_SNI_LEN = 8;
+const H_ALPN_COUNT = 9;
+const H_ALPN = 10;
+const H_POOL = 11;
+const H_TAIL = 12;
+const H_TAIL_LEN = 13;
+const H_GAP = 14;
+const H_BAD_TYPE = 15;
+const H_BODY = 16;
+const H_BODY_LEN = 17;
+const H_KEY = 18;
+const H_KEY_LEN = 19;
+const H_LISTS = 20;
+const H_FIELDS = H_LISTS + 14;
+
+/** The reasons behind the core's codes: the record layer's, then the ClientHello body's (it was Malformed). */
+const RECORD_REASONS: Record<number, string> = {
+  1: 'not a handshake record',
+  2: 'record interleaved',
+  3: 'bad record version',
+  4: 'bad record length',
+  5: 'too many records',
+  7: 'handshake message too large',
+};
+const BODY_REASONS: Record<number, string> = {
+  20: 'u8',
+  21: 'u16',
+  22: 'length beyond its container',
+  23: 'session id too long',
+  24: 'odd u16 vector',
+  25: 'bytes after the extensions',
+};
+
+/**
+ * A core's parsed hello (HELLO), read where it lies: valid until the core parses the next one. The flow table hands
+ * one to its onHello handler, which reads the SNI (every TLS flow) and builds the whole ClientHello only for the
+ * few flows a verdict needs it for.
+ */
+export class HelloArea {
+  private readonly core: TlsCore;
+  private readonly base: number;
+  private i32: Int32Array;
+  private u8: Uint8Array;
+  private dv: DataView;
+
+  constructor(core: TlsCore) {
+    this.core = core;
+    this.base = core.helloPtr();
+    this.i32 = new Int32Array(0);
+    this.u8 = new Uint8Array(0);
+    this.dv = new DataView(new ArrayBuffer(0));
+  }
+
+  /** The views again when the core's memory has grown (the old buffer then reads as empty). */
+  private at(field: number): number {
+    if (this.u8.byteLength === 0) {
+      const buf = this.core.memory.buffer;
+      this.i32 = new Int32Array(buf, this.base, H_FIELDS);
+      this.u8 = new Uint8Array(buf);
+      this.dv = new DataView(buf);
+    }
+    return this.i32[field]!;
+  }
+
+  /** 0 for a parsed hello, else the reason's code. */
+  get code(): number {
+    return this.at(H_STATUS);
+  }
+  get consumed(): number {
+    return this.at(H_CONSUMED);
+  }
+  /** Bytes of the stream lost while the hello was collected (the flow table's collector). */
+  get gap(): boolean {
+    return this.at(H_GAP) !== 0;
+  }
+  /** What followed the hello's last record in the segment that completed it (a view of the core's memory). */
+  tail(): Uint8Array {
+    const p = this.at(H_TAIL);
+    return this.u8.subarray(p, p + this.at(H_TAIL_LEN));
+  }
+  /** The message body a stand-alone reader collected (a copy). */
+  body(): Uint8Array {
+    const p = this.at(H_BODY);
+    return this.u8.slice(p, p + this.at(H_BODY_LEN));
+  }
+  /** Why the stream is not a hello, in the words the TypeScript parser used. */
+  reason(wantType: number): string {
+    const c = this.at(H_STATUS);
+    if (c === 6) return `handshake type ${this.at(H_BAD_TYPE)} is not ${wantType}`;
+    const r = RECORD_REASONS[c];
+    if (r !== undefined) return r;
+    return `malformed ${wantType === 1 ? 'ClientHello' : 'ServerHello'}: ${BODY_REASONS[c] ?? `code ${c}`}`;
+  }
+  /**
+   * The hello's JA3 hash and JA4, built and hashed once per distinct fingerprint input (the core's key: versions,
+   * host name or not, the lists, the first ALPN value) and then remembered: what a finding names a TLS client by.
+   */
+  fingerprints(transport: 't' | 'q' | 'd' = 't'): Fingerprints {
+    const p = this.at(H_KEY);
+    return fingerprintsByKey(transport + latin1(this.u8, p, p + this.at(H_KEY_LEN)), this, transport);
+  }
+  /** The ALPN values in order. */
+  alpn(): string[] {
+    const out: string[] = [];
+    let p = this.at(H_ALPN);
+    for (let i = this.at(H_ALPN_COUNT); i > 0; i--) {
+      const len = this.u8[p]!;
+      out.push(latin1(this.u8, p + 1, p + 1 + len));
+      p += 1 + len;
+    }
+    return out;
+  }
+  /** host_name of server_name (lowercased, escaped), if the hello has one. */
+  sni(): string | undefined {
+    if (this.at(H_HAS_SNI) === 0) return undefined;
+    const p = this.at(H_SNI);
+    return latin1(this.u8, p, p + this.at(H_SNI_LEN));
+  }
+  private list(which: number): number[] {
+    const pool = this.at(H_POOL);
+    const first = this.at(H_LISTS + which * 2);
+    const n = this.at(H_LISTS + which * 2 + 1);
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = this.dv.getUint16(pool + (first + i) * 2, true);
+    return out;
+  }
+  /** The whole ClientHello, its fields in the order the TypeScript parser set them. */
+  hello(transport: 't' | 'q' | 'd' = 't'): ClientHello {
+    const h = new ParsedClientHello(
+      this.at(H_RECORD_VERSION),
+      this.at(H_VERSION),
+      this.at(H_MAX_VERSION),
+      this.at(H_SID),
+      this.list(0),
+      this.list(1),
+      transport,
+    );
+    h.extensions = this.list(2);
+    const sni = this.sni();
+    if (sni !== undefined) h.sni = sni;
+    h.alpn = this.alpn();
+    // An extension absent leaves its list empty; present, the count may still be 0 (an empty vector).
+    h.supportedGroups = this.list(3);
+    h.ecPointFormats = this.list(4);
+    h.signatureAlgorithms = this.list(5);
+    h.supportedVersions = this.list(6);
+    return h;
+  }
+}
+
+/** The fingerprints a finding names a TLS client by. */
+export interface Fingerprints {
+  ja3Hash: string;
+  ja4: string;
+}
+
+/** The fingerprints by their inputs (HelloArea.fingerprints): a miss builds the hello and asks it. */
+const fingerprintsByKey = remembered(
+  (_key: string, area: HelloArea, transport: 't' | 'q' | 'd'): Fingerprints => {
+    const h = area.hello(transport);
+    return { ja3Hash: h.ja3Hash, ja4: h.ja4 };
+  },
+  4096,
+);
+
+/** A core of this module's own for the stand-alone parsers below (the flow table's hellos are read in its core). */
+let own: { core: TlsCore; area: HelloArea; free: FinalizationRegistry<number> } | undefined;
+function ownCore(): NonNullable<typeof own> {
+  if (!own) {
+    const core = instantiateCore() as unknown as TlsCore;
+    // A parser dropped before its answer still holds its collector in the core's heap.
+    own = { core, area: new HelloArea(core), free: new FinalizationRegistry((h) => core.tlsReaderFree(h)) };
+  }
+  return own;
+}
+
+/** bytes copied into the core's scratch: their address there. */
+function copyIn(core: TlsCore, bytes: Uint8Array): number {
+  const p = core.tlsScratch(bytes.length);
+  new Uint8Array(core.memory.buffer, p, bytes.length).set(bytes);
+  return p;
+}
+
+/** The collector of a stream's first handshake message, in the module's core: fed, freed once it answers. */
+abstract class CoreHandshakeParser<T> {
+  private handle: number;
+  private readonly token = {};
+  protected result: TlsParseResult<T> | null = null;
+
+  constructor(
+    private readonly wantType: number,
+    maxBytes: number,
+  ) {
+    const o = ownCore();
+    this.handle = o.core.tlsReaderNew(wantType, maxBytes);
+    o.free.register(this, this.handle, this.token);
+  }
+
+  feed(chunk: Uint8Array): TlsParseResult<T> {
+    if (this.result) return this.result;
+    const o = ownCore();
+    const st = this.step(o.core, this.handle, copyIn(o.core, chunk), chunk.length);
+    if (st === HELLO_NEED_MORE) return { status: 'need-more' };
+    this.result =
+      st === HELLO_DONE ? this.done(o.area) : { status: 'not-tls', reason: o.area.reason(this.wantType) };
+    o.free.unregister(this.token);
+    o.core.tlsReaderFree(this.handle);
+    this.handle = 0;
+    return this.result;
+  }
+
+  protected abstract step(core: TlsCore, h: number, ptr: number, len: number): number;
+  protected abstract done(area: HelloArea): TlsParseResult<T>;
+}
+
 /**
  * Incremental ClientHello parser for the first bytes of a client→server stream. Feed segments in order
  * until the status is not 'need-more'; after that every call returns the same final answer.
  */
-export class ClientHelloParser {
-  private readonly reader: HandshakeReader;
+export class ClientHelloParser extends CoreHandshakeParser<ClientHello> {
   private readonly transport: 't' | 'q';
-  private result: TlsParseResult<ClientHello> | null = null;
 
   constructor(opts: TlsParserOptions = {}) {
-    this.reader = new HandshakeReader(1, opts.maxBytes ?? 16384);
+    super(1, opts.maxBytes ?? 16384);
     this.transport = opts.transport ?? 't';
   }
 
-  feed(chunk: Uint8Array): TlsParseResult<ClientHello> {
-    if (this.result) return this.result;
-    const r = this.reader.feed(chunk);
-    if (r.status === 'need-more') return r;
-    if (r.status === 'not-tls') return (this.result = r);
-    try {
-      const hello = parseClientHelloBody(r.body, this.reader.recordVersion, this.transport);
-      return (this.result = { status: 'done', hello, consumed: r.consumed });
-    } catch (e) {
-      if (e instanceof Malformed)
-        return (this.result = { status: 'not-tls', reason: `malformed ClientHello: ${e.message}` });
-      throw e;
-    }
+  protected step(core: TlsCore, h: number, ptr: number, len: number): number {
+    return core.tlsHelloFeed(h, ptr, len);
+  }
+
+  protected done(area: HelloArea): TlsParseResult<ClientHello> {
+    return { status: 'done', hello: area.hello(this.transport), consumed: area.consumed };
   }
 }
 
 /** Same as ClientHelloParser for the server→client stream's first message. */
-export class ServerHelloParser {
-  private readonly reader: HandshakeReader;
-  private result: TlsParseResult<ServerHello> | null = null;
-
+export class ServerHelloParser extends CoreHandshakeParser<ServerHello> {
   constructor(opts: Pick<TlsParserOptions, 'maxBytes'> = {}) {
-    this.reader = new HandshakeReader(2, opts.maxBytes ?? 16384);
+    super(2, opts.maxBytes ?? 16384);
   }
 
-  feed(chunk: Uint8Array): TlsParseResult<ServerHello> {
-    if (this.result) return this.result;
-    const r = this.reader.feed(chunk);
-    if (r.status === 'need-more') return r;
-    if (r.status === 'not-tls') return (this.result = r);
+  protected step(core: TlsCore, h: number, ptr: number, len: number): number {
+    return core.tlsReaderFeed(h, ptr, len);
+  }
+
+  protected done(area: HelloArea): TlsParseResult<ServerHello> {
     try {
-      return (this.result = { status: 'done', hello: parseServerHelloBody(r.body), consumed: r.consumed });
+      return { status: 'done', hello: parseServerHelloBody(area.body()), consumed: area.consumed };
     } catch (e) {
-      if (e instanceof Malformed)
-        return (this.result = { status: 'not-tls', reason: `malformed ServerHello: ${e.message}` });
+      if (e instanceof Malformed) return { status: 'not-tls', reason: `malformed ServerHello: ${e.message}` };
       throw e;
     }
   }
@@ -727,12 +734,9 @@ export function parseClientHelloMessage(msg: Uint8Array, transport: 't' | 'q' = 
   if (msg.length < 4 || msg[0] !== 1) return null;
   const len = (msg[1]! << 16) | (msg[2]! << 8) | msg[3]!;
   if (len > 65536 || msg.length < 4 + len) return null;
-  try {
-    return parseClientHelloBody(msg.subarray(4, 4 + len), 0, transport);
-  } catch (e) {
-    if (e instanceof Malformed) return null;
-    throw e;
-  }
+  const o = ownCore();
+  const p = copyIn(o.core, msg.subarray(4, 4 + len));
+  return o.core.helloParse(p, len) === 0 ? o.area.hello(transport) : null;
 }
 
 /** One-shot: the ServerHello at the start of `bytes`, or null. */

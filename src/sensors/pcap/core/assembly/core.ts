@@ -25,6 +25,12 @@ export declare function flowSize(slot: i32, dir: i32, bytes: i32): void;
 export declare function flowGap(slot: i32, dir: i32, bytes: f64): void;
 /** reason: 0 fin, 1 rst, 2 idle, 3 evicted, 4 end. */
 export declare function flowClose(slot: i32, reason: i32): void;
+/**
+ * The flow's ClientHello, collected by the core (tls.ts), has an answer: status 1 parsed (its fields in tls.ts's HELLO,
+ * valid during the call), 2 not a hello (HELLO's status holds the reason). Sent at most once per flow, with the
+ * current packet's index and ts, in place of the flowData calls for the client bytes it read.
+ */
+export declare function flowHello(slot: i32, status: i32): void;
 /** The record leaves the table: the JS side keeps its last values and frees the slot. */
 export declare function flowDrop(slot: i32): void;
 /** Copy the current packet's payload to PKT.payloadOff (flowAddPacket's packets: their bytes are copied only if read). */

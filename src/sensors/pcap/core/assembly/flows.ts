@@ -29,6 +29,7 @@ import {
   flowDrop as evDrop,
   flowFetch as evFetch,
   flowGap as evGap,
+  flowHello as evHello,
   flowOpen as evOpen,
   flowSize as evSize,
 } from './core';
@@ -36,6 +37,7 @@ import { counterAdd, counterGet, counterSet } from './counters';
 import { countJobs, countShares } from './needles';
 import { PKT } from './packet';
 import { RHYTHM_SIZE, Rhythm, rhythmInit, rhythmSegment } from './rhythm';
+import { HS_NEED_MORE, Hs, helloFeed, hsFree, hsNew } from './tls';
 
 // ---- constants ----
 
@@ -61,6 +63,18 @@ const H_DATAGRAM: i32 = 2;
 const H_SIZE: i32 = 4;
 const H_GAP: i32 = 8;
 const H_CLOSE: i32 = 16;
+/** The handlers read ClientHellos: a TCP flow whose first client bytes are a handshake record goes to tls.ts. */
+const H_HELLO: i32 = 32;
+
+// Rec.hello: what the core does with a TCP flow's first client bytes (H_HELLO).
+/** Not decided: the flow's first delivered payload decides (a client handshake record: HELLO_COLLECTING). */
+const HELLO_UNSEEN: u8 = 0;
+/** The core collects the client's ClientHello (tls.ts); the client bytes go nowhere else until it answers. */
+const HELLO_COLLECTING: u8 = 1;
+/** Answered (flowHello called): the flow's bytes go to the handlers again, as any flow's. */
+const HELLO_ANSWERED: u8 = 2;
+/** Not a hello, or the JS side decides (it saw the flow's bytes first, or set it): never taken. */
+const HELLO_OFF: u8 = 3;
 
 // ---- stats: f64 counters in linear memory, read by the JS side (FlowTableStats, in this order) ----
 
@@ -148,6 +162,10 @@ class Rec {
   jobs: f64 = 0;
   /** The message rhythm of a TCP flow (rhythm.ts), made at its first delivered payload; 0 before. */
   rhythm: usize = 0;
+  /** HELLO_*: read by the JS side, and set to HELLO_OFF by it for a flow it reads itself (H_HELLO). */
+  hello: u8 = 0;
+  /** The ClientHello collector while HELLO_COLLECTING (tls.ts's Hs), else 0. */
+  hs: usize = 0;
   // Internal.
   /** A UDP flow no handler wants (datagramFilter): no events at all, no slot. */
   silent: u8 = 0;
@@ -355,6 +373,8 @@ export function flowLayout(field: i32): i32 {
       return <i32>offsetof<Rec>('jobs');
     case 18:
       return <i32>offsetof<Rec>('rhythm');
+    case 19:
+      return <i32>offsetof<Rec>('hello');
     // sizes of a record, a direction's reassembly state and a held segment (docs/packet-core.md)
     case 10:
       return <i32>offsetof<Rec>();
@@ -518,6 +538,7 @@ export function flowEnd(): void {
       r.hnext = null;
       if (r.silent === 0) evDrop(r.slot);
       if (r.rhythm !== 0) heap.free(r.rhythm);
+      if (r.hs !== 0) hsFree(changetype<Hs>(r.hs));
       heap.free(changetype<usize>(r));
       r = next;
     }
@@ -767,6 +788,7 @@ function remove(rec: Rec): void {
     freeSlots.push(rec.slot);
   }
   if (rec.rhythm !== 0) heap.free(rec.rhythm);
+  if (rec.hs !== 0) hsFree(changetype<Hs>(rec.hs));
   heap.free(changetype<usize>(rec));
 }
 
@@ -906,17 +928,85 @@ function deliver(
         else rec.jobs += <f64>countJobs(at, <usize>(have - from));
       }
     } else if (rec.sizesOnly !== 0 && (handlers & H_SIZE) !== 0) evSize(rec.slot, d, have - from);
-    else if (handlers & H_DATA) {
+    else if (handlers & (H_DATA | H_HELLO)) {
       // A segment held without bytes (sizesOnly was set when it arrived) can only reach onData if a handler
       // cleared sizesOnly again without giving onSize; it then reads as zeros.
       if (pkt) fetchPayload();
-      evData(rec.slot, d, held ? <isize>(buf + <usize>from) : -1, have - from);
+      const at = buf + <usize>from;
+      const n = have - from;
+      if (rec.hello < HELLO_ANSWERED && (handlers & H_HELLO) !== 0) {
+        // A client that opens with a handshake record: its hello is read here, and the handlers hear of the flow
+        // once it is (flowHello). Server bytes before that, and any flow the JS side saw first, go on as before.
+        if (d === 0 && (rec.hello === HELLO_COLLECTING || (held && looksLikeHello(at, n)))) {
+          helloSegment(rec, held ? at : zeroes(n), n);
+          afterDelivery(h, rel, len, skip, have, rec, d);
+          return;
+        }
+        if (rec.hello === HELLO_UNSEEN) rec.hello = HELLO_OFF;
+      }
+      if (handlers & H_DATA) evData(rec.slot, d, held ? <isize>at : -1, n);
     }
   }
+  afterDelivery(h, rel, len, skip, have, rec, d);
+}
+
+function afterDelivery(h: Half, rel: i64, len: i32, skip: i64, have: i32, rec: Rec, d: i32): void {
   // Bytes the headers promise but the capture cut off (snaplen) are a hole in the stream.
   const missing = <i64>len - max<i64>(skip, <i64>have);
   if (missing > 0) gap(rec, d, missing);
   h.next = rel + <i64>len;
+}
+
+/** A TLS handshake record header (type 22, version 3.x): what the JS side's looksLikeTlsStart tested. */
+function looksLikeHello(p: usize, n: i32): bool {
+  return n >= 3 && load<u8>(p) === 0x16 && load<u8>(p + 1) === 0x03 && load<u8>(p + 2) <= 4;
+}
+
+/** The client's next bytes to the flow's hello collector; once it answers, the handlers hear (flowHello). */
+function helloSegment(rec: Rec, p: usize, n: i32): void {
+  if (rec.hs === 0) {
+    rec.hs = changetype<usize>(hsNew(1, 16384));
+    rec.hello = HELLO_COLLECTING;
+  }
+  const st = helloFeed(changetype<Hs>(rec.hs), p, n);
+  if (st === HS_NEED_MORE) return;
+  rec.hello = HELLO_ANSWERED;
+  evHello(rec.slot, st);
+  hsFree(changetype<Hs>(rec.hs));
+  rec.hs = 0;
+}
+
+/**
+ * The JS side found a hello where the core did not look (after a proxy's handshake, or after server bytes): the
+ * flow's client bytes [ptr, ptr + len) on go to the collector. Returns tls.ts's answer (HELLO then holds the hello);
+ * HS_NEED_MORE: the core goes on collecting the client's next bytes and calls flowHello when it answers.
+ */
+export function flowHelloTake(recPtr: usize, ptr: usize, len: i32): i32 {
+  const rec = changetype<Rec>(recPtr);
+  if (rec.hs !== 0) hsFree(changetype<Hs>(rec.hs));
+  const h = hsNew(1, 16384);
+  rec.hs = changetype<usize>(h);
+  rec.hello = HELLO_COLLECTING;
+  const st = helloFeed(h, ptr, len);
+  if (st === HS_NEED_MORE) return st;
+  rec.hello = HELLO_ANSWERED;
+  hsFree(h);
+  rec.hs = 0;
+  return st;
+}
+
+let zeros: usize = 0;
+let zerosSize: i32 = 0;
+
+/** n zero bytes (a segment held without its bytes reads as zeros, as onData's view of it does). */
+function zeroes(n: i32): usize {
+  if (n > zerosSize) {
+    if (zeros !== 0) heap.free(zeros);
+    zerosSize = max<i32>(n, 2048);
+    zeros = heap.alloc(<usize>zerosSize);
+  }
+  memory.fill(zeros, 0, <usize>n);
+  return zeros;
 }
 
 function drain(rec: Rec, d: i32, h: Half): void {
@@ -1092,5 +1182,8 @@ function unpend(h: Half, n: i32): void {
 
 function gap(rec: Rec, d: i32, bytes: i64): void {
   counterAdd(STATS, S_GAP, <f64>bytes);
+  // The hello's collector does not see holes (the parser it replaces read on across them), but a record rhythm
+  // made from what follows the hello must know of one (onHello's `gap`).
+  if (d === 0 && rec.hs !== 0) changetype<Hs>(rec.hs).gap = 1;
   if (handlers & H_GAP && rec.quiet === 0) evGap(rec.slot, d, <f64>bytes);
 }

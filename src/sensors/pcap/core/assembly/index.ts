@@ -169,9 +169,21 @@ export {
   flowDatagramPort,
   flowEnd,
   flowHeld,
+  flowHelloTake,
   flowInit,
   flowLayout,
   flowScratch,
   flowServerPort,
   flowStatsPtr,
 } from './flows';
+
+// ---- the TLS handshake's first message (tls.ts; the JS side is src/sensors/protocols/tls.ts) ----
+export {
+  helloParse,
+  helloPtr,
+  tlsHelloFeed,
+  tlsReaderFeed,
+  tlsReaderFree,
+  tlsReaderNew,
+  tlsScratch,
+} from './tls';
