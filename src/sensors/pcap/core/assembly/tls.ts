@@ -516,7 +516,7 @@ function keyList(at: i32, which: i32, wide: bool): i32 {
   store<u16>(key + <usize>at, <u16>n);
   let q = at + 2;
   for (let i = 0; i < n; i++) {
-    const v = load<u16>(pool + (<usize>(first + i) << 1));
+    const v = load<u16>(pool + ((<usize>(first + i)) << 1));
     if (wide) {
       store<u16>(key + <usize>q, v);
       q += 2;
@@ -536,8 +536,10 @@ function keyList(at: i32, which: i32, wide: bool): i32 {
  * process, most of the JS work left for a TLS flow whose SNI names a pool).
  */
 function helloKey(hasSni: bool, alpn: usize): void {
-  const lists = got(H_LISTS + L_CIPHERS * 2 + 1) + got(H_LISTS + L_EXTENSIONS * 2 + 1) + got(H_LISTS + L_GROUPS * 2 + 1);
-  const size = 16 + 2 * (lists + got(H_LISTS + L_SIG_ALGS * 2 + 1)) + got(H_LISTS + L_POINT_FORMATS * 2 + 1) + 256;
+  const lists =
+    got(H_LISTS + L_CIPHERS * 2 + 1) + got(H_LISTS + L_EXTENSIONS * 2 + 1) + got(H_LISTS + L_GROUPS * 2 + 1);
+  const size =
+    16 + 2 * (lists + got(H_LISTS + L_SIG_ALGS * 2 + 1)) + got(H_LISTS + L_POINT_FORMATS * 2 + 1) + 256;
   if (size > keyCap) {
     if (key !== 0) heap.free(key);
     keyCap = max<i32>(size, 1024);
