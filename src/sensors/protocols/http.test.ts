@@ -10,9 +10,12 @@ import {
 import {
   decodeBasicAuth,
   ethLoginFromPath,
+  HTTP_DECISIVE_NEEDLES,
+  HTTP_NEEDLE_SEAM,
   HttpMiningAnalyzer,
   HttpMiningSession,
   looksLikeHttpRequestStart,
+  MINER_USER_AGENT,
   parseHttpRequestHead,
   parseHttpResponseHead,
 } from './http.ts';
@@ -375,5 +378,43 @@ describe('Ethereum getwork (eth_getWork / eth_submitWork / eth_submitHashrate)',
       '"]}';
     s.push('s2c', enc(chunkedAnswer(body)));
     assert.equal(s.result().isMining, true);
+  });
+});
+
+describe('HTTP_DECISIVE_NEEDLES: what an HTTP flow must hold before the analyzer parses it', () => {
+  it('every miner name of MINER_USER_AGENT, in any case, holds a needle', () => {
+    const names = /\\b\(([^)]*)\)/.exec(MINER_USER_AGENT.source)![1]!.split('|');
+    assert.ok(names.length > 20);
+    for (const n of names) {
+      assert.ok(HTTP_DECISIVE_NEEDLES.test(n), n);
+      assert.ok(HTTP_DECISIVE_NEEDLES.test(n.toUpperCase()), n.toUpperCase());
+    }
+  });
+
+  it('the miner and pool headers, the getwork methods and answers, and what hides them', () => {
+    for (const s of [
+      'X-Mining-Extensions: midstate',
+      'x-mining-hashrate: 1',
+      'X-Stratum: stratum+tcp://p:3333',
+      '{"method":"getwork"}',
+      '{"method":"eth_getWork"}',
+      '{"method":"eth_submitHashrate"}',
+      '{"result":["0x1","0x2","0x3"]}',
+      'Transfer-Encoding: chunked',
+      '{"method":"get\\u0077ork"}',
+    ])
+      assert.ok(HTTP_DECISIVE_NEEDLES.test(s), s);
+    for (const s of [
+      'GET / HTTP/1.1\r\nHost: example.com\r\nUser-Agent: curl/8.5.0\r\n\r\n',
+      'HTTP/1.1 200 OK',
+    ])
+      assert.ok(!HTTP_DECISIVE_NEEDLES.test(s), s);
+  });
+
+  it('the seam holds the longest needle but one byte', () => {
+    const longest = Math.max(
+      ...HTTP_DECISIVE_NEEDLES.source.split('|').map((n) => n.replaceAll('\\\\', '\\').length),
+    );
+    assert.equal(HTTP_NEEDLE_SEAM, longest - 1);
   });
 });

@@ -225,6 +225,19 @@ export function decodeBasicAuth(value: string): { user: string; pass?: string } 
 export const MINER_USER_AGENT =
   /\b(bfgminer|cgminer|sgminer|cpuminer|minerd|ccminer|xmrig|xmr-stak|ethminer|claymore|phoenixminer|nanominer|lolminer|gminer|t-rex|nbminer|teamredminer|srbminer|wildrig|bminer|poclbm|diablominer|guiminer|50miner|bitminter)[\s/_-]?/i;
 
+/**
+ * What bytes must hold (any case) before an HTTP flow can give a decisive signal, the only kind that makes it
+ * mining: a miner User-Agent (every MINER_USER_AGENT name contains one of these: http.test.ts checks), the miner and
+ * pool headers (X-Mining-Extensions, X-Mining-Hashrate, X-Stratum), the getwork methods and their answers
+ * (`getwork`, `eth_getWork`, `eth_submit*`, a `result`), and what would hide those from a plain search: a chunked
+ * body (its framing can split a word) and a JSON `\u` escape. A superset, never a verdict: a flow without any of
+ * these in its bytes cannot be mining over HTTP, and the analyzer does not parse it (detect/traffic/analyzer.ts).
+ */
+export const HTTP_DECISIVE_NEEDLES =
+  /x-mining-|x-stratum|getwork|eth_submit|result|chunked|\\u|miner|xmrig|xmr-stak|claymore|t-rex|wildrig|poclbm|bitminter/i;
+/** A needle split across two segments has at most this many bytes in the first. */
+export const HTTP_NEEDLE_SEAM = 9;
+
 /** MINER_USER_AGENT's answer per User-Agent (bounded): a capture's clients send a few agents again and again. */
 const minerAgents = new Map<string, boolean>();
 function minerAgent(ua: string): boolean {
