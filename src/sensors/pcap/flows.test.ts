@@ -1080,6 +1080,70 @@ describe('FlowTable: onHello (the core reads the ClientHello)', () => {
     }
   });
 
+  it('unfinished hellos of many flows hold at most maxHelloBytes; past it a hello is refused, the others finish', () => {
+    // A 2 KB hello (a padding extension, as browsers send): each flow sends its first 600 bytes, then waits.
+    const name = [...Buffer.from('pad.example')];
+    const exts = [
+      ...u16(0),
+      ...u16(name.length + 5),
+      ...u16(name.length + 3),
+      0,
+      ...u16(name.length),
+      ...name,
+    ];
+    exts.push(...u16(21), ...u16(1800), ...new Array(1800).fill(0));
+    const body = [
+      3,
+      3,
+      ...new Array(32).fill(7),
+      0,
+      ...u16(2),
+      0x13,
+      0x01,
+      1,
+      0,
+      ...u16(exts.length),
+      ...exts,
+    ];
+    const stream = record(22, [1, 0, ...u16(body.length), ...body]);
+    const answers = new Map<number, string>();
+    const t = new FlowTable(
+      { onHello: (f, a) => answers.set(f.clientPort, a.code === 0 ? (a.sni() ?? '') : a.reason(1)) },
+      { maxHelloBytes: 8192 },
+    );
+    let index = 0;
+    const send = (port: number, from: number, to: number) =>
+      t.add(
+        decodePacket(
+          101,
+          tcp({
+            ...C,
+            sport: port,
+            flags: 0x18,
+            seq: 1 + from,
+            payload: Uint8Array.from(stream.slice(from, to)),
+          }),
+        )!,
+        ++index,
+        index,
+      );
+    for (let i = 0; i < 40; i++) {
+      send(41000 + i, 0, 600);
+      assert.ok(t.helloBytes <= 8192, `${t.helloBytes} bytes held after ${i + 1} flows`);
+    }
+    const refused = [...answers.values()].filter((r) => r === 'hellos held over their memory cap').length;
+    assert.ok(refused > 20, `${refused} refused`);
+    // The flows still collecting finish their hellos, each freeing what it held.
+    for (let i = 0; i < 40; i++) if (!answers.has(41000 + i)) send(41000 + i, 600, stream.length);
+    const named = [...answers.values()].filter((r) => r === 'pad.example').length;
+    // A collector refused while finishing (its buffer grows to the whole hello) counts with the refused.
+    const refusedAll = [...answers.values()].filter((r) => r === 'hellos held over their memory cap').length;
+    assert.equal(named + refusedAll, 40);
+    assert.ok(named >= 4, `${named} finished`);
+    assert.equal(t.helloBytes, 0);
+    t.end();
+  });
+
   it('a handshake record that is no hello is answered with its reason; the later bytes go to onData', () => {
     const { t, data, hellos, c, open } = table();
     open();

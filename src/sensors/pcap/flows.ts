@@ -148,6 +148,11 @@ export interface FlowTableOptions {
   maxPendingPerDir?: number;
   maxTotalPending?: number;
   idleTimeoutSec?: number;
+  /**
+   * Bytes all flows' unfinished ClientHellos may hold together in the core (default 32 MiB; an onHello handler's
+   * flows). A hello in one segment holds nothing; past the cap a hello that needs more room is answered as none.
+   */
+  maxHelloBytes?: number;
   /** Ports treated as server ports when no SYN shows who connected (default: < 1024 and common pool/app ports). */
   serverPorts?: ReadonlySet<number>;
 }
@@ -234,6 +239,8 @@ export interface FlowCore extends CoreExports {
   flowScratch(n: number): number;
   flowEnd(): void;
   flowHelloTake(rec: number, ptr: number, len: number): number;
+  tlsHeldMax(bytes: number): void;
+  tlsHeld(): number;
   tlsScratch(n: number): number;
 }
 
@@ -539,6 +546,12 @@ export class FlowTable {
     this.statsPtr = this.core.flowStatsPtr();
     this.currentPtr = this.core.flowCurrentPtr();
     this.hello = new HelloArea(this.core as unknown as TlsCore);
+    this.core.tlsHeldMax(Math.max(0, opts.maxHelloBytes ?? 32 * 1024 * 1024));
+  }
+
+  /** Bytes the flows' unfinished ClientHellos hold in the core now (bounded by maxHelloBytes). */
+  get helloBytes(): number {
+    return this.core.tlsHeld();
   }
 
   /** Flow.takeHello: the bytes where the core can read them (a view of its memory already is), then the core. */

@@ -486,6 +486,7 @@ const RECORD_REASONS: Record<number, string> = {
   4: 'bad record length',
   5: 'too many records',
   7: 'handshake message too large',
+  8: 'hellos held over their memory cap',
 };
 const BODY_REASONS: Record<number, string> = {
   20: 'u8',

@@ -181,6 +181,8 @@ export {
 export {
   helloParse,
   helloPtr,
+  tlsHeld,
+  tlsHeldMax,
   tlsHelloFeed,
   tlsReaderFeed,
   tlsReaderFree,

@@ -26,6 +26,8 @@ const R_BAD_LENGTH: i32 = 4;
 const R_TOO_MANY: i32 = 5;
 const R_WRONG_TYPE: i32 = 6;
 const R_TOO_LARGE: i32 = 7;
+/** The collectors together hold their cap (tlsHeldMax): this one is refused rather than grown. */
+const R_HELD: i32 = 8;
 // The ClientHello body's own (Malformed in the TypeScript parser).
 const M_U8: i32 = 20;
 const M_U16: i32 = 21;
@@ -81,27 +83,57 @@ export function hsNew(wantType: i32, maxBytes: i32): Hs {
 }
 
 export function hsFree(h: Hs): void {
+  held -= <f64>(h.pendCap + h.hsCap);
   if (h.pend !== 0) heap.free(h.pend);
   if (h.hs !== 0) heap.free(h.hs);
   heap.free(changetype<usize>(h));
 }
 
-/** Grow the pending-record buffer to hold n bytes (contents kept). */
-function pendRoom(h: Hs, n: i32): void {
-  if (n <= h.pendCap) return;
-  let size = max<i32>(h.pendCap * 2, 256);
-  while (size < n) size *= 2;
-  h.pend = h.pend === 0 ? heap.alloc(<usize>size) : heap.realloc(h.pend, <usize>size);
-  h.pendCap = size;
+/**
+ * Bytes the live collectors hold (their buffers' capacities), and the most they may: one collector is bounded
+ * (a message of maxBytes, one record pending), but a flood of flows that each open a hello and never finish it
+ * would hold that much each. Past the cap a collector that needs to grow is refused (R_HELD), as the flow table
+ * gives up on a hole under its pending caps.
+ */
+let held: f64 = 0;
+let heldMax: f64 = 32 * 1024 * 1024;
+
+/** The collectors' cap in bytes (FlowTableOptions.maxHelloBytes). */
+export function tlsHeldMax(bytes: f64): void {
+  heldMax = bytes;
+}
+/** Bytes the live collectors hold now. */
+export function tlsHeld(): f64 {
+  return held;
 }
 
-/** Grow the message buffer to hold n bytes (contents kept). */
-function hsRoom(h: Hs, n: i32): void {
-  if (n <= h.hsCap) return;
-  let size = max<i32>(h.hsCap * 2, 256);
+/** A capacity of at least n, doubling from cap; 0 if the collectors' cap does not allow it. */
+function grown(cap: i32, n: i32): i32 {
+  let size = max<i32>(cap * 2, 256);
   while (size < n) size *= 2;
+  return held + <f64>(size - cap) > heldMax ? 0 : size;
+}
+
+/** Grow the pending-record buffer to hold n bytes (contents kept); false past the collectors' cap. */
+function pendRoom(h: Hs, n: i32): bool {
+  if (n <= h.pendCap) return true;
+  const size = grown(h.pendCap, n);
+  if (size === 0) return false;
+  held += <f64>(size - h.pendCap);
+  h.pend = h.pend === 0 ? heap.alloc(<usize>size) : heap.realloc(h.pend, <usize>size);
+  h.pendCap = size;
+  return true;
+}
+
+/** Grow the message buffer to hold n bytes (contents kept); false past the collectors' cap. */
+function hsRoom(h: Hs, n: i32): bool {
+  if (n <= h.hsCap) return true;
+  const size = grown(h.hsCap, n);
+  if (size === 0) return false;
+  held += <f64>(size - h.hsCap);
   h.hs = h.hs === 0 ? heap.alloc(<usize>size) : heap.realloc(h.hs, <usize>size);
   h.hsCap = size;
+  return true;
 }
 
 function fail(h: Hs, reason: i32): i32 {
@@ -123,7 +155,7 @@ export function hsFeed(h: Hs, ptr: usize, len: i32): i32 {
   let dataLen = len;
   if (h.pendLen > 0) {
     const n = h.pendLen + len;
-    pendRoom(h, n);
+    if (!pendRoom(h, n)) return fail(h, R_HELD);
     memory.copy(h.pend + <usize>h.pendLen, ptr, <usize>len);
     data = h.pend;
     dataLen = n;
@@ -155,7 +187,7 @@ export function hsFeed(h: Hs, ptr: usize, len: i32): i32 {
     } else {
       const n = h.hsLen + rlen;
       // hsView is false here: a view is copied at the end of the record that made it (below).
-      hsRoom(h, n);
+      if (!hsRoom(h, n)) return fail(h, R_HELD);
       hsPtr = h.hs;
       memory.copy(hsPtr + <usize>h.hsLen, frag, <usize>rlen);
       h.hsLen = n;
@@ -183,7 +215,7 @@ export function hsFeed(h: Hs, ptr: usize, len: i32): i32 {
     if (h.hsLen > h.maxBytes + 4) return fail(h, R_TOO_LARGE);
     if (hsView) {
       // The message continues in a later record: what we hold must outlive this feed's bytes.
-      hsRoom(h, h.hsLen);
+      if (!hsRoom(h, h.hsLen)) return fail(h, R_HELD);
       memory.copy(h.hs, hsPtr, <usize>h.hsLen);
       hsPtr = h.hs;
       hsView = false;
@@ -194,7 +226,7 @@ export function hsFeed(h: Hs, ptr: usize, len: i32): i32 {
   if (rest > 0) {
     if (data === h.pend) memory.copy(h.pend, h.pend + <usize>off, <usize>rest);
     else {
-      pendRoom(h, rest);
+      if (!pendRoom(h, rest)) return fail(h, R_HELD);
       memory.copy(h.pend, data + <usize>off, <usize>rest);
     }
   }
