@@ -37,6 +37,7 @@ import { counterAdd, counterGet, counterSet } from './counters';
 import { countJobs, countShares } from './needles';
 import { PKT } from './packet';
 import { RHYTHM_SIZE, Rhythm, rhythmInit, rhythmSegment } from './rhythm';
+import { Scratch, scratchOf } from './scratch';
 import { HS_NEED_MORE, Hs, helloFeed, hsFree, hsNew } from './tls';
 
 // ---- constants ----
@@ -501,17 +502,11 @@ export function flowAddPacket(
   add();
 }
 
-let scratch: usize = 0;
-let scratchSize: usize = 0;
+const packetScratch = new Scratch();
 
 /** A region of at least n bytes the JS side copies a packet into (valid until the next call). */
 export function flowScratch(n: usize): usize {
-  if (n > scratchSize) {
-    if (scratch !== 0) heap.free(scratch);
-    scratchSize = max<usize>(n, 2048);
-    scratch = heap.alloc(scratchSize);
-  }
-  return scratch;
+  return scratchOf(packetScratch, n);
 }
 
 /** Flush everything: pending bytes are delivered after their holes, every open flow is closed ('end'). */
@@ -995,18 +990,13 @@ export function flowHelloTake(recPtr: usize, ptr: usize, len: i32): i32 {
   return st;
 }
 
-let zeros: usize = 0;
-let zerosSize: i32 = 0;
+const zeros = new Scratch();
 
 /** n zero bytes (a segment held without its bytes reads as zeros, as onData's view of it does). */
 function zeroes(n: i32): usize {
-  if (n > zerosSize) {
-    if (zeros !== 0) heap.free(zeros);
-    zerosSize = max<i32>(n, 2048);
-    zeros = heap.alloc(<usize>zerosSize);
-  }
-  memory.fill(zeros, 0, <usize>n);
-  return zeros;
+  const p = scratchOf(zeros, <usize>n);
+  memory.fill(p, 0, <usize>n);
+  return p;
 }
 
 function drain(rec: Rec, d: i32, h: Half): void {

@@ -1,6 +1,7 @@
 // The packet core's entry: everything the JS side may call. Each part (reader, decoder, flow table) adds its
 // exports here.
 import { Packet, PKT } from './packet';
+import { Scratch, scratchOf } from './scratch';
 
 /** Address of the decoded-packet struct (see packet.ts), for the JS side's views. */
 export function packetPtr(): usize {
@@ -73,17 +74,11 @@ export function decodeStatsPtr(): usize {
 }
 export { decodeStatsReset };
 
-let decodeScratch: usize = 0;
-let decodeScratchSize: usize = 0;
+const frameScratch = new Scratch();
 
 /** A region of at least n bytes the JS side copies a frame of its own into, to decode it there. */
 export function decodeScratchPtr(n: usize): usize {
-  if (n > decodeScratchSize) {
-    if (decodeScratch !== 0) heap.free(decodeScratch);
-    decodeScratchSize = max<usize>(n, 2048);
-    decodeScratch = heap.alloc(decodeScratchSize);
-  }
-  return decodeScratch;
+  return scratchOf(frameScratch, n);
 }
 
 // ---- detection counters kept in the core (rhythm.ts, needles.ts) ----

@@ -13,6 +13,8 @@
 // grown only to those bounds. Every inner length is checked against its container before use: a lying length ends in
 // a reason (not TLS, or malformed), never in an over-read.
 
+import { Scratch, scratchOf } from './scratch';
+
 // ---- statuses and reasons (the JS side maps the codes to the same reason strings as before) ----
 
 export const HS_NEED_MORE: i32 = 0;
@@ -674,15 +676,9 @@ export function tlsHelloFeed(h: usize, ptr: usize, len: i32): i32 {
   return helloFeed(changetype<Hs>(h), ptr, len);
 }
 
-let scratch: usize = 0;
-let scratchSize: i32 = 0;
+const bytesScratch = new Scratch();
 
 /** A region of at least n bytes the JS side copies bytes to parse into (valid until the next call). */
 export function tlsScratch(n: i32): usize {
-  if (n > scratchSize) {
-    if (scratch !== 0) heap.free(scratch);
-    scratchSize = max<i32>(n, 4096);
-    scratch = heap.alloc(<usize>scratchSize);
-  }
-  return scratch;
+  return scratchOf(bytesScratch, <usize>n);
 }
