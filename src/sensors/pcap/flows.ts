@@ -32,7 +32,7 @@
  * its last values and is forgotten here.
  */
 
-import { HELLO_NEED_MORE, HelloArea, type TlsCore } from '../protocols/tls.ts';
+import { bytesInCore, HELLO_NEED_MORE, HelloArea, type TlsCore } from '../protocols/tls.ts';
 import { type CoreExports, type CoreImports, instantiateCore } from './core/load.ts';
 import { type CoreRhythm, emptyRhythm, type RhythmCore, readRhythm, rhythmSpan } from './core/rhythm.ts';
 import type { DecodedPacket } from './decode.ts';
@@ -241,7 +241,6 @@ export interface FlowCore extends CoreExports {
   flowHelloTake(rec: number, ptr: number, len: number): number;
   tlsHeldMax(bytes: number): void;
   tlsHeld(): number;
-  tlsScratch(n: number): number;
 }
 
 // Handler bits for flowInit (an absent handler costs no call out of the core).
@@ -554,14 +553,12 @@ export class FlowTable {
     return this.core.tlsHeld();
   }
 
-  /** Flow.takeHello: the bytes where the core can read them (a view of its memory already is), then the core. */
+  /** Flow.takeHello: the bytes where the core can read them, then the core. */
   takeHello(rec: number, data: Uint8Array): HelloArea | null {
-    let p = data.byteOffset;
-    if (data.buffer !== this.memory.buffer) {
-      p = this.core.tlsScratch(data.length);
-      this.bytes().set(data, p);
-    }
-    return this.core.flowHelloTake(rec, p, data.length) === HELLO_NEED_MORE ? null : this.hello;
+    const core = this.core as unknown as TlsCore;
+    return this.core.flowHelloTake(rec, bytesInCore(core, data), data.length) === HELLO_NEED_MORE
+      ? null
+      : this.hello;
   }
 
   /**

@@ -640,8 +640,13 @@ function ownCore(): NonNullable<typeof own> {
   return own;
 }
 
-/** bytes copied into the core's scratch: their address there. */
-function copyIn(core: TlsCore, bytes: Uint8Array): number {
+/**
+ * Where `bytes` lie in the core's memory: their own offset if they are a view of it (a segment the flow table
+ * gave), else a copy's in the core's scratch.
+ */
+export function bytesInCore(core: TlsCore, bytes: Uint8Array): number {
+  const buf = core.memory.buffer;
+  if (bytes.buffer === buf) return bytes.byteOffset;
   const p = core.tlsScratch(bytes.length);
   new Uint8Array(core.memory.buffer, p, bytes.length).set(bytes);
   return p;
@@ -665,7 +670,7 @@ abstract class CoreHandshakeParser<T> {
   feed(chunk: Uint8Array): TlsParseResult<T> {
     if (this.result) return this.result;
     const o = ownCore();
-    const st = this.step(o.core, this.handle, copyIn(o.core, chunk), chunk.length);
+    const st = this.step(o.core, this.handle, bytesInCore(o.core, chunk), chunk.length);
     if (st === HELLO_NEED_MORE) return { status: 'need-more' };
     this.result =
       st === HELLO_DONE ? this.done(o.area) : { status: 'not-tls', reason: o.area.reason(this.wantType) };
@@ -736,7 +741,7 @@ export function parseClientHelloMessage(msg: Uint8Array, transport: 't' | 'q' = 
   const len = (msg[1]! << 16) | (msg[2]! << 8) | msg[3]!;
   if (len > 65536 || msg.length < 4 + len) return null;
   const o = ownCore();
-  const p = copyIn(o.core, msg.subarray(4, 4 + len));
+  const p = bytesInCore(o.core, msg.subarray(4, 4 + len));
   return o.core.helloParse(p, len) === 0 ? o.area.hello(transport) : null;
 }
 

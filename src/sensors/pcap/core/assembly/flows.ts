@@ -957,18 +957,32 @@ function looksLikeHello(p: usize, n: i32): bool {
   return n >= 3 && load<u8>(p) === 0x16 && load<u8>(p + 1) === 0x03 && load<u8>(p + 2) <= 4;
 }
 
-/** The client's next bytes to the flow's hello collector; once it answers, the handlers hear (flowHello). */
-function helloSegment(rec: Rec, p: usize, n: i32): void {
+/** The largest ClientHello a flow's collector takes (the TypeScript reader's default, 16 KiB). */
+const MAX_HELLO: i32 = 16384;
+
+/** The client's next bytes to the flow's collector (made at its first); on an answer the flow is answered. */
+function collect(rec: Rec, p: usize, n: i32): i32 {
   if (rec.hs === 0) {
-    rec.hs = changetype<usize>(hsNew(1, 16384));
+    rec.hs = changetype<usize>(hsNew(1, MAX_HELLO));
     rec.hello = HELLO_COLLECTING;
   }
   const st = helloFeed(changetype<Hs>(rec.hs), p, n);
-  if (st === HS_NEED_MORE) return;
-  rec.hello = HELLO_ANSWERED;
-  evHello(rec.slot, st);
+  if (st !== HS_NEED_MORE) rec.hello = HELLO_ANSWERED;
+  return st;
+}
+
+function dropCollector(rec: Rec): void {
   hsFree(changetype<Hs>(rec.hs));
   rec.hs = 0;
+}
+
+/** The client's next bytes to the flow's hello collector; once it answers, the handlers hear (flowHello). */
+function helloSegment(rec: Rec, p: usize, n: i32): void {
+  const st = collect(rec, p, n);
+  if (st === HS_NEED_MORE) return;
+  // HELLO's tail may lie in the collector's buffers: freed only once the handler has read it.
+  evHello(rec.slot, st);
+  dropCollector(rec);
 }
 
 /**
@@ -978,15 +992,11 @@ function helloSegment(rec: Rec, p: usize, n: i32): void {
  */
 export function flowHelloTake(recPtr: usize, ptr: usize, len: i32): i32 {
   const rec = changetype<Rec>(recPtr);
-  if (rec.hs !== 0) hsFree(changetype<Hs>(rec.hs));
-  const h = hsNew(1, 16384);
-  rec.hs = changetype<usize>(h);
-  rec.hello = HELLO_COLLECTING;
-  const st = helloFeed(h, ptr, len);
-  if (st === HS_NEED_MORE) return st;
-  rec.hello = HELLO_ANSWERED;
-  hsFree(h);
-  rec.hs = 0;
+  if (rec.hs !== 0) dropCollector(rec);
+  const st = collect(rec, ptr, len);
+  // Freed before the JS side reads HELLO, which is safe here: a fresh collector answering its first bytes holds
+  // nothing of its own (the tail lies in the caller's bytes; the hello's fields are in HELLO's pools).
+  if (st !== HS_NEED_MORE) dropCollector(rec);
   return st;
 }
 

@@ -623,7 +623,7 @@ function done(status: i32): i32 {
 }
 
 /** After hsFeed: its outcome into HELLO (the record version, consumed, tail, gap; the reason if it failed). */
-export function helloFromHs(h: Hs): void {
+function helloFromHs(h: Hs): void {
   put(H_RECORD_VERSION, h.recordVersion);
   put(H_CONSUMED, h.consumed);
   put(H_TAIL, <i32>h.tail);
@@ -633,6 +633,12 @@ export function helloFromHs(h: Hs): void {
   put(H_BODY, <i32>h.body);
   put(H_BODY_LEN, h.bodyLen);
   if (h.final === HS_FAIL) put(H_STATUS, h.reason);
+}
+
+/** An answer without a parsed hello (a refusal, or a stand-alone reader's message): HELLO cleared, then the outcome. */
+function hsAnswer(h: Hs): void {
+  for (let i = 0; i < H_FIELDS; i++) put(i, 0);
+  helloFromHs(h);
 }
 
 /**
@@ -647,8 +653,7 @@ export function helloFeed(h: Hs, ptr: usize, len: i32): i32 {
     helloFromHs(h);
     return r === 0 ? HS_DONE : HS_FAIL;
   }
-  for (let i = 0; i < H_FIELDS; i++) put(i, 0);
-  helloFromHs(h);
+  hsAnswer(h);
   return HS_FAIL;
 }
 
@@ -665,10 +670,7 @@ export function tlsReaderFree(h: usize): void {
 export function tlsReaderFeed(h: usize, ptr: usize, len: i32): i32 {
   const r = changetype<Hs>(h);
   const st = hsFeed(r, ptr, len);
-  if (st !== HS_NEED_MORE) {
-    for (let i = 0; i < H_FIELDS; i++) put(i, 0);
-    helloFromHs(r);
-  }
+  if (st !== HS_NEED_MORE) hsAnswer(r);
   return st;
 }
 /** helloFeed for a stand-alone collector. */
