@@ -542,7 +542,11 @@ export class TrafficAnalyzer {
         }
         held.push({ dir, bytes: data.slice(), pkt, ts });
         s.httpHeldBytes += data.length;
-        const tail = (seam + text).slice(-HTTP_NEEDLE_SEAM);
+        // The segment's own end when it is long enough (no copy of the segment joined to the seam).
+        const tail =
+          text.length >= HTTP_NEEDLE_SEAM
+            ? text.slice(-HTTP_NEEDLE_SEAM)
+            : (seam + text).slice(-HTTP_NEEDLE_SEAM);
         if (dir === 'c2s') s.httpSeamC2s = tail;
         else s.httpSeamS2c = tail;
         return;
