@@ -66,18 +66,21 @@ function bestOf(cmd: string, args: string[]): Timed | null {
   };
 }
 
-/** The analysis run WARM_RUNS times in one pinned process: the first run's seconds and the best later one's. */
-function warm(file: string): { first: number; steady: number } | null {
+/**
+ * The analysis run WARM_RUNS times in one pinned process: the first run's seconds, the best later one's, and whether
+ * V8 took the bundle's code cache (as it does for the whole command); or why there are none.
+ */
+function warm(file: string): { first: number; steady: number; cache: string } | { error: string } {
   const r = spawnSync(
     'taskset',
     ['-c', '0', process.execPath, '--import', 'tsx', WARM, file, String(WARM_RUNS)],
     { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   try {
-    const { seconds } = JSON.parse(r.stdout) as Awaited<ReturnType<typeof warmRuns>>;
-    return { first: seconds[0]!, steady: Math.min(...seconds.slice(1)) };
+    const { seconds, cache } = JSON.parse(r.stdout) as Awaited<ReturnType<typeof warmRuns>>;
+    return { first: seconds[0]!, steady: Math.min(...seconds.slice(1)), cache };
   } catch {
-    return null;
+    return { error: (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').slice(-1)[0]! };
   }
 }
 
@@ -161,12 +164,19 @@ export async function benchPcapOneCore(): Promise<Row[]> {
         note: 'target: >= 2',
       });
     const w = warm(file);
-    if (w) {
+    if ('error' in w)
+      rows.push({
+        name: `${label}, 1 core: minewatch analysis in one process`,
+        value: Number.NaN,
+        unit: '',
+        note: w.error,
+      });
+    else {
       rows.push({
         name: `${label}, 1 core: minewatch analysis, first run in a process`,
         value: w.first,
         unit: 's',
-        note: 'the bundle already loaded: intel, cold code, compilers, heap growth',
+        note: `the bundle already loaded (code cache ${w.cache}): intel, cold code, compilers, heap growth`,
       });
       rows.push({
         name: `${label}, 1 core: minewatch analysis, steady state packets/s`,
