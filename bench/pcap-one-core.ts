@@ -18,7 +18,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { buildBenchCapture } from './pcap.ts';
+import { best, buildBenchCapture, smallestCorpusCapture, type Timed, timeCommand, which } from './pcap.ts';
 import type { warmRuns } from './pcap-warm.ts';
 import type { BenchRow as Row } from './row.ts';
 
@@ -26,45 +26,16 @@ const RUNS = 3;
 const BIN = fileURLToPath(new URL('../bin/minewatch.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WARM = fileURLToPath(new URL('./pcap-warm.ts', import.meta.url));
-const SMALLEST = fileURLToPath(new URL('../test/corpus/pcap/ndpi/jsonrpc-negative.pcap', import.meta.url));
 /** Runs of the analysis in one process; the first is the cold one. */
 const WARM_RUNS = 5;
 
-interface Timed {
-  seconds: number;
-  cpu: number;
-  rssMb: number;
-}
-
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
 /** One pinned run under GNU time (the exit code is ignored: minewatch exits 1 when it finds mining). */
-function pinned(cmd: string, args: string[]): Timed | null {
-  const r = spawnSync('/usr/bin/time', ['-f', 'MWTIME %e %M %U %S', 'taskset', '-c', '0', cmd, ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
-    maxBuffer: 1 << 26,
-  });
-  const m = /MWTIME ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(r.stderr ?? '');
-  return m ? { seconds: Number(m[1]), rssMb: Number(m[2]) / 1024, cpu: Number(m[3]) + Number(m[4]) } : null;
-}
+const pinned = (cmd: string, args: string[]): Timed | null =>
+  timeCommand('taskset', ['-c', '0', cmd, ...args]);
 
 /** Best of RUNS pinned runs. */
-function bestOf(cmd: string, args: string[]): Timed | null {
-  const rs: Timed[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const r = pinned(cmd, args);
-    if (r) rs.push(r);
-  }
-  if (!rs.length) return null;
-  return {
-    seconds: Math.min(...rs.map((r) => r.seconds)),
-    cpu: Math.min(...rs.map((r) => r.cpu)),
-    rssMb: Math.max(...rs.map((r) => r.rssMb)),
-  };
-}
+const bestOf = (cmd: string, args: string[]): Timed | null =>
+  best(Array.from({ length: RUNS }, () => pinned(cmd, args)));
 
 /**
  * The analysis run WARM_RUNS times in one pinned process: the first run's seconds, the best later one's, and whether
@@ -96,15 +67,18 @@ function packetsOf(file: string): number {
 
 export async function benchPcapOneCore(): Promise<Row[]> {
   const rows: Row[] = [];
-  if (!existsSync('/usr/bin/time') || !have('taskset')) {
+  if (!existsSync('/usr/bin/time') || !which('taskset')) {
     return [{ name: 'pcap one core', value: Number.NaN, unit: '', note: 'needs /usr/bin/time and taskset' }];
   }
   if (!existsSync(`${ROOT}dist/main.js`))
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   rows.push({ name: 'load average (1 min) at start', value: loadavg()[0]!, unit: '' });
+  const smallest = smallestCorpusCapture();
   const startNode = bestOf(process.execPath, ['-e', '0']);
-  const startMw = bestOf(process.execPath, [BIN, 'pcap', SMALLEST, '--format', 'json', '--no-user-intel']);
-  const startNd = have('ndpiReader') ? bestOf('ndpiReader', ['-i', SMALLEST, '-q']) : null;
+  const startMw = smallest
+    ? bestOf(process.execPath, [BIN, 'pcap', smallest, '--format', 'json', '--no-user-intel'])
+    : null;
+  const startNd = smallest && which('ndpiReader') ? bestOf('ndpiReader', ['-i', smallest, '-q']) : null;
   for (const [t, r] of [
     ['bare node -e 0', startNode],
     ['minewatch pcap', startMw],
@@ -118,7 +92,7 @@ export async function benchPcapOneCore(): Promise<Row[]> {
         note:
           t === 'bare node -e 0'
             ? "Node's own share of minewatch's"
-            : 'smallest corpus capture (ndpi/jsonrpc-negative.pcap)',
+            : `smallest corpus capture (${smallest})`,
       });
   const files: Array<[string, string]> = [
     ['158 MB', buildBenchCapture()],
@@ -128,34 +102,26 @@ export async function benchPcapOneCore(): Promise<Row[]> {
     const packets = packetsOf(file);
     const tools: Array<[string, string, string[]]> = [
       ['minewatch pcap', process.execPath, [BIN, 'pcap', file, '--format', 'json', '--no-user-intel']],
-      ...(have('ndpiReader')
+      ...(which('ndpiReader')
         ? [['ndpiReader -q', 'ndpiReader', ['-i', file, '-q']] as [string, string, string[]]]
         : []),
     ];
-    const runs = new Map<string, Timed[]>(tools.map(([t]) => [t, []]));
-    for (let i = 0; i < RUNS; i++)
-      for (const [t, cmd, args] of tools) {
-        const r = pinned(cmd, args);
-        if (r) runs.get(t)!.push(r);
-      }
-    const best = new Map<string, Timed>();
+    const runs = new Map<string, Array<Timed | null>>(tools.map(([t]) => [t, []]));
+    for (let i = 0; i < RUNS; i++) for (const [t, cmd, args] of tools) runs.get(t)!.push(pinned(cmd, args));
+    const bests = new Map<string, Timed>();
     for (const [t, rs] of runs) {
-      if (!rs.length) continue;
-      const b = {
-        seconds: Math.min(...rs.map((r) => r.seconds)),
-        cpu: Math.min(...rs.map((r) => r.cpu)),
-        rssMb: Math.max(...rs.map((r) => r.rssMb)),
-      };
-      best.set(t, b);
+      const b = best(rs);
+      if (!b) continue;
+      bests.set(t, b);
       rows.push({
         name: `${label}, 1 core: ${t} packets/s`,
         value: packets / b.seconds,
         unit: 'packets/s',
-        note: `${packets.toLocaleString('en-US')} packets, ${b.seconds.toFixed(2)} s wall, ${b.cpu.toFixed(2)} s CPU, ${b.rssMb.toFixed(0)} MB peak RSS`,
+        note: `${packets.toLocaleString('en-US')} packets, ${b.seconds.toFixed(2)} s wall, ${b.cpu.toFixed(2)} s CPU, ${(b.maxRssKb / 1024).toFixed(0)} MB peak RSS`,
       });
     }
-    const mw = best.get('minewatch pcap');
-    const nd = best.get('ndpiReader -q');
+    const mw = bests.get('minewatch pcap');
+    const nd = bests.get('ndpiReader -q');
     if (mw && nd)
       rows.push({
         name: `${label}, 1 core: ratio minewatch / ndpiReader`,

@@ -115,7 +115,7 @@ function stageInChild(stage: Stage, file: string): StageResult {
   return JSON.parse(out.trim().split('\n').pop()!) as StageResult;
 }
 
-interface Timed {
+export interface Timed {
   seconds: number;
   /** user + sys CPU seconds of the command (all its threads) */
   cpu: number;
@@ -123,7 +123,7 @@ interface Timed {
 }
 
 /** Wall time and peak RSS of a whole command, via GNU time (Debian package `time`). */
-function timeCommand(cmd: string, args: string[]): Timed | null {
+export function timeCommand(cmd: string, args: string[]): Timed | null {
   if (!existsSync('/usr/bin/time')) return null;
   // spawnSync: the timing line is on stderr whatever the exit code (minewatch exits 1 when it finds mining).
   const r = spawnSync('/usr/bin/time', ['-f', 'MWTIME %e %M %U %S', cmd, ...args], {
@@ -139,7 +139,7 @@ function parseTime(text: string): Timed | null {
   return m ? { seconds: Number(m[1]), maxRssKb: Number(m[2]), cpu: Number(m[3]) + Number(m[4]) } : null;
 }
 
-function which(cmd: string): boolean {
+export function which(cmd: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
     return true;
@@ -149,7 +149,7 @@ function which(cmd: string): boolean {
 }
 
 /** Best wall time and best CPU time (each the minimum over the runs), and the highest peak RSS. */
-const best = (runs: Array<Timed | null>): Timed | null => {
+export const best = (runs: Array<Timed | null>): Timed | null => {
   const ok = runs.filter((r): r is Timed => r !== null);
   if (ok.length === 0) return null;
   return {
@@ -158,6 +158,13 @@ const best = (runs: Array<Timed | null>): Timed | null => {
     maxRssKb: Math.max(...ok.map((r) => r.maxRssKb)),
   };
 };
+
+/** The smallest capture of the corpus: a run on it is minewatch's fixed start-up cost. */
+export function smallestCorpusCapture(): string | undefined {
+  return corpusFiles()
+    .map((f) => ({ f, size: statSync(f).size }))
+    .sort((a, b) => a.size - b.size)[0]?.f;
+}
 
 /** Runs of each whole command (interleaved, so a burst of load from elsewhere hits every tool alike). */
 const COMMAND_RUNS = 3;
@@ -221,9 +228,7 @@ export function benchPeers(path: string, packets: number, mb: number): Row[] {
     rows.push({ name: `${label} MB/s`, value: mb / r.seconds, unit: 'MB/s' });
     rows.push({ name: `${label} peak RSS`, value: r.maxRssKb / 1024, unit: 'MB' });
   }
-  const tiny = corpusFiles()
-    .map((f) => ({ f, size: statSync(f).size }))
-    .sort((a, b) => a.size - b.size)[0]?.f;
+  const tiny = smallestCorpusCapture();
   if (tiny) {
     const args = [bin, 'pcap', tiny, '--format', 'json', '--no-user-intel'];
     const r = best(Array.from({ length: COMMAND_RUNS }, () => timeCommand(process.execPath, args)));
